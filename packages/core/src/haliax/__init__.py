@@ -1,0 +1,178 @@
+"""Named tensors for JAX: arrays whose axes have names.
+
+This module is a manifest: every public name is imported from the private implementation in
+``haliax._src``. Names owned by other distributions (``haliax.nn``, ``haliax.partitioning``, ...)
+are resolved lazily at the bottom.
+"""
+
+import pkgutil as _pkgutil
+
+# haliax.nn, haliax.partitioning, ... ship in other distributions and join this package.
+__path__ = _pkgutil.extend_path(__path__, __name__)
+
+# ----- axes -----
+from ._src.axis import Axis as Axis
+from ._src.axis import AxisSelection as AxisSelection
+from ._src.axis import AxisSelector as AxisSelector
+from ._src.axis import AxisSpec as AxisSpec
+from ._src.axis import axis_name as axis_name
+from ._src.axis import axis_size as axis_size
+from ._src.axis import axis_spec_to_tuple as axis_spec_to_tuple
+from ._src.axis import concat_axes as concat_axes
+from ._src.axis import dblock as dblock
+from ._src.axis import ds as ds
+from ._src.axis import dslice as dslice
+from ._src.axis import eliminate_axes as eliminate_axes
+from ._src.axis import make_axes as make_axes
+from ._src.axis import replace_axis as replace_axis
+from ._src.axis import resolve_axis as resolve_axis
+from ._src.axis import selects_axis as selects_axis
+from ._src.axis import to_jax_shape as to_jax_shape
+
+# ----- the NamedArray and broadcasting -----
+from ._src.broadcast import broadcast_arrays as broadcast_arrays
+from ._src.broadcast import broadcast_axis as broadcast_axis
+from ._src.broadcast import broadcast_to as broadcast_to
+from ._src.named_array import NamedArray as NamedArray
+from ._src.named_array import are_shape_checks_enabled as are_shape_checks_enabled
+from ._src.named_array import enable_shape_checks as enable_shape_checks
+from ._src.named_array import is_named_array as is_named_array
+from ._src.named_array import named as named
+
+# ----- elementwise ops -----
+from ._src.ufuncs import abs as abs
+from ._src.ufuncs import absolute as absolute
+from ._src.ufuncs import add as add
+from ._src.ufuncs import angle as angle
+from ._src.ufuncs import arccos as arccos
+from ._src.ufuncs import arccosh as arccosh
+from ._src.ufuncs import arcsin as arcsin
+from ._src.ufuncs import arcsinh as arcsinh
+from ._src.ufuncs import arctan as arctan
+from ._src.ufuncs import arctan2 as arctan2
+from ._src.ufuncs import arctanh as arctanh
+from ._src.ufuncs import around as around
+from ._src.ufuncs import bitwise_and as bitwise_and
+from ._src.ufuncs import bitwise_count as bitwise_count
+from ._src.ufuncs import bitwise_invert as bitwise_invert
+from ._src.ufuncs import bitwise_left_shift as bitwise_left_shift
+from ._src.ufuncs import bitwise_not as bitwise_not
+from ._src.ufuncs import bitwise_or as bitwise_or
+from ._src.ufuncs import bitwise_right_shift as bitwise_right_shift
+from ._src.ufuncs import bitwise_xor as bitwise_xor
+from ._src.ufuncs import cbrt as cbrt
+from ._src.ufuncs import ceil as ceil
+from ._src.ufuncs import conj as conj
+from ._src.ufuncs import conjugate as conjugate
+from ._src.ufuncs import copy as copy
+from ._src.ufuncs import cos as cos
+from ._src.ufuncs import cosh as cosh
+from ._src.ufuncs import deg2rad as deg2rad
+from ._src.ufuncs import degrees as degrees
+from ._src.ufuncs import divide as divide
+from ._src.ufuncs import divmod as divmod
+from ._src.ufuncs import equal as equal
+from ._src.ufuncs import exp as exp
+from ._src.ufuncs import exp2 as exp2
+from ._src.ufuncs import expm1 as expm1
+from ._src.ufuncs import fabs as fabs
+from ._src.ufuncs import fix as fix
+from ._src.ufuncs import float_power as float_power
+from ._src.ufuncs import floor as floor
+from ._src.ufuncs import floor_divide as floor_divide
+from ._src.ufuncs import fmax as fmax
+from ._src.ufuncs import fmin as fmin
+from ._src.ufuncs import fmod as fmod
+from ._src.ufuncs import frexp as frexp
+from ._src.ufuncs import greater as greater
+from ._src.ufuncs import greater_equal as greater_equal
+from ._src.ufuncs import hypot as hypot
+from ._src.ufuncs import i0 as i0
+from ._src.ufuncs import imag as imag
+from ._src.ufuncs import invert as invert
+from ._src.ufuncs import iscomplex as iscomplex
+from ._src.ufuncs import isfinite as isfinite
+from ._src.ufuncs import isinf as isinf
+from ._src.ufuncs import isnan as isnan
+from ._src.ufuncs import isneginf as isneginf
+from ._src.ufuncs import isposinf as isposinf
+from ._src.ufuncs import isreal as isreal
+from ._src.ufuncs import left_shift as left_shift
+from ._src.ufuncs import less as less
+from ._src.ufuncs import less_equal as less_equal
+from ._src.ufuncs import log as log
+from ._src.ufuncs import log1p as log1p
+from ._src.ufuncs import log2 as log2
+from ._src.ufuncs import log10 as log10
+from ._src.ufuncs import logaddexp as logaddexp
+from ._src.ufuncs import logaddexp2 as logaddexp2
+from ._src.ufuncs import logical_and as logical_and
+from ._src.ufuncs import logical_not as logical_not
+from ._src.ufuncs import logical_or as logical_or
+from ._src.ufuncs import logical_xor as logical_xor
+from ._src.ufuncs import maximum as maximum
+from ._src.ufuncs import minimum as minimum
+from ._src.ufuncs import mod as mod
+from ._src.ufuncs import multiply as multiply
+from ._src.ufuncs import nan_to_num as nan_to_num
+from ._src.ufuncs import ndim as ndim
+from ._src.ufuncs import negative as negative
+from ._src.ufuncs import nextafter as nextafter
+from ._src.ufuncs import not_equal as not_equal
+from ._src.ufuncs import positive as positive
+from ._src.ufuncs import power as power
+from ._src.ufuncs import rad2deg as rad2deg
+from ._src.ufuncs import radians as radians
+from ._src.ufuncs import real as real
+from ._src.ufuncs import reciprocal as reciprocal
+from ._src.ufuncs import remainder as remainder
+from ._src.ufuncs import right_shift as right_shift
+from ._src.ufuncs import rint as rint
+from ._src.ufuncs import round as round
+from ._src.ufuncs import rsqrt as rsqrt
+from ._src.ufuncs import sign as sign
+from ._src.ufuncs import signbit as signbit
+from ._src.ufuncs import sin as sin
+from ._src.ufuncs import sinc as sinc
+from ._src.ufuncs import sinh as sinh
+from ._src.ufuncs import sqrt as sqrt
+from ._src.ufuncs import square as square
+from ._src.ufuncs import subtract as subtract
+from ._src.ufuncs import tan as tan
+from ._src.ufuncs import tanh as tanh
+from ._src.ufuncs import true_divide as true_divide
+from ._src.ufuncs import trunc as trunc
+
+# ----- reductions, cumulative and sorting ops -----
+from ._src.reductions import all as all
+from ._src.reductions import amax as amax
+from ._src.reductions import amin as amin
+from ._src.reductions import any as any
+from ._src.reductions import argmax as argmax
+from ._src.reductions import argmin as argmin
+from ._src.reductions import argsort as argsort
+from ._src.reductions import cumprod as cumprod
+from ._src.reductions import cumsum as cumsum
+from ._src.reductions import max as max
+from ._src.reductions import mean as mean
+from ._src.reductions import min as min
+from ._src.reductions import nanargmax as nanargmax
+from ._src.reductions import nanargmin as nanargmin
+from ._src.reductions import nancumprod as nancumprod
+from ._src.reductions import nancumsum as nancumsum
+from ._src.reductions import nanmax as nanmax
+from ._src.reductions import nanmean as nanmean
+from ._src.reductions import nanmin as nanmin
+from ._src.reductions import nanprod as nanprod
+from ._src.reductions import nanstd as nanstd
+from ._src.reductions import nansum as nansum
+from ._src.reductions import nanvar as nanvar
+from ._src.reductions import prod as prod
+from ._src.reductions import product as product
+from ._src.reductions import ptp as ptp
+from ._src.reductions import sort as sort
+from ._src.reductions import std as std
+from ._src.reductions import sum as sum
+from ._src.reductions import var as var
+
+# ----- appended by area (sorted into the groups above before release) -----

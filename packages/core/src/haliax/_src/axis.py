@@ -1,0 +1,370 @@
+"""Axes and axis specs: `Axis`, `dslice`, and the helpers that normalise, combine and look up specs.
+
+An *axis selector* is an `Axis` or a bare name; an *axis selection* is one selector, a sequence of
+them, or a ``{name: size}`` dict; an *axis spec* is the same with sizes known (for creation).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from types import EllipsisType
+from typing import Any, TypeAlias
+
+from .errors import (
+    AxisSizeError,
+    DuplicateAxisError,
+    NamedTypeError,
+    axis_not_found,
+    axis_size_mismatch,
+    format_shape,
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Axis:
+    """A named axis with a size: ``Axis("embed", 512)``.
+
+    Example:
+        >>> import haliax as hax
+        >>> Embed = hax.Axis("embed", 512)
+        >>> Embed.resize(64), Embed.alias("hidden")
+        (Axis(name='embed', size=64), Axis(name='hidden', size=512))
+    """
+
+    name: str
+    size: int
+
+    def alias(self, new_name: str) -> Axis:
+        """A same-size axis with another name."""
+        return Axis(new_name, self.size)
+
+    def resize(self, size: int) -> Axis:
+        """A same-named axis of another size."""
+        return Axis(self.name, size)
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.size})"
+
+
+AxisSelector: TypeAlias = Axis | str
+ShapeDict: TypeAlias = dict[str, int]
+PartialShapeDict: TypeAlias = dict[str, int | None]
+AxisSelection: TypeAlias = AxisSelector | Sequence[AxisSelector] | PartialShapeDict
+AxisSpec: TypeAlias = Axis | Sequence[Axis] | ShapeDict
+PartialAxisSpec: TypeAlias = Sequence[AxisSelector | EllipsisType]
+
+
+@dataclasses.dataclass(frozen=True)
+class dslice:  # noqa: N801 - lower case, like the builtin slice it stands beside
+    """A dynamic slice: ``size`` elements from ``start``, where ``start`` may be traced.
+
+    Out-of-range reads fill and out-of-range writes are dropped, as jax's dynamic slices do.
+
+    Example:
+        >>> import haliax as hax
+        >>> x = hax.arange(hax.Axis("pos", 8))
+        >>> x["pos", hax.dslice(2, 3)].array.tolist()
+        [2, 3, 4]
+    """
+
+    start: Any
+    size: int
+
+    def to_slice(self) -> slice:
+        """The static `slice` with the same range (``start`` must be concrete)."""
+        return slice(self.start, self.start + self.size)
+
+    @staticmethod
+    def block(idx: Any, size: int) -> dslice:
+        """The ``idx``-th block of ``size`` elements."""
+        return dslice(idx * size, size)
+
+
+ds = dslice
+
+
+def dblock(idx: Any, size: int) -> dslice:
+    """``dslice(idx * size, size)``: the ``idx``-th block of a given size."""
+    return dslice(idx * size, size)
+
+
+def make_axes(**kwargs: int) -> tuple[Axis, ...]:
+    """Axes from keywords, in keyword order: ``make_axes(batch=4, embed=8)``."""
+    return tuple(Axis(name, size) for name, size in kwargs.items())
+
+
+def axis_name(ax: AxisSelection) -> str | tuple[str, ...]:
+    """The name of one axis, or the tuple of names of several."""
+    if isinstance(ax, Axis):
+        return ax.name
+    if isinstance(ax, str):
+        return ax
+    if isinstance(ax, Mapping):
+        return tuple(ax.keys())
+    return tuple(a.name if isinstance(a, Axis) else a for a in ax)
+
+
+def _selector_name(ax: AxisSelector) -> str:
+    return ax.name if isinstance(ax, Axis) else ax
+
+
+def axis_size(ax: AxisSpec) -> int:
+    """The size of an axis, or the product of the sizes of several."""
+    if isinstance(ax, Axis):
+        return ax.size
+    if isinstance(ax, Mapping):
+        sizes = ax.values()
+    else:
+        sizes = [a.size for a in ax]  # type: ignore[union-attr]  # a sequence of Axis
+    out = 1
+    for s in sizes:
+        out *= s
+    return out
+
+
+def axis_spec_to_tuple(ax: AxisSelection) -> tuple[AxisSelector, ...]:
+    """Normalise a selection to a tuple of `Axis`/names (dicts become Axis tuples where sized)."""
+    if isinstance(ax, (Axis, str)):
+        return (ax,)
+    if isinstance(ax, Mapping):
+        return tuple(name if size is None else Axis(name, size) for name, size in ax.items())
+    return tuple(ax)
+
+
+def axis_spec_to_shape_dict(ax: AxisSelection) -> PartialShapeDict:
+    """Normalise a selection to an ordered ``{name: size}`` dict (``None`` where unknown)."""
+    if isinstance(ax, Mapping):
+        return dict(ax)
+    out: PartialShapeDict = {}
+    for a in axis_spec_to_tuple(ax):
+        if isinstance(a, Axis):
+            out[a.name] = a.size
+        else:
+            out[a] = None
+    return out
+
+
+def to_jax_shape(ax: AxisSpec) -> tuple[int, ...]:
+    """The tuple of sizes of an axis spec."""
+    if isinstance(ax, Axis):
+        return (ax.size,)
+    if isinstance(ax, Mapping):
+        return tuple(ax.values())
+    return tuple(a.size for a in ax)  # type: ignore[union-attr]  # a sequence of Axis
+
+
+def _as_dict_or_tuple(spec: Any) -> tuple[bool, tuple[AxisSelector, ...]]:
+    return isinstance(spec, Mapping), axis_spec_to_tuple(spec)
+
+
+def _restore(is_dict: bool, axes: Sequence[AxisSelector]) -> Any:
+    if is_dict:
+        return {_selector_name(a): (a.size if isinstance(a, Axis) else None) for a in axes}
+    return tuple(axes)
+
+
+def concat_axes(a1: AxisSelection, a2: AxisSelection) -> Any:
+    """Concatenate two specs (tuples or dicts); a name in both is an error."""
+    d1, t1 = _as_dict_or_tuple(a1)
+    d2, t2 = _as_dict_or_tuple(a2)
+    names1 = {_selector_name(a) for a in t1}
+    dup = [_selector_name(a) for a in t2 if _selector_name(a) in names1]
+    if dup:
+        raise DuplicateAxisError(
+            f"concat_axes: axis {dup[0]!r} appears in both {format_shape(t1)} and {format_shape(t2)}; "
+            f"use union_axes to merge specs that share axes"
+        )
+    return _restore(d1 and d2, t1 + t2)
+
+
+def union_axes(a1: AxisSelection, a2: AxisSelection) -> Any:
+    """Like `concat_axes`, but axes in both are kept once (their sizes must agree)."""
+    d1, t1 = _as_dict_or_tuple(a1)
+    d2, t2 = _as_dict_or_tuple(a2)
+    by_name = {_selector_name(a): a for a in t1}
+    extra = []
+    for a in t2:
+        name = _selector_name(a)
+        if name in by_name:
+            _check_compatible("union_axes", by_name[name], a)
+        else:
+            extra.append(a)
+    return _restore(d1 and d2, t1 + tuple(extra))
+
+
+def _check_compatible(op: str, a: AxisSelector, b: AxisSelector) -> None:
+    if isinstance(a, Axis) and isinstance(b, Axis) and a.size != b.size:
+        raise axis_size_mismatch(op, a.name, a.size, b.size)
+
+
+def is_axis_compatible(ax1: AxisSelector, ax2: AxisSelector) -> bool:
+    """True if two selectors share a name and, where both are sized, a size."""
+    if isinstance(ax1, Axis) and isinstance(ax2, Axis):
+        return ax1 == ax2
+    return _selector_name(ax1) == _selector_name(ax2)
+
+
+def _remove(op: str, axis_spec: AxisSelection, to_remove: AxisSelection, strict: bool) -> Any:
+    is_dict, spec = _as_dict_or_tuple(axis_spec)
+    by_name = {_selector_name(a): a for a in spec}
+    drop = set()
+    for r in axis_spec_to_tuple(to_remove):
+        name = _selector_name(r)
+        if name not in by_name:
+            if strict:
+                raise axis_not_found(op, [name], spec)
+            continue
+        _check_compatible(op, by_name[name], r)
+        drop.add(name)
+    return _restore(is_dict, [a for a in spec if _selector_name(a) not in drop])
+
+
+def eliminate_axes(axis_spec: AxisSelection, axes: AxisSelection) -> Any:
+    """The spec without the given axes; an axis the spec lacks is an error."""
+    return _remove("eliminate_axes", axis_spec, axes, strict=True)
+
+
+def without_axes(axis_spec: AxisSelection, to_remove: AxisSelection) -> Any:
+    """The spec without the given axes; axes the spec lacks are ignored."""
+    return _remove("without_axes", axis_spec, to_remove, strict=False)
+
+
+def intersect_axes(ax1: AxisSelection, ax2: AxisSelection) -> Any:
+    """Axes present in both specs, in the first spec's order."""
+    is_dict, t1 = _as_dict_or_tuple(ax1)
+    by_name = {_selector_name(a): a for a in axis_spec_to_tuple(ax2)}
+    out = []
+    for a in t1:
+        other = by_name.get(_selector_name(a))
+        if other is not None:
+            _check_compatible("intersect_axes", a, other)
+            out.append(a)
+    return _restore(is_dict, out)
+
+
+def replace_axis(axis_spec: AxisSelection, old: AxisSelector, new: AxisSelection) -> Any:
+    """Replace one axis of a spec by another axis or spec, in place."""
+    is_dict, spec = _as_dict_or_tuple(axis_spec)
+    old_name = _selector_name(old)
+    names = [_selector_name(a) for a in spec]
+    if old_name not in names:
+        raise axis_not_found("replace_axis", [old_name], spec)
+    i = names.index(old_name)
+    new_t = axis_spec_to_tuple(new)
+    out = spec[:i] + new_t + spec[i + 1 :]
+    seen: set[str] = set()
+    for a in out:
+        n = _selector_name(a)
+        if n in seen:
+            raise DuplicateAxisError(
+                f"replace_axis: replacing {old_name!r} by {format_shape(new_t)} in {format_shape(spec)} "
+                f"would repeat axis {n!r}"
+            )
+        seen.add(n)
+    return _restore(is_dict, out)
+
+
+def overlapping_axes(ax1: AxisSelection, ax2: AxisSelection) -> tuple[str, ...]:
+    """Names present in both selections, in the first one's order."""
+    names2 = {_selector_name(a) for a in axis_spec_to_tuple(ax2)}
+    return tuple(_selector_name(a) for a in axis_spec_to_tuple(ax1) if _selector_name(a) in names2)
+
+
+def selects_axis(selector: AxisSelection, selected: AxisSelection) -> bool:
+    """True if ``selector`` contains every axis of ``selected`` (sizes agreeing where known)."""
+    by_name = {_selector_name(a): a for a in axis_spec_to_tuple(selector)}
+    for a in axis_spec_to_tuple(selected):
+        mine = by_name.get(_selector_name(a))
+        if mine is None:
+            return False
+        if isinstance(mine, Axis) and isinstance(a, Axis) and mine.size != a.size:
+            return False
+    return True
+
+
+def unsize_axes(axis_spec: AxisSelection, to_unsize: AxisSelection | None = None) -> Any:
+    """Replace `Axis` objects by bare names: all of them, or only the listed ones."""
+    spec = axis_spec_to_tuple(axis_spec)
+    if to_unsize is None:
+        return tuple(_selector_name(a) for a in spec)
+    drop = {_selector_name(a) for a in axis_spec_to_tuple(to_unsize)}
+    names = {_selector_name(a) for a in spec}
+    missing = [n for n in drop if n not in names]
+    if missing:
+        raise axis_not_found("unsize_axes", missing, spec)
+    return tuple(_selector_name(a) if _selector_name(a) in drop else a for a in spec)
+
+
+def resolve_axis(axis_spec: AxisSpec, axis_selection: AxisSelection) -> Any:
+    """Look up the sized `Axis` objects of ``axis_spec`` named by ``axis_selection``.
+
+    One selector gives one `Axis`; a sequence gives a tuple; a dict gives a shape dict.
+    """
+    available = {a.name: a for a in axis_spec_to_tuple(axis_spec)}  # type: ignore[union-attr]
+
+    def one(sel: AxisSelector) -> Axis:
+        name = _selector_name(sel)
+        found = available.get(name)
+        if found is None:
+            raise axis_not_found("resolve_axis", [name], available.values())
+        if isinstance(sel, Axis) and sel.size != found.size:
+            raise axis_size_mismatch("resolve_axis", name, found.size, sel.size)
+        return found  # type: ignore[return-value]
+
+    if isinstance(axis_selection, (Axis, str)):
+        return one(axis_selection)
+    if isinstance(axis_selection, Mapping):
+        return {n: one(n if s is None else Axis(n, s)).size for n, s in axis_selection.items()}
+    return tuple(one(s) for s in axis_selection)
+
+
+def rearrange_for_partial_order(partial_order: PartialAxisSpec, axes: Sequence[AxisSelector]) -> tuple[Any, ...]:
+    """Order ``axes`` to satisfy a partial order containing ``...``, keeping the original order where free.
+
+    Named axes of ``partial_order`` keep their relative order; each ``...`` stands for the axes not
+    named, in their original order. Raises if an axis is named twice or is absent.
+    """
+    names = [_selector_name(a) for a in axes]
+    named = [_selector_name(a) for a in partial_order if a is not Ellipsis]
+    if len(set(named)) != len(named):
+        raise DuplicateAxisError(f"rearrange: the order {list(partial_order)} names an axis twice")
+    missing = [n for n in named if n not in names]
+    if missing:
+        raise axis_not_found("rearrange", missing, axes)
+    n_ellipsis = sum(1 for a in partial_order if a is Ellipsis)
+    if n_ellipsis == 0:
+        if len(named) != len(names):
+            rest = [n for n in names if n not in named]
+            raise AxisSizeError(
+                f"rearrange: the order {named} leaves out axes {rest} of {format_shape(axes)}; "
+                f"name every axis or add '...'"
+            )
+        by_name = dict(zip(names, axes, strict=True))
+        return tuple(by_name[n] for n in named)
+    if n_ellipsis > 1:
+        raise NamedTypeError(f"rearrange: the order {list(partial_order)} has more than one '...'")
+    rest = [a for a in axes if _selector_name(a) not in set(named)]
+    by_name = dict(zip(names, axes, strict=True))
+    out: list[Any] = []
+    for a in partial_order:
+        if a is Ellipsis:
+            out.extend(rest)
+        else:
+            out.append(by_name[_selector_name(a)])
+    return tuple(out)
+
+
+def replace_missing_with_ellipsis(ax1: AxisSelection, ax2: AxisSelection) -> tuple[Any, ...]:
+    """``ax1`` with axes absent from ``ax2`` replaced by ``...``, names upgraded to ``ax2``'s `Axis`."""
+    by_name = {_selector_name(a): a for a in axis_spec_to_tuple(ax2)}
+    out: list[Any] = []
+    for a in axis_spec_to_tuple(ax1):
+        found = by_name.get(_selector_name(a))
+        if found is None:
+            if not out or out[-1] is not Ellipsis:
+                out.append(Ellipsis)
+        else:
+            _check_compatible("replace_missing_with_ellipsis", a, found)
+            out.append(found)
+    return tuple(out)

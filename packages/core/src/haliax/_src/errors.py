@@ -1,0 +1,87 @@
+"""Every error haliax raises, and the helpers that word their messages.
+
+Messages follow one pattern: the op name first, axis names quoted, arrays shown as named shapes
+(``{batch: 4, embed: 3}``, never values), then a suggested fix where one exists. Each class
+subclasses a builtin so ``except ValueError`` keeps working.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+
+class HaliaxError(Exception):
+    """Base class of every error haliax raises on purpose."""
+
+
+class AxisNotFoundError(HaliaxError, ValueError):
+    """An op was asked for an axis its input does not have."""
+
+
+class AxisSizeError(HaliaxError, ValueError):
+    """Two axes share a name but not a size, or a size does not fit."""
+
+
+class DuplicateAxisError(HaliaxError, ValueError):
+    """An axis name appears twice where names must be unique."""
+
+
+class BroadcastError(HaliaxError, ValueError):
+    """Operands cannot be broadcast by name (disjoint axes, or conflicting sizes)."""
+
+
+class ShapeMismatchError(HaliaxError, ValueError):
+    """A raw array's shape does not match the axes it is given."""
+
+
+class NamedIndexError(HaliaxError, IndexError):
+    """A named index is malformed or out of range."""
+
+
+class NamedTypeError(HaliaxError, TypeError):
+    """A value of the wrong kind was passed where a NamedArray, axis or index was expected."""
+
+
+class RegistryError(HaliaxError, LookupError):
+    """A registry lookup failed, or two plugins claim one name."""
+
+
+def format_shape(axes: Iterable[Any]) -> str:
+    """Render axes as a named shape: ``{batch: 4, embed: 3}``."""
+    parts = []
+    for ax in axes:
+        name = getattr(ax, "name", ax)
+        size = getattr(ax, "size", None)
+        parts.append(f"{name}: {size}" if size is not None else f"{name}: ?")
+    return "{" + ", ".join(parts) + "}"
+
+
+def format_names(names: Iterable[Any]) -> str:
+    """Render axis names quoted and comma separated: ``'batch', 'embed'``."""
+    return ", ".join(repr(getattr(n, "name", n)) for n in names)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """A ``"; did you mean 'x'?"`` suffix when a close match exists, else ``""``."""
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {matches[0]!r}?" if matches else ""
+
+
+def axis_not_found(op: str, missing: Iterable[Any], axes: Iterable[Any]) -> AxisNotFoundError:
+    """The error for axes that ``op`` needs but the array lacks."""
+    axes = tuple(axes)
+    missing = tuple(getattr(m, "name", m) for m in missing)
+    names = [getattr(a, "name", a) for a in axes]
+    hint = did_you_mean(missing[0], names) if len(missing) == 1 else ""
+    noun = "axis" if len(missing) == 1 else "axes"
+    return AxisNotFoundError(f"{op}: {noun} {format_names(missing)} not found in {format_shape(axes)}{hint}")
+
+
+def axis_size_mismatch(op: str, name: str, size_a: int | None, size_b: int | None) -> AxisSizeError:
+    """The error for one axis name seen with two sizes."""
+    return AxisSizeError(
+        f"{op}: axis {name!r} has size {size_a} in one place and {size_b} in another; "
+        f"axes that share a name must share a size (rename one of them, e.g. with .rename)"
+    )

@@ -1,0 +1,209 @@
+"""Factories that lift jax.numpy functions to named ones.
+
+`elementwise`, `binary`, `reduction` and `along_axis` turn a jnp function into its named version
+with ``__name__``, ``__module__`` and a generated docstring that links the jnp original, so op
+modules are tables: ``exp = elementwise(jnp.exp)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+
+from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
+from .broadcast import align_pair, broadcast_to
+from .errors import BroadcastError, NamedTypeError, axis_not_found, axis_size_mismatch, format_shape
+from .named_array import NamedArray
+
+_SCALARS = (int, float, complex, bool)
+_PUBLIC_MODULE = "haliax"
+
+
+def _jnp_link(fn: Callable[..., Any]) -> str:
+    module = getattr(fn, "__module__", "") or ""
+    name = getattr(fn, "__name__", "fn")
+    if module.startswith("jax._src.numpy") or module == "jax.numpy":
+        qual = f"jax.numpy.{name}"
+    elif module.startswith("jax._src.lax") or module == "jax.lax":
+        qual = f"jax.lax.{name}"
+    elif module.startswith("jax._src.nn") or module == "jax.nn":
+        qual = f"jax.nn.{name}"
+    else:
+        qual = f"{module}.{name}"
+    return f"[`{qual}`](https://docs.jax.dev/en/latest/_autosummary/{qual}.html)"
+
+
+def _finish(op: Callable[..., Any], fn: Callable[..., Any], name: str | None, summary: str) -> Any:
+    op.__name__ = op.__qualname__ = name or fn.__name__
+    op.__module__ = _PUBLIC_MODULE
+    op.__doc__ = f"{summary}\n\nNamed version of {_jnp_link(fn)}."
+    op.__wrapped_jnp__ = fn  # type: ignore[attr-defined]  # read by the table-driven tests
+    return op
+
+
+def check_unnamed(op: str, named_axes: tuple[Axis, ...], x: Any) -> Any:
+    """Pass scalars and 0-d arrays through; an unnamed array with dimensions is an error."""
+    if isinstance(x, _SCALARS) or x is None:
+        return x
+    shape = getattr(x, "shape", None)
+    if shape is None:
+        return x
+    if len(shape) != 0:
+        raise BroadcastError(
+            f"{op}: cannot combine a NamedArray {format_shape(named_axes)} with an unnamed array of "
+            f"shape {tuple(shape)}; name its axes first with hax.named(x, axes)"
+        )
+    return x
+
+
+class UnaryOp(Protocol):
+    """A named elementwise function of one array."""
+
+    def __call__(self, a: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+
+
+class BinaryOp(Protocol):
+    """A named elementwise function of two arrays, broadcasting by name."""
+
+    def __call__(self, a: Any, b: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def elementwise(fn: Callable[..., Any], *, name: str | None = None, summary: str | None = None) -> UnaryOp:
+    """Lift an elementwise jnp function of one array: the result keeps the input's axes."""
+
+    def op(a: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(a, NamedArray):
+            return NamedArray._new(fn(a.array, *args, **kwargs), a.axes)
+        return fn(a, *args, **kwargs)
+
+    return _finish(op, fn, name, summary or f"Elementwise `{name or fn.__name__}`; the result keeps the axes.")
+
+
+def binary(fn: Callable[..., Any], *, name: str | None = None, summary: str | None = None) -> BinaryOp:
+    """Lift an elementwise jnp function of two arrays: operands broadcast by axis name."""
+    op_name = name or fn.__name__
+
+    def op(a: Any, b: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(a, NamedArray):
+            if isinstance(b, NamedArray):
+                if a.axes == b.axes:
+                    return NamedArray._new(fn(a.array, b.array, *args, **kwargs), a.axes)
+                axes, x, y = align_pair(op_name, a, b)
+                return NamedArray._new(fn(x, y, *args, **kwargs), axes)
+            return NamedArray._new(fn(a.array, check_unnamed(op_name, a.axes, b), *args, **kwargs), a.axes)
+        if isinstance(b, NamedArray):
+            return NamedArray._new(fn(check_unnamed(op_name, b.axes, a), b.array, *args, **kwargs), b.axes)
+        return fn(a, b, *args, **kwargs)
+
+    return _finish(
+        op, fn, name, summary or f"Elementwise `{op_name}` of two arrays, broadcasting by axis name."
+    )
+
+
+def axis_positions(op: str, a: NamedArray, axis: AxisSelection) -> tuple[int, ...]:
+    """Positions of the selected axes in ``a`` (error naming the op if one is missing)."""
+    axes = a.axes
+    out = []
+    for sel in axis_spec_to_tuple(axis):
+        name = sel if isinstance(sel, str) else sel.name
+        for i, ax in enumerate(axes):
+            if ax.name == name:
+                if isinstance(sel, Axis) and sel.size != ax.size:
+                    raise axis_size_mismatch(op, name, ax.size, sel.size)
+                out.append(i)
+                break
+        else:
+            raise axis_not_found(op, [name], axes)
+    return tuple(out)
+
+
+def _where_array(op: str, a: NamedArray, where: Any) -> Any:
+    if where is None or not isinstance(where, NamedArray):
+        return check_unnamed(op, a.axes, where)
+    if where.axes == a.axes:
+        return where.array
+    return broadcast_to(where, a.axes, ensure_order=True, enforce_no_extra_axes=True).array
+
+
+class ReductionOp(Protocol):
+    """A named reduction: ``f(array, axis=None, *, where=None, **kwargs)``."""
+
+    def __call__(self, array: Any, axis: AxisSelection | None = None, /, **kwargs: Any) -> Any: ...
+
+
+def reduction(
+    fn: Callable[..., Any],
+    *,
+    name: str | None = None,
+    single_axis: bool = False,
+    supports_where: bool = True,
+    summary: str | None = None,
+) -> ReductionOp:
+    """Lift a jnp reduction: named axes are removed; ``axis=None`` reduces all (a 0-d NamedArray)."""
+    op_name = name or fn.__name__
+
+    def op(array: Any, axis: AxisSelection | None = None, /, *, where: Any = None, **kwargs: Any) -> Any:
+        if not isinstance(array, NamedArray):
+            raise NamedTypeError(f"{op_name}: expected a NamedArray, got {type(array).__name__}")
+        if where is not None:
+            if not supports_where:
+                raise NamedTypeError(f"{op_name}: does not take a where= mask")
+            kwargs["where"] = _where_array(op_name, array, where)
+        if axis is None:
+            return NamedArray._new(fn(array.array, axis=None, **kwargs), ())
+        if isinstance(axis, (str, Axis)):
+            pos: tuple[int, ...] | int = axis_positions(op_name, array, axis)[0]
+            drop = {pos}
+        else:
+            if single_axis:
+                sel = axis_spec_to_tuple(axis)
+                if len(sel) != 1:
+                    raise NamedTypeError(f"{op_name}: takes one axis, got {list(sel)}")
+            pos = axis_positions(op_name, array, axis)
+            drop = set(pos)
+            if single_axis:
+                pos = pos[0]
+        out_axes = tuple(ax for i, ax in enumerate(array.axes) if i not in drop)
+        return NamedArray._new(fn(array.array, axis=pos, **kwargs), out_axes)
+
+    what = "one axis" if single_axis else "the given axes (all when `axis` is None)"
+    return _finish(op, fn, name, summary or f"`{op_name}` over {what}; reduced axes are removed.")
+
+
+class AxiswiseOp(Protocol):
+    """A named shape-preserving op along one axis: ``f(array, axis, **kwargs)``."""
+
+    def __call__(self, array: Any, axis: AxisSelector, /, **kwargs: Any) -> Any: ...
+
+
+def along_axis(fn: Callable[..., Any], *, name: str | None = None, summary: str | None = None) -> AxiswiseOp:
+    """Lift a shape-preserving jnp function along one axis (``cumsum``, ``sort``, ...)."""
+    op_name = name or fn.__name__
+
+    def op(array: Any, axis: AxisSelector, /, **kwargs: Any) -> Any:
+        if not isinstance(array, NamedArray):
+            raise NamedTypeError(f"{op_name}: expected a NamedArray, got {type(array).__name__}")
+        (pos,) = axis_positions(op_name, array, axis)
+        return NamedArray._new(fn(array.array, axis=pos, **kwargs), array.axes)
+
+    return _finish(op, fn, name, summary or f"`{op_name}` along one axis; the result keeps the axes.")
+
+
+def unwrap_namedarrays(*a: Any) -> tuple[Any, ...]:
+    """Replace each NamedArray argument by its ``.array``."""
+    return tuple(x.array if isinstance(x, NamedArray) else x for x in a)
+
+
+def raw(x: Any) -> Any:
+    """``x.array`` for a NamedArray, ``x`` otherwise."""
+    return x.array if isinstance(x, NamedArray) else x
+
+
+def scalars_only(op: str, xs: Sequence[Any]) -> None:
+    """Raise unless every element is a scalar or 0-d array."""
+    for x in xs:
+        if isinstance(x, NamedArray) and x.axes:
+            raise NamedTypeError(f"{op}: expected a scalar, got a NamedArray {format_shape(x.axes)}")
+
+

@@ -1,0 +1,676 @@
+"""The `NamedArray` class: a jax array whose axes have names.
+
+A NamedArray is a pytree with one child (the array) and static aux data (the axes), so names are
+pure trace-time metadata. Validation happens once, where a user builds a NamedArray from a raw
+array; pytree unflattening and our own ops construct through `NamedArray._new`, which skips it.
+
+Methods delegate to the op modules. The hot ones (operators, reductions, broadcasting) are bound
+at the bottom of this module; the rest import their module on first call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import jax
+import numpy as np
+
+from .axis import Axis, AxisSelection, AxisSelector, AxisSpec, axis_spec_to_tuple
+from .errors import (
+    DuplicateAxisError,
+    NamedTypeError,
+    ShapeMismatchError,
+    axis_not_found,
+    axis_size_mismatch,
+    format_shape,
+)
+
+if TYPE_CHECKING:
+    from .indexing import AtIndexer
+
+_shape_checks = True
+
+
+def are_shape_checks_enabled() -> bool:
+    """Whether building a NamedArray checks the array's shape against its axes."""
+    return _shape_checks
+
+
+@contextlib.contextmanager
+def enable_shape_checks(enabled: bool) -> Iterator[bool]:
+    """Turn NamedArray shape checks on or off inside a ``with`` block; yields the previous setting."""
+    global _shape_checks
+    previous = _shape_checks
+    _shape_checks = enabled
+    try:
+        yield previous
+    finally:
+        _shape_checks = previous
+
+
+_DTYPE_ABBREV = {
+    "float16": "f16",
+    "float32": "f32",
+    "float64": "f64",
+    "bfloat16": "bf16",
+    "int8": "i8",
+    "int16": "i16",
+    "int32": "i32",
+    "int64": "i64",
+    "uint8": "u8",
+    "uint16": "u16",
+    "uint32": "u32",
+    "uint64": "u64",
+    "complex64": "c64",
+    "complex128": "c128",
+}
+
+
+def dtype_abbrev(dtype: Any) -> str:
+    """Short dtype name used in named shapes: ``f32``, ``bf16``, ``i32``, ``bool``."""
+    name = str(np.dtype(dtype)) if not hasattr(dtype, "name") else dtype.name
+    return _DTYPE_ABBREV.get(name, name)
+
+
+def _check_axes(op: str, shape: tuple[int, ...], axes: tuple[Axis, ...]) -> None:
+    if len(shape) != len(axes):
+        raise ShapeMismatchError(
+            f"{op}: an array of shape {tuple(shape)} has {len(shape)} dimensions "
+            f"but {len(axes)} axes were given: {format_shape(axes)}"
+        )
+    seen: set[str] = set()
+    for ax, size in zip(axes, shape, strict=True):
+        if not isinstance(ax, Axis):
+            raise NamedTypeError(
+                f"{op}: axes must be Axis objects, got {ax!r}; use hax.named(array, names) to give bare names"
+            )
+        if ax.name in seen:
+            raise DuplicateAxisError(f"{op}: axis {ax.name!r} appears twice in {format_shape(axes)}")
+        seen.add(ax.name)
+        if ax.size != size:
+            raise ShapeMismatchError(
+                f"{op}: axis {ax.name!r} has size {ax.size} but the array's dimension there has size {size} "
+                f"(array shape {tuple(shape)}, axes {format_shape(axes)})"
+            )
+
+
+class NamedArrayMeta(type):
+    """Metaclass of `NamedArray`: ``NamedArray["batch embed"]`` builds a typing annotation."""
+
+    def __getitem__(cls, spec: Any) -> Any:
+        from .haxtyping import named_annotation
+
+        return named_annotation(cls, spec)
+
+
+class NamedArray(metaclass=NamedArrayMeta):
+    """A jax array with named axes.
+
+    Build one with [haliax.named][] (names or axes) or directly from an array and a tuple of
+    [haliax.Axis][]. ``.array`` is the positional array, ``.axes`` the axes in order.
+
+    Example:
+        >>> import jax.numpy as jnp, haliax as hax
+        >>> x = hax.named(jnp.ones((2, 3)), ("batch", "embed"))
+        >>> x.shape
+        {'batch': 2, 'embed': 3}
+        >>> x.sum("embed").axes
+        (Axis(name='batch', size=2),)
+    """
+
+    __slots__ = ("array", "axes")
+    __array_priority__ = 100  # numpy defers reflected operators to us
+    array: Any
+    axes: tuple[Axis, ...]
+
+    def __init__(self, array: Any, axes: Sequence[Axis] | Axis):
+        if type(axes) is not tuple:
+            axes = (axes,) if isinstance(axes, Axis) else tuple(axes)
+        if _shape_checks:
+            shape = getattr(array, "shape", None)
+            if shape is not None and (
+                len(shape) != len(axes)
+                or any(ax.size != n for ax, n in zip(axes, shape, strict=False))
+                or len({ax.name for ax in axes}) != len(axes)
+            ):
+                _check_axes("NamedArray", shape, axes)  # type: ignore[arg-type]  # raises, naming the problem
+        self.array = array
+        self.axes = axes  # type: ignore[assignment]
+
+    @classmethod
+    def _new(cls, array: Any, axes: tuple[Axis, ...]) -> NamedArray:
+        """Construct without validation: for our own ops and pytree unflattening."""
+        out = object.__new__(cls)
+        out.array = array
+        out.axes = axes
+        return out
+
+    # ----- metadata -----
+    @property
+    def shape(self) -> dict[str, int]:
+        """``{name: size}`` in axis order."""
+        return {ax.name: ax.size for ax in self.axes}
+
+    @property
+    def named_shape(self) -> dict[str, int]:
+        """Same as `shape`."""
+        return self.shape
+
+    @property
+    def dtype(self) -> Any:
+        """The array's dtype."""
+        return self.array.dtype
+
+    @property
+    def ndim(self) -> int:
+        """Number of axes."""
+        return len(self.axes)
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        out = 1
+        for ax in self.axes:
+            out *= ax.size
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the array."""
+        return self.array.nbytes
+
+    def item(self) -> Any:
+        """The Python scalar of a 0-d (or one-element) array."""
+        return self.array.item()
+
+    def scalar(self) -> Any:
+        """The 0-d jax array; raises if the array has axes."""
+        if self.axes:
+            raise NamedTypeError(
+                f"scalar: the array has axes {format_shape(self.axes)}; reduce or index them away first"
+            )
+        return self.array
+
+    def tobytes(self) -> bytes:
+        """The raw bytes of the array."""
+        return np.asarray(self.array).tobytes()
+
+    def tolist(self) -> Any:
+        """Nested Python lists in axis order."""
+        return np.asarray(self.array).tolist()
+
+    # ----- axis lookup -----
+    def _lookup_indices(self, axis: AxisSelector, op: str = "resolve_axis") -> int:
+        name = axis if isinstance(axis, str) else axis.name
+        for i, ax in enumerate(self.axes):
+            if ax.name == name:
+                if not isinstance(axis, str) and axis.size != ax.size:
+                    raise axis_size_mismatch(op, name, ax.size, axis.size)
+                return i
+        raise axis_not_found(op, [name], self.axes)
+
+    def axis_indices(self, axis: AxisSelection) -> Any:
+        """Position of one axis (``None`` if absent), or a tuple of positions for several."""
+        names = [ax.name for ax in self.axes]
+
+        def one(sel: AxisSelector) -> int | None:
+            name = sel if isinstance(sel, str) else sel.name
+            return names.index(name) if name in names else None
+
+        if isinstance(axis, (str, Axis)):
+            return one(axis)
+        return tuple(one(a) for a in axis_spec_to_tuple(axis))
+
+    def has_axis(self, axis: AxisSelection) -> bool:
+        """True if the array has the axis, or every axis of a selection."""
+        names = {ax.name: ax.size for ax in self.axes}
+        for a in axis_spec_to_tuple(axis):
+            if isinstance(a, Axis):
+                if names.get(a.name) != a.size:
+                    return False
+            elif a not in names:
+                return False
+        return True
+
+    def resolve_axis(self, axes: AxisSelection) -> Any:
+        """The sized `Axis` for a name (a tuple for several, a shape dict for a dict)."""
+        if isinstance(axes, (str, Axis)):
+            return self.axes[self._lookup_indices(axes)]
+        if isinstance(axes, Mapping):
+            return {n: self.axes[self._lookup_indices(n)].size for n in axes}
+        return tuple(self.axes[self._lookup_indices(a)] for a in axes)
+
+    def axis_size(self, axis: AxisSelection) -> Any:
+        """Size of one axis, or a tuple of sizes."""
+        if isinstance(axis, (str, Axis)):
+            return self.axes[self._lookup_indices(axis, "axis_size")].size
+        return tuple(self.axes[self._lookup_indices(a, "axis_size")].size for a in axis_spec_to_tuple(axis))
+
+    def matches_axes(self, spec: Any) -> bool:
+        """True if the array conforms to a ``NamedArray[...]`` / haxtyping annotation."""
+        from .haxtyping import matches_axes
+
+        return matches_axes(self, spec)
+
+    # ----- shape manipulation (see haliax.core) -----
+    def rename(self, renames: Mapping[AxisSelector, AxisSelector]) -> NamedArray:
+        """Rename axes: ``x.rename({"position": "key_position"})``."""
+        from . import shape
+
+        return shape.rename(self, renames)
+
+    def rearrange(self, *args: Any, **kwargs: Any) -> NamedArray:
+        """[haliax.rearrange][] with this array first."""
+        from . import rearrange
+
+        return rearrange.rearrange(self, *args, **kwargs)
+
+    def broadcast_to(self, axes: AxisSpec, *, ensure_order: bool = True, enforce_no_extra_axes: bool = True) -> NamedArray:
+        """[haliax.broadcast_to][] with this array first."""
+        return _broadcast.broadcast_to(
+            self, axes, ensure_order=ensure_order, enforce_no_extra_axes=enforce_no_extra_axes
+        )
+
+    def broadcast_axis(self, axis: AxisSpec) -> NamedArray:
+        """Add the given axes (leading) if missing."""
+        return _broadcast.broadcast_axis(self, axis)
+
+    def split(self, axis: AxisSelector, new_axes: Sequence[Axis]) -> list[NamedArray]:
+        """[haliax.split][] with this array first."""
+        from . import shape
+
+        return shape.split(self, axis, new_axes)
+
+    def flatten_axes(self, old_axes: AxisSelection, new_axis: AxisSelector) -> NamedArray:
+        """[haliax.flatten_axes][] with this array first."""
+        from . import shape
+
+        return shape.flatten_axes(self, old_axes, new_axis)
+
+    def unflatten_axis(self, axis: AxisSelector, new_axes: AxisSpec) -> NamedArray:
+        """[haliax.unflatten_axis][] with this array first."""
+        from . import shape
+
+        return shape.unflatten_axis(self, axis, new_axes)
+
+    def ravel(self, new_axis_name: AxisSelector) -> NamedArray:
+        """Flatten every axis into one."""
+        from . import shape
+
+        return shape.ravel(self, new_axis_name)
+
+    def flatten(self, new_axis_name: AxisSelector) -> NamedArray:
+        """Same as `ravel`."""
+        return self.ravel(new_axis_name)
+
+    def unbind(self, axis: AxisSelector) -> list[NamedArray]:
+        """Slices along an axis, with the axis removed from each."""
+        from . import shape
+
+        return shape.unbind(self, axis)
+
+    def roll(self, shift: Any, axis: AxisSelection) -> NamedArray:
+        """[haliax.roll][] with this array first."""
+        from . import shape
+
+        return shape.roll(self, shift, axis)
+
+    # ----- indexing (see haliax.index) -----
+    def slice(self, *args: Any, **kwargs: Any) -> NamedArray:
+        """[haliax.slice][] with this array first."""
+        from . import indexing
+
+        return indexing.slice(self, *args, **kwargs)
+
+    def updated_slice(self, start: Mapping[AxisSelector, Any], update: NamedArray) -> NamedArray:
+        """[haliax.updated_slice][] with this array first."""
+        from . import indexing
+
+        return indexing.updated_slice(self, start, update)
+
+    def take(self, axis: AxisSelector, index: Any) -> NamedArray:
+        """[haliax.take][] with this array first."""
+        from . import indexing
+
+        return indexing.take(self, axis, index)
+
+    def __getitem__(self, idx: Any) -> Any:
+        from . import indexing
+
+        return indexing.index(self, idx)
+
+    @property
+    def at(self) -> AtIndexer:
+        """Functional updates by name: ``x.at["batch", 0].set(1.0)``."""
+        from . import indexing
+
+        return indexing.AtIndexer(self)
+
+    # ----- reductions and axis-wise ops -----
+    def all(self, axis: AxisSelection | None = None, *, where: Any = None) -> NamedArray:
+        """[haliax.all][] with this array first."""
+        return _reductions.all(self, axis, where=where)
+
+    def any(self, axis: AxisSelection | None = None, *, where: Any = None) -> NamedArray:
+        """[haliax.any][] with this array first."""
+        return _reductions.any(self, axis, where=where)
+
+    def max(self, axis: AxisSelection | None = None, *, where: Any = None) -> NamedArray:
+        """[haliax.max][] with this array first."""
+        return _reductions.max(self, axis, where=where)
+
+    def min(self, axis: AxisSelection | None = None, *, where: Any = None) -> NamedArray:
+        """[haliax.min][] with this array first."""
+        return _reductions.min(self, axis, where=where)
+
+    def sum(self, axis: AxisSelection | None = None, *, where: Any = None, dtype: Any = None) -> NamedArray:
+        """[haliax.sum][] with this array first."""
+        return _reductions.sum(self, axis, where=where, dtype=dtype)
+
+    def mean(self, axis: AxisSelection | None = None, *, where: Any = None, dtype: Any = None) -> NamedArray:
+        """[haliax.mean][] with this array first."""
+        return _reductions.mean(self, axis, where=where, dtype=dtype)
+
+    def prod(self, axis: AxisSelection | None = None, *, where: Any = None, dtype: Any = None) -> NamedArray:
+        """[haliax.prod][] with this array first."""
+        return _reductions.prod(self, axis, where=where, dtype=dtype)
+
+    def product(self, axis: AxisSelection | None = None, *, where: Any = None, dtype: Any = None) -> NamedArray:
+        """Same as `prod`."""
+        return _reductions.prod(self, axis, where=where, dtype=dtype)
+
+    def ptp(self, axis: AxisSelection | None = None) -> NamedArray:
+        """[haliax.ptp][] with this array first."""
+        return _reductions.ptp(self, axis)
+
+    def std(
+        self, axis: AxisSelection | None = None, *, ddof: int = 0, where: Any = None, dtype: Any = None
+    ) -> NamedArray:
+        """[haliax.std][] with this array first."""
+        return _reductions.std(self, axis, ddof=ddof, where=where, dtype=dtype)
+
+    def var(
+        self, axis: AxisSelection | None = None, *, ddof: int = 0, where: Any = None, dtype: Any = None
+    ) -> NamedArray:
+        """[haliax.var][] with this array first."""
+        return _reductions.var(self, axis, ddof=ddof, where=where, dtype=dtype)
+
+    def argmax(self, axis: AxisSelector | None = None) -> NamedArray:
+        """[haliax.argmax][] with this array first."""
+        return _reductions.argmax(self, axis)
+
+    def argmin(self, axis: AxisSelector | None = None) -> NamedArray:
+        """[haliax.argmin][] with this array first."""
+        return _reductions.argmin(self, axis)
+
+    def cumsum(self, axis: AxisSelector, *, dtype: Any = None) -> NamedArray:
+        """[haliax.cumsum][] with this array first."""
+        return _reductions.cumsum(self, axis, dtype=dtype)
+
+    def cumprod(self, axis: AxisSelector, *, dtype: Any = None) -> NamedArray:
+        """[haliax.cumprod][] with this array first."""
+        return _reductions.cumprod(self, axis, dtype=dtype)
+
+    def sort(self, axis: AxisSelector) -> NamedArray:
+        """[haliax.sort][] with this array first."""
+        return _reductions.sort(self, axis)
+
+    def argsort(self, axis: AxisSelector | None = None, *, stable: bool = True) -> NamedArray:
+        """[haliax.argsort][] with this array first."""
+        return _reductions.argsort(self, axis, stable=stable)
+
+    def trace(self, axis1: AxisSelector, axis2: AxisSelector, offset: int = 0, dtype: Any = None) -> NamedArray:
+        """[haliax.trace][] with this array first."""
+        from . import ops
+
+        return ops.trace(self, axis1, axis2, offset=offset, dtype=dtype)
+
+    # ----- conversions -----
+    def astype(self, dtype: Any) -> NamedArray:
+        """The array cast to ``dtype``."""
+        return NamedArray._new(self.array.astype(dtype), self.axes)
+
+    def clip(self, a_min: Any = None, a_max: Any = None) -> NamedArray:
+        """[haliax.clip][] with this array first."""
+        from . import ops
+
+        return ops.clip(self, a_min, a_max)
+
+    def conj(self) -> NamedArray:
+        """Complex conjugate."""
+        return _ufuncs.conj(self)
+
+    def conjugate(self) -> NamedArray:
+        """Complex conjugate."""
+        return _ufuncs.conj(self)
+
+    def copy(self) -> NamedArray:
+        """A copy with the same axes."""
+        return NamedArray._new(self.array.copy(), self.axes)
+
+    def round(self, decimals: int = 0) -> NamedArray:
+        """Round to ``decimals`` places."""
+        return _ufuncs.round(self, decimals)
+
+    @property
+    def real(self) -> NamedArray:
+        """Real part."""
+        return _ufuncs.real(self)
+
+    @property
+    def imag(self) -> NamedArray:
+        """Imaginary part."""
+        return _ufuncs.imag(self)
+
+    def dot(self, *args: Any, **kwargs: Any) -> NamedArray:
+        """[haliax.dot][] with this array first."""
+        from . import dot
+
+        return dot.dot(self, *args, **kwargs)
+
+    # ----- operators -----
+    def __add__(self, other: Any) -> NamedArray:
+        return _ufuncs.add(self, other)
+
+    def __radd__(self, other: Any) -> NamedArray:
+        return _ufuncs.add(other, self)
+
+    def __sub__(self, other: Any) -> NamedArray:
+        return _ufuncs.subtract(self, other)
+
+    def __rsub__(self, other: Any) -> NamedArray:
+        return _ufuncs.subtract(other, self)
+
+    def __mul__(self, other: Any) -> NamedArray:
+        return _ufuncs.multiply(self, other)
+
+    def __rmul__(self, other: Any) -> NamedArray:
+        return _ufuncs.multiply(other, self)
+
+    def __truediv__(self, other: Any) -> NamedArray:
+        return _ufuncs.true_divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> NamedArray:
+        return _ufuncs.true_divide(other, self)
+
+    def __floordiv__(self, other: Any) -> NamedArray:
+        return _ufuncs.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> NamedArray:
+        return _ufuncs.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> NamedArray:
+        return _ufuncs.mod(self, other)
+
+    def __rmod__(self, other: Any) -> NamedArray:
+        return _ufuncs.mod(other, self)
+
+    def __divmod__(self, other: Any) -> tuple[NamedArray, NamedArray]:
+        return _ufuncs.divmod(self, other)
+
+    def __rdivmod__(self, other: Any) -> tuple[NamedArray, NamedArray]:
+        return _ufuncs.divmod(other, self)
+
+    def __pow__(self, other: Any) -> NamedArray:
+        return _ufuncs.power(self, other)
+
+    def __rpow__(self, other: Any) -> NamedArray:
+        return _ufuncs.power(other, self)
+
+    def __matmul__(self, other: Any) -> NamedArray:
+        raise NamedTypeError(
+            f"@: matmul is ambiguous for named arrays ({format_shape(self.axes)}); "
+            f"use hax.dot(a, b, axis=...) to say which axes to contract"
+        )
+
+    def __rmatmul__(self, other: Any) -> NamedArray:
+        return self.__matmul__(other)
+
+    def __and__(self, other: Any) -> NamedArray:
+        return _ufuncs.bitwise_and(self, other)
+
+    def __rand__(self, other: Any) -> NamedArray:
+        return _ufuncs.bitwise_and(other, self)
+
+    def __or__(self, other: Any) -> NamedArray:
+        return _ufuncs.bitwise_or(self, other)
+
+    def __ror__(self, other: Any) -> NamedArray:
+        return _ufuncs.bitwise_or(other, self)
+
+    def __xor__(self, other: Any) -> NamedArray:
+        return _ufuncs.bitwise_xor(self, other)
+
+    def __rxor__(self, other: Any) -> NamedArray:
+        return _ufuncs.bitwise_xor(other, self)
+
+    def __lshift__(self, other: Any) -> NamedArray:
+        return _ufuncs.left_shift(self, other)
+
+    def __rlshift__(self, other: Any) -> NamedArray:
+        return _ufuncs.left_shift(other, self)
+
+    def __rshift__(self, other: Any) -> NamedArray:
+        return _ufuncs.right_shift(self, other)
+
+    def __rrshift__(self, other: Any) -> NamedArray:
+        return _ufuncs.right_shift(other, self)
+
+    def __lt__(self, other: Any) -> NamedArray:
+        return _ufuncs.less(self, other)
+
+    def __le__(self, other: Any) -> NamedArray:
+        return _ufuncs.less_equal(self, other)
+
+    def __gt__(self, other: Any) -> NamedArray:
+        return _ufuncs.greater(self, other)
+
+    def __ge__(self, other: Any) -> NamedArray:
+        return _ufuncs.greater_equal(self, other)
+
+    def __eq__(self, other: Any) -> NamedArray:  # type: ignore[override]  # elementwise, like numpy
+        return _ufuncs.equal(self, other)
+
+    def __ne__(self, other: Any) -> NamedArray:  # type: ignore[override]  # elementwise, like numpy
+        return _ufuncs.not_equal(self, other)
+
+    def __neg__(self) -> NamedArray:
+        return _ufuncs.negative(self)
+
+    def __pos__(self) -> NamedArray:
+        return _ufuncs.positive(self)
+
+    def __abs__(self) -> NamedArray:
+        return _ufuncs.absolute(self)
+
+    def __invert__(self) -> NamedArray:
+        return _ufuncs.invert(self)
+
+    def __hash__(self) -> int:
+        # Concrete jax arrays are unhashable, so this raises for them, as numpy arrays do.
+        return hash((self.array, self.axes))
+
+    def __bool__(self) -> bool:
+        return bool(self.array)
+
+    def __int__(self) -> int:
+        return int(self.array)
+
+    def __float__(self) -> float:
+        return float(self.array)
+
+    def __complex__(self) -> complex:
+        return complex(self.array)
+
+    def __index__(self) -> int:
+        return self.array.__index__()
+
+    def __len__(self) -> int:
+        if not self.axes:
+            raise NamedTypeError("len: a 0-d NamedArray has no length")
+        return self.axes[0].size
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NamedTypeError(
+            f"iter: iterating a NamedArray {format_shape(self.axes)} is ambiguous; "
+            f"use x.unbind(axis) to get the slices along one axis"
+        )
+
+    def tree_flatten(self) -> tuple[tuple[Any], tuple[Axis, ...]]:
+        """Pytree children ``(array,)`` and static aux data ``axes``."""
+        return (self.array,), self.axes
+
+    @classmethod
+    def tree_unflatten(cls, aux: tuple[Axis, ...], children: Sequence[Any]) -> NamedArray:
+        """Rebuild from aux data and children, without shape checks."""
+        return cls._new(children[0], aux)
+
+    def __repr__(self) -> str:
+        from .display import named_array_repr
+
+        return named_array_repr(self)
+
+
+# The array is the one child, the axes static aux data. jax's dataclass node flattens in C++
+# (the cheapest flatten there is); it unflattens through __init__, whose check is a few compares.
+jax.tree_util.register_dataclass(NamedArray, data_fields=["array"], meta_fields=["axes"])
+
+
+def named(a: Any, axis: AxisSelection) -> NamedArray:
+    """Name the axes of a raw array: ``named(x, ("batch", "embed"))``.
+
+    Bare names take their size from the array; `Axis` objects and ``{name: size}`` dicts are
+    checked against it.
+
+    Example:
+        >>> import jax.numpy as jnp, haliax as hax
+        >>> hax.named(jnp.zeros((2, 3)), ("batch", "embed")).shape
+        {'batch': 2, 'embed': 3}
+    """
+    if isinstance(a, NamedArray):
+        a = a.array
+    if not hasattr(a, "shape"):
+        a = jax.numpy.asarray(a)
+    shape = a.shape
+    spec = axis_spec_to_tuple(axis)
+    if len(spec) != len(shape):
+        raise ShapeMismatchError(
+            f"named: an array of shape {tuple(shape)} has {len(shape)} dimensions "
+            f"but {len(spec)} axes were given: {format_shape(spec)}"
+        )
+    axes = tuple(Axis(s, n) if isinstance(s, str) else s for s, n in zip(spec, shape, strict=True))
+    _check_axes("named", shape, axes)  # type: ignore[arg-type]
+    return NamedArray._new(a, axes)  # type: ignore[arg-type]
+
+
+def is_named_array(x: Any) -> bool:
+    """True if ``x`` is a NamedArray (usable as a pytree ``is_leaf``)."""
+    return isinstance(x, NamedArray)
+
+
+# Bound last: these modules import NamedArray from here.
+from . import broadcast as _broadcast  # noqa: E402
+from . import reductions as _reductions  # noqa: E402
+from . import ufuncs as _ufuncs  # noqa: E402
