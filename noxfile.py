@@ -1,0 +1,80 @@
+"""Every task a person or CI runs. Sessions run inside the workspace environment through uv.
+
+    nox -s tests         every package's tests, the docs' code and the tutorials
+    nox -s lint          ruff format --check + ruff check
+    nox -s types         pyright
+    nox -s docs          mkdocs build --strict
+    nox -s bench         benchmarks against plain JAX (CPU table)
+    nox -s demo          train the small GPT on the offline corpus
+    nox -s interop       GPT-2 state dicts to and from Hugging Face transformers (CPU torch)
+"""
+
+import os
+
+import nox
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["tests", "lint", "types", "docs"]
+
+UV_RUN = ("uv", "run", "--frozen", "--all-packages")
+
+
+def _uv(session: nox.Session, *args: str, **kwargs) -> None:
+    session.run(*UV_RUN, *args, external=True, **kwargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite (two workers: the CI machine has two cores)."""
+    workers = os.environ.get("HALIAX_TEST_WORKERS", "2")
+    _uv(session, "pytest", "-q", "-n", workers, "--dist", "loadfile", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Formatting and lint with ruff."""
+    _uv(session, "ruff", "format", "--check", ".")
+    _uv(session, "ruff", "check", ".")
+
+
+@nox.session
+def types(session: nox.Session) -> None:
+    """Static types with pyright."""
+    _uv(session, "pyright", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site; warnings fail the build."""
+    _uv(session, "mkdocs", "build", "--strict", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks of named vs positional JAX; prints the tables kept in benchmarks/README.md."""
+    _uv(session, "python", "benchmarks/run_all.py", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Train the small GPT on the offline corpus."""
+    _uv(session, "python", "examples/train_gpt.py", *session.posargs)
+
+
+@nox.session
+def interop(session: nox.Session) -> None:
+    """Load a random Hugging Face GPT-2 into haliax.nn and back, matching logits."""
+    # The CPU build of torch: a looser pin pulls several GB of CUDA wheels.
+    _uv(
+        session,
+        "--with",
+        "torch==2.13.0",
+        "--with",
+        "transformers>=4.40",
+        "--index",
+        "https://download.pytorch.org/whl/cpu",
+        "pytest",
+        "-q",
+        "packages/nn/tests/interop",
+        *session.posargs,
+    )
