@@ -1,0 +1,75 @@
+"""The pytest hooks and fixtures of haliax.testing: a test mesh, a PRNG key, ``needs_devices``.
+
+`haliax.testing.pytest_plugin` (the ``pytest11`` entry point) re-exports these names; pytest
+finds hooks and fixtures by name on that module.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from .devices import device_count, make_test_mesh
+
+DEFAULT_MESH_SHAPE: dict[str, int] = {"data": 4, "model": 2}
+"""The shape of the `mesh` fixture unless a test asks for another (8 devices)."""
+
+_MARKER = "needs_devices(n): skip the test when fewer than n jax devices are present"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``needs_devices`` marker."""
+    config.addinivalue_line("markers", _MARKER)
+
+
+def _needed_devices(item: pytest.Item) -> int | None:
+    needed = None
+    for marker in item.iter_markers("needs_devices"):
+        if len(marker.args) != 1 or marker.kwargs or not isinstance(marker.args[0], int) or marker.args[0] < 1:
+            raise pytest.UsageError(
+                f"needs_devices: expected one positive int, as in @pytest.mark.needs_devices(4); "
+                f"got args={marker.args!r} kwargs={marker.kwargs!r} on {item.nodeid}"
+            )
+        needed = max(needed or 0, marker.args[0])
+    return needed
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip tests marked ``needs_devices(n)`` when fewer than ``n`` devices are present."""
+    needed = _needed_devices(item)
+    if needed is None:
+        return
+    have = device_count()
+    if have < needed:
+        pytest.skip(f"needs_devices: the test needs {needed} devices but {have} are present")
+
+
+@pytest.fixture
+def mesh(request: pytest.FixtureRequest) -> Any:
+    """A `jax.sharding.Mesh` over simulated CPU (or real) devices; skips if too few exist.
+
+    The default shape is ``{"data": 4, "model": 2}``. Ask for another with indirect
+    parametrisation: ``@pytest.mark.parametrize("mesh", [{"data": 2}], indirect=True)``.
+    """
+    shape = getattr(request, "param", DEFAULT_MESH_SHAPE)
+    if not isinstance(shape, Mapping) or not shape:
+        raise pytest.UsageError(
+            f"mesh: the fixture's parameter must be a non-empty {{axis name: size}} dict, got {shape!r}"
+        )
+    needed = math.prod(shape.values())
+    have = device_count()
+    if have < needed:
+        pytest.skip(f"mesh: a mesh of shape {dict(shape)} needs {needed} devices but {have} are present")
+    return make_test_mesh(shape)
+
+
+@pytest.fixture
+def prng_key(request: pytest.FixtureRequest) -> Any:
+    """A typed jax PRNG key, ``jax.random.key(0)`` unless parametrised indirectly with a seed."""
+    import jax
+
+    seed = getattr(request, "param", 0)
+    return jax.random.key(seed)
