@@ -176,3 +176,8 @@ from ._src.reductions import sum as sum
 from ._src.reductions import var as var
 
 # ----- appended by area (sorted into the groups above before release) -----
+# ----- plugin registries (core-infra) -----
+from . import registry as registry
+from ._src.registry import get_op as get_op
+from ._src.registry import list_ops as list_ops
+from ._src.registry import register_op as register_op
