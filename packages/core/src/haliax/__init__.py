@@ -181,3 +181,8 @@ from . import registry as registry
 from ._src.registry import get_op as get_op
 from ._src.registry import list_ops as list_ops
 from ._src.registry import register_op as register_op
+# ----- typing (core-infra) -----
+from . import haxtyping as haxtyping
+from ._src.haxtyping import Named as Named
+from ._src.haxtyping import NamedArrayAxes as NamedArrayAxes
+from ._src.haxtyping import NamedArrayAxesSpec as NamedArrayAxesSpec
