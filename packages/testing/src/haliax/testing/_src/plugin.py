@@ -7,6 +7,7 @@ finds hooks and fixtures by name on that module.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,8 +22,25 @@ _MARKER = "needs_devices(n): skip the test when fewer than n jax devices are pre
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``needs_devices`` marker."""
+    """Register the ``needs_devices`` marker and re-apply jax settings set by ``conftest.py``."""
     config.addinivalue_line("markers", _MARKER)
+    _reapply_jax_environment()
+
+
+def _reapply_jax_environment() -> None:
+    """Honour ``JAX_PLATFORMS`` set by a ``conftest.py``.
+
+    pytest imports this plugin (and with it haliax and jax) before it runs any ``conftest.py``,
+    and jax reads ``JAX_PLATFORMS`` from the environment when it is imported. A conftest that sets
+    ``os.environ["JAX_PLATFORMS"] = "cpu"`` (to test on simulated CPU devices) would otherwise be
+    ignored on a machine with an accelerator. Backends are not initialised yet at this point, so
+    setting the config still takes effect; a value set explicitly with ``jax.config.update`` wins.
+    """
+    import jax
+
+    platforms = os.environ.get("JAX_PLATFORMS")
+    if platforms and jax.config.jax_platforms is None:
+        jax.config.update("jax_platforms", platforms)
 
 
 def _needed_devices(item: pytest.Item) -> int | None:
