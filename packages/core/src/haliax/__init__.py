@@ -186,3 +186,14 @@ from . import haxtyping as haxtyping
 from ._src.haxtyping import Named as Named
 from ._src.haxtyping import NamedArrayAxes as NamedArrayAxes
 from ._src.haxtyping import NamedArrayAxesSpec as NamedArrayAxesSpec
+# ----- names from other distributions, resolved lazily (core-infra) -----
+from ._src import lazy as _lazy
+
+
+def __getattr__(name: str):  # noqa: ANN202 - module __getattr__; the value's type depends on the name
+    """Resolve ``haliax.nn``, ``haliax.shard``, ... from the distributions that ship them."""
+    return _lazy.resolve(__name__, globals(), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_lazy.lazy_names()})
