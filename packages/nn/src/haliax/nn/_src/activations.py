@@ -1,0 +1,89 @@
+"""Activation functions over NamedArrays: elementwise, so the result keeps the input's axes.
+
+Each is the ``jax.nn`` function of the same name applied to ``.array``; raw arrays pass straight
+through to the ``jax.nn`` function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import jax
+
+from haliax._src.axis import AxisSelector
+from haliax._src.errors import AxisSizeError
+from haliax._src.lift import axis_positions
+from haliax._src.named_array import NamedArray
+
+_MODULE = "haliax.nn.activations"
+
+
+class Activation(Protocol):
+    """An elementwise activation: ``f(x, *args, **kwargs)`` with the input's axes kept."""
+
+    def __call__(self, x: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def _activation(fn: Callable[..., Any], name: str, summary: str) -> Activation:
+    def op(x: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(x, NamedArray):
+            return NamedArray._new(fn(x.array, *args, **kwargs), x.axes)
+        return fn(x, *args, **kwargs)
+
+    op.__name__ = op.__qualname__ = name
+    op.__module__ = _MODULE
+    op.__doc__ = f"{summary}\n\nApplied elementwise; the result keeps the input's axes."
+    return op
+
+
+def _relu_squared(x: Any) -> Any:
+    r = jax.nn.relu(x)
+    return r * r
+
+
+def _quick_gelu(x: Any) -> Any:
+    return x * jax.nn.sigmoid(1.702 * x)
+
+
+celu = _activation(jax.nn.celu, "celu", "Continuously differentiable ELU (`jax.nn.celu`; `alpha` option).")
+elu = _activation(jax.nn.elu, "elu", "Exponential linear unit (`jax.nn.elu`; `alpha` option).")
+gelu = _activation(jax.nn.gelu, "gelu", "GELU (`jax.nn.gelu`); `approximate=True` (tanh form) by default.")
+hard_sigmoid = _activation(jax.nn.hard_sigmoid, "hard_sigmoid", "Piecewise-linear sigmoid `relu6(x + 3) / 6`.")
+hard_silu = _activation(jax.nn.hard_silu, "hard_silu", "`x * hard_sigmoid(x)`.")
+hard_swish = _activation(jax.nn.hard_swish, "hard_swish", "Hard swish (same function as `hard_silu`).")
+hard_tanh = _activation(jax.nn.hard_tanh, "hard_tanh", "Clip to [-1, 1].")
+leaky_relu = _activation(jax.nn.leaky_relu, "leaky_relu", "Leaky ReLU (`negative_slope` option, default 0.01).")
+log_sigmoid = _activation(jax.nn.log_sigmoid, "log_sigmoid", "`log(sigmoid(x))`, computed stably.")
+quick_gelu = _activation(_quick_gelu, "quick_gelu", "Quick GELU: `x * sigmoid(1.702 * x)`.")
+relu = _activation(jax.nn.relu, "relu", "Rectified linear unit: `max(x, 0)`.")
+relu6 = _activation(jax.nn.relu6, "relu6", "`min(max(x, 0), 6)`.")
+relu_squared = _activation(_relu_squared, "relu_squared", "`relu(x) ** 2`.")
+selu = _activation(jax.nn.selu, "selu", "Scaled exponential linear unit.")
+sigmoid = _activation(jax.nn.sigmoid, "sigmoid", "Logistic sigmoid `1 / (1 + exp(-x))`.")
+silu = _activation(jax.nn.silu, "silu", "`x * sigmoid(x)`.")
+soft_sign = _activation(jax.nn.soft_sign, "soft_sign", "`x / (1 + |x|)`.")
+softplus = _activation(jax.nn.softplus, "softplus", "`log(1 + exp(x))`, computed stably.")
+swish = _activation(jax.nn.swish, "swish", "`x * sigmoid(x)` (same function as `silu`).")
+
+
+def glu(x: NamedArray, axis: AxisSelector) -> NamedArray:
+    """Gated linear unit along ``axis``: first half times sigmoid of the second half.
+
+    Unlike Haliax 1.4 (whose result kept the input's axes and so failed its own shape check),
+    the result has ``axis`` at half its size.
+
+    Example:
+        >>> import haliax as hax, haliax.nn as hnn
+        >>> H = hax.Axis("hidden", 4)
+        >>> hnn.activations.glu(hax.ones(H), H).shape
+        {'hidden': 2}
+    """
+    (pos,) = axis_positions("glu", x, axis)
+    ax = x.axes[pos]
+    if ax.size % 2:
+        raise AxisSizeError(f"glu: axis {ax.name!r} has odd size {ax.size}; glu splits it into two equal halves")
+    out_axes = x.axes[:pos] + (ax.resize(ax.size // 2),) + x.axes[pos + 1 :]
+    return NamedArray._new(jax.nn.glu(x.array, axis=pos), out_axes)
+
+

@@ -1,0 +1,243 @@
+"""`Linear` and `MoELinear`: named affine maps whose matmul goes through a pluggable ``dot_general``."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from haliax._src.axis import Axis, AxisSpec
+from haliax._src.errors import (
+    AxisSizeError,
+    BroadcastError,
+    NamedTypeError,
+    axis_not_found,
+    axis_size_mismatch,
+    format_shape,
+)
+from haliax._src.named_array import NamedArray
+
+from .contract import contraction_plan, names_of
+from .mup import AbstractLinearReparam, LinearStandardParam, ReparamEnabled
+from .sampling import as_axes, truncated_normal
+
+
+class DefaultDotGeneralOp(eqx.Module):
+    """The matmul `Linear` uses by default: ``jax.lax.dot_general``, as a module.
+
+    It is a module (a pytree) rather than a function so that a replacement can carry state: the
+    quantization package swaps in ops that hold fp8 scales and amax histories.
+    """
+
+    def __call__(
+        self,
+        lhs: Any,
+        rhs: Any,
+        dimension_numbers: Any,
+        precision: Any = None,
+        preferred_element_type: Any = None,
+    ) -> Any:
+        """``jax.lax.dot_general(lhs, rhs, dimension_numbers, precision, preferred_element_type)``."""
+        return jax.lax.dot_general(lhs, rhs, dimension_numbers, precision, preferred_element_type)
+
+    @staticmethod
+    def init() -> DefaultDotGeneralOp:
+        """A new op (it has no state)."""
+        return DefaultDotGeneralOp()
+
+
+@functools.lru_cache(maxsize=4096)
+def _linear_plan(
+    op: str, x_axes: tuple[Axis, ...], w_axes: tuple[Axis, ...], in_names: tuple[str, ...], out_names: tuple[str, ...]
+) -> Any:
+    have = {ax.name for ax in x_axes}
+    missing = [n for n in in_names if n not in have]
+    if missing:
+        raise axis_not_found(op, missing, x_axes)
+    clash = [n for n in out_names if n in have]
+    if clash:
+        raise BroadcastError(
+            f"{op}: the input {format_shape(x_axes)} already has output axis {clash[0]!r}; "
+            f"rename it (x.rename({{{clash[0]!r}: ...}})) or give the layer an Out axis with another name"
+        )
+    return contraction_plan(op, x_axes, w_axes, in_names)
+
+
+class Linear(eqx.Module, ReparamEnabled):
+    """A named linear layer mapping the ``In`` axes to the ``Out`` axes, with an optional bias.
+
+    The weight has axes ``(*Out, *In)`` (PyTorch's layout) unless ``out_first=False``. Input axes
+    other than ``In`` are batch axes and keep their order; the ``Out`` axes follow them. An input
+    without every ``In`` axis is an error, never a broadcast.
+
+    Example:
+        >>> import jax, haliax as hax, haliax.nn as hnn
+        >>> Embed, Hidden = hax.Axis("embed", 4), hax.Axis("hidden", 8)
+        >>> layer = hnn.Linear.init(In=Embed, Out=Hidden, key=jax.random.PRNGKey(0))
+        >>> layer(hax.ones((hax.Axis("batch", 2), Embed))).shape
+        {'batch': 2, 'hidden': 8}
+    """
+
+    weight: NamedArray
+    bias: NamedArray | None
+    In: AxisSpec = eqx.field(static=True)
+    Out: AxisSpec = eqx.field(static=True)
+    dot_general: Any = eqx.field(default_factory=DefaultDotGeneralOp)
+    reparam_cls: type[AbstractLinearReparam] = eqx.field(static=True, default=LinearStandardParam)
+
+    @staticmethod
+    def init(
+        In: AxisSpec,
+        Out: AxisSpec,
+        *,
+        key: Any,
+        use_bias: bool = True,
+        out_first: bool = True,
+        dot_general: Any = None,
+        init_scale: float = 1.0,
+        reparam_cls: type[AbstractLinearReparam] = LinearStandardParam,
+    ) -> Linear:
+        """A layer with truncated-normal weights scaled by ``init_scale * reparam_cls.init_scale(In, Out)``."""
+        in_axes, out_axes = as_axes(In), as_axes(Out)
+        dup = {ax.name for ax in in_axes} & {ax.name for ax in out_axes}
+        if dup:
+            raise AxisSizeError(
+                f"Linear.init: axis {sorted(dup)[0]!r} is in both In and Out; "
+                f"give the output axis another name, e.g. Axis.alias"
+            )
+        joint = out_axes + in_axes if out_first else in_axes + out_axes
+        weight = truncated_normal(key, joint, init_scale * reparam_cls.init_scale(In, Out))
+        bias = NamedArray._new(jnp.zeros(tuple(ax.size for ax in out_axes)), out_axes) if use_bias else None
+        return Linear(weight, bias, In, Out, dot_general or DefaultDotGeneralOp(), reparam_cls)
+
+    @property
+    def reparam(self) -> AbstractLinearReparam:
+        """The parameterisation instance for this layer's axes."""
+        return self.reparam_cls(self.In, self.Out)
+
+    @property
+    def out_first(self) -> bool:
+        """Whether the weight's axes are ``(*Out, *In)``."""
+        n_out = len(as_axes(self.Out))
+        return tuple(ax.name for ax in self.weight.axes[:n_out]) == names_of(self.Out)
+
+    def __call__(self, inputs: NamedArray, *, key: Any = None) -> NamedArray:
+        """Apply the layer; ``key`` is accepted for a uniform module interface and unused."""
+        if not isinstance(inputs, NamedArray):
+            raise NamedTypeError(f"Linear: expected a NamedArray input, got {type(inputs).__name__}")
+        dims, out_axes = _linear_plan(
+            "Linear", inputs.axes, self.weight.axes, names_of(self.In), names_of(self.Out)
+        )
+        raw = self.dot_general(inputs.array, self.weight.array, dims)
+        scale = self.reparam.active_scale
+        if scale != 1.0:
+            raw = raw * jnp.asarray(scale, raw.dtype)
+        out = NamedArray._new(raw, out_axes)
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+    # ----- torch-compatible export: one 2-D (out, in) weight -----
+    def flatten_for_export(self) -> Linear:
+        """This layer with a 2-D ``(out, in)`` weight and 1-D bias, as PyTorch stores them."""
+        in_axes, out_axes = as_axes(self.In), as_axes(self.Out)
+        if len(in_axes) == 1 and len(out_axes) == 1 and self.out_first:
+            return self
+        w = self.weight.broadcast_to(out_axes + in_axes)
+        o = Axis("__OUT__", _prod(out_axes))
+        i = Axis("__IN__", _prod(in_axes))
+        weight = NamedArray._new(w.array.reshape(o.size, i.size), (o, i))
+        bias = None if self.bias is None else NamedArray._new(self.bias.broadcast_to(out_axes).array.reshape(o.size), (o,))
+        return Linear(weight, bias, o, i, self.dot_general, self.reparam_cls)  # type: ignore[arg-type]
+
+    def unflatten_from_export(self, template: Linear) -> Linear:
+        """Inverse of `flatten_for_export`: named axes laid out like ``template``'s."""
+        in_axes, out_axes = as_axes(template.In), as_axes(template.Out)
+        raw = self.weight.array.reshape(tuple(ax.size for ax in out_axes + in_axes))
+        weight = NamedArray._new(raw, out_axes + in_axes).broadcast_to(template.weight.axes)
+        bias = None
+        if self.bias is not None:
+            bias = NamedArray._new(self.bias.array.reshape(tuple(ax.size for ax in out_axes)), out_axes)
+        return Linear(weight, bias, template.In, template.Out, template.dot_general, template.reparam_cls)
+
+
+def _prod(axes: tuple[Axis, ...]) -> int:
+    out = 1
+    for ax in axes:
+        out *= ax.size
+    return out
+
+
+class MoELinear(eqx.Module):
+    """One linear map per expert, applied to tokens grouped by expert (a ragged matmul).
+
+    The weight has axes ``(Experts, In, Out)`` (``(Experts, Out, In)`` with ``out_first=True``).
+    The input has one token axis, sorted so the first ``group_sizes[0]`` tokens go to expert 0,
+    the next ``group_sizes[1]`` to expert 1, and so on; the matmul is ``jax.lax.ragged_dot_general``.
+    """
+
+    weight: NamedArray
+    bias: NamedArray | None
+    Experts: Axis = eqx.field(static=True)
+    In: Axis = eqx.field(static=True)
+    Out: Axis = eqx.field(static=True)
+
+    @staticmethod
+    def init(
+        Experts: Axis,
+        In: Axis,
+        Out: Axis,
+        *,
+        key: Any,
+        use_bias: bool = True,
+        out_first: bool = False,
+        init_scale: float = 1.0,
+    ) -> MoELinear:
+        """Truncated-normal expert weights scaled by ``init_scale / sqrt(In.size)``; zero biases."""
+        joint = (Experts, Out, In) if out_first else (Experts, In, Out)
+        weight = truncated_normal(key, joint, init_scale / In.size**0.5)
+        bias = NamedArray._new(jnp.zeros((Experts.size, Out.size)), (Experts, Out)) if use_bias else None
+        return MoELinear(weight, bias, Experts, In, Out)
+
+    def __call__(self, inputs: NamedArray, group_sizes: NamedArray, *, key: Any = None) -> NamedArray:
+        """Map each token by its expert's weight; ``group_sizes`` (over ``Experts``) counts tokens per expert."""
+        op = "MoELinear"
+        if not isinstance(inputs, NamedArray):
+            raise NamedTypeError(f"{op}: expected a NamedArray input, got {type(inputs).__name__}")
+        names = [ax.name for ax in inputs.axes]
+        if self.In.name not in names:
+            raise axis_not_found(op, [self.In.name], inputs.axes)
+        in_pos = names.index(self.In.name)
+        if inputs.axes[in_pos].size != self.In.size:
+            raise axis_size_mismatch(op, self.In.name, inputs.axes[in_pos].size, self.In.size)
+        if len(inputs.axes) != 2:
+            raise BroadcastError(
+                f"{op}: expected the input to have {self.In.name!r} and one token axis, got "
+                f"{format_shape(inputs.axes)}; flatten the batch axes into one token axis first (x.flatten_axes)"
+            )
+        tok_pos = 1 - in_pos
+        Token = inputs.axes[tok_pos]
+        gs = group_sizes.array if isinstance(group_sizes, NamedArray) else jnp.asarray(group_sizes)
+        if gs.shape != (self.Experts.size,):
+            raise AxisSizeError(
+                f"{op}: group_sizes must have one entry per expert ({self.Experts.name!r}: {self.Experts.size}), "
+                f"got shape {tuple(gs.shape)}"
+            )
+        w_names = [ax.name for ax in self.weight.axes]
+        dims = jax.lax.RaggedDotDimensionNumbers(
+            dot_dimension_numbers=(([in_pos], [w_names.index(self.In.name)]), ([], [])),
+            lhs_ragged_dimensions=[tok_pos],
+            rhs_group_dimensions=[w_names.index(self.Experts.name)],
+        )
+        raw = jax.lax.ragged_dot_general(inputs.array, self.weight.array, gs.astype(jnp.int32), dims)
+        out = NamedArray._new(raw, (Token, self.Out))
+        if self.bias is not None:
+            expert_of_token = jnp.repeat(
+                jnp.arange(self.Experts.size), gs, total_repeat_length=Token.size
+            )
+            bias = self.bias.broadcast_to((self.Experts, self.Out)).array
+            out = NamedArray._new(raw + bias[expert_of_token], (Token, self.Out))
+        return out

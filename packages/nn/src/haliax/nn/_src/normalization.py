@@ -1,0 +1,148 @@
+"""Softmax-family functions and the normalisation layers `LayerNorm` and `RmsNorm`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from haliax._src.axis import AxisSelection, AxisSpec
+from haliax._src.errors import NamedTypeError
+from haliax._src.lift import axis_positions
+from haliax._src.named_array import NamedArray
+from haliax._src.ufuncs import rsqrt
+
+from .sampling import as_axes
+
+
+def _one_or_many(x: NamedArray, op: str, axis: AxisSelection) -> int | tuple[int, ...]:
+    pos = axis_positions(op, x, axis)
+    return pos[0] if len(pos) == 1 else pos
+
+
+def softmax(a: NamedArray, axis: AxisSelection, *, where: NamedArray | None = None) -> NamedArray:
+    """Softmax over ``axis`` (one axis or several); the result keeps the axes.
+
+    Example:
+        >>> import haliax as hax, haliax.nn as hnn
+        >>> V = hax.Axis("vocab", 4)
+        >>> float(hnn.softmax(hax.zeros(V), V).sum().array)
+        1.0
+    """
+    pos = _one_or_many(a, "softmax", axis)
+    w = None if where is None else where.broadcast_to(a.axes).array
+    return NamedArray._new(jax.nn.softmax(a.array, axis=pos, where=w), a.axes)
+
+
+def log_softmax(a: NamedArray, axis: AxisSelection, *, where: NamedArray | None = None) -> NamedArray:
+    """Log of the softmax over ``axis``, computed stably; the result keeps the axes."""
+    pos = _one_or_many(a, "log_softmax", axis)
+    w = None if where is None else where.broadcast_to(a.axes).array
+    return NamedArray._new(jax.nn.log_softmax(a.array, axis=pos, where=w), a.axes)
+
+
+def logsumexp(a: NamedArray, axis: AxisSelection | None = None) -> NamedArray:
+    """``log(sum(exp(a)))`` over ``axis`` (all axes when None), computed stably; those axes are removed."""
+    if axis is None:
+        return NamedArray._new(jax.nn.logsumexp(a.array), ())
+    pos = axis_positions("logsumexp", a, axis)
+    out_axes = tuple(ax for i, ax in enumerate(a.axes) if i not in pos)
+    return NamedArray._new(jax.nn.logsumexp(a.array, axis=pos), out_axes)
+
+
+def standardize(
+    x: NamedArray,
+    axis: AxisSelection,
+    *,
+    mean: NamedArray | None = None,
+    variance: NamedArray | None = None,
+    epsilon: float = 1e-5,
+    where: NamedArray | None = None,
+) -> NamedArray:
+    """``(x - mean) / sqrt(variance + epsilon)`` over ``axis``; mean and variance computed when not given."""
+    axis_positions("standardize", x, axis)
+    if mean is None:
+        mean = x.mean(axis, where=where)
+    if variance is None:
+        centered = x - mean
+        variance = (centered * centered).mean(axis, where=where)
+    out = (x - mean) * rsqrt(variance + epsilon)
+    if out.axes != x.axes:
+        out = out.broadcast_to(x.axes)
+    return out
+
+
+class LayerNormBase(eqx.Module):
+    """Shared fields of the normalisation layers: the normalised axes, optional scale and bias."""
+
+    axis: AxisSpec = eqx.field(static=True)
+    weight: NamedArray | None
+    bias: NamedArray | None
+    eps: float = eqx.field(static=True, default=1e-5)
+    dtype: Any = eqx.field(static=True, default=None)
+
+    @classmethod
+    def init(
+        cls,
+        axis: AxisSpec,
+        eps: float = 1e-5,
+        use_weight: bool = True,
+        use_bias: bool = True,
+        dtype: Any = None,
+    ) -> Any:
+        """A layer normalising over ``axis``, with scale one and bias zero."""
+        axes = as_axes(axis)
+        shape = tuple(ax.size for ax in axes)
+        weight = NamedArray._new(jnp.ones(shape, dtype=dtype or jnp.float32), axes) if use_weight else None
+        bias = NamedArray._new(jnp.zeros(shape, dtype=dtype or jnp.float32), axes) if use_bias else None
+        return cls(axis, weight, bias, eps, dtype)
+
+    def _check(self, op: str, x: NamedArray) -> None:
+        if not isinstance(x, NamedArray):
+            raise NamedTypeError(f"{op}: expected a NamedArray, got {type(x).__name__}")
+        axis_positions(op, x, self.axis)
+
+    def _affine(self, out: NamedArray) -> NamedArray:
+        if self.weight is not None:
+            out = out * self.weight
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+
+class LayerNorm(LayerNormBase):
+    """Layer normalisation over ``axis``: subtract the mean, divide by the standard deviation, scale, shift.
+
+    Example:
+        >>> import haliax as hax, haliax.nn as hnn
+        >>> Embed = hax.Axis("embed", 8)
+        >>> ln = hnn.LayerNorm.init(Embed)
+        >>> ln(hax.ones(Embed)).shape
+        {'embed': 8}
+    """
+
+    def __call__(self, x: NamedArray) -> NamedArray:
+        """Normalise ``x`` over the layer's axes; other axes are batch."""
+        self._check("LayerNorm", x)
+        if self.dtype is not None:
+            x = x.astype(self.dtype)
+        mean = x.mean(self.axis)
+        centered = x - mean
+        var = (centered * centered).mean(self.axis)
+        return self._affine(centered * rsqrt(var + self.eps))
+
+
+class RmsNorm(LayerNormBase):
+    """RMS normalisation over ``axis``: divide by the root mean square, then scale (and shift)."""
+
+    def __call__(self, x: NamedArray) -> NamedArray:
+        """Normalise ``x`` over the layer's axes; other axes are batch."""
+        self._check("RmsNorm", x)
+        if self.dtype is not None:
+            x = x.astype(self.dtype)
+        ms = (x * x).mean(self.axis)
+        return self._affine(x * rsqrt(ms + self.eps))
+
+
