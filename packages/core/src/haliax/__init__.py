@@ -197,3 +197,65 @@ def __getattr__(name: str):  # noqa: ANN202 - module __getattr__; the value's ty
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_lazy.lazy_names()})
+# ----- ops, wrapping, fft, polynomials, specialized fns, util/types/field (core-ops) -----
+from . import axis as axis
+from . import ops as ops
+from . import specialized_fns as specialized_fns
+from . import types as types
+from . import util as util
+from . import wrap as wrap
+from ._src.ops import allclose as allclose
+from ._src.ops import array_equal as array_equal
+from ._src.ops import array_equiv as array_equiv
+from ._src.ops import bincount as bincount
+from ._src.ops import clip as clip
+from ._src.ops import isclose as isclose
+from ._src.ops import nonzero as nonzero
+from ._src.ops import packbits as packbits
+from ._src.ops import searchsorted as searchsorted
+from ._src.ops import trace as trace
+from ._src.ops import tril as tril
+from ._src.ops import triu as triu
+from ._src.ops import unique as unique
+from ._src.ops import unique_all as unique_all
+from ._src.ops import unique_counts as unique_counts
+from ._src.ops import unique_inverse as unique_inverse
+from ._src.ops import unique_values as unique_values
+from ._src.ops import unpackbits as unpackbits
+from ._src.ops import where as where
+from ._src.specialized import top_k as top_k
+from ._src.types import DTypeLike as DTypeLike
+from ._src.types import Scalar as Scalar
+from ._src.lift import unwrap_namedarrays as unwrap_namedarrays
+from ._src.wrap import ReductionFunction as ReductionFunction
+from ._src.wrap import SimpleReductionFunction as SimpleReductionFunction
+from ._src.wrap import apply_positional as apply_positional
+from ._src.wrap import wrap_axiswise_call as wrap_axiswise_call
+from ._src.wrap import wrap_elemwise_binary as wrap_elemwise_binary
+from ._src.wrap import wrap_elemwise_unary as wrap_elemwise_unary
+from ._src.wrap import wrap_reduction_call as wrap_reduction_call
+# haliax.fft, haliax.poly and haliax.field are the functions (as in Haliax); the modules stay
+# importable with `from haliax.fft import ifft`.
+from .fft import fft as fft
+from .fft import fftfreq as fftfreq
+from .fft import fftshift as fftshift
+from .fft import hfft as hfft
+from .fft import ifft as ifft
+from .fft import ifftshift as ifftshift
+from .fft import ihfft as ihfft
+from .fft import irfft as irfft
+from .fft import rfft as rfft
+from .fft import rfftfreq as rfftfreq
+from .field import field as field
+from .poly import poly as poly
+from .poly import polyadd as polyadd
+from .poly import polyder as polyder
+from .poly import polydiv as polydiv
+from .poly import polyfit as polyfit
+from .poly import polyint as polyint
+from .poly import polymul as polymul
+from .poly import polysub as polysub
+from .poly import polyval as polyval
+from .poly import roots as roots
+from .poly import trim_zeros as trim_zeros
+from .poly import vander as vander

@@ -1,0 +1,42 @@
+"""Normalising and recognising Python values: tuples, and array-like objects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import jax
+import numpy as np
+
+from .named_array import NamedArray
+
+T = TypeVar("T")
+
+
+def ensure_tuple(x: Sequence[T] | T) -> tuple[T, ...]:
+    """A tuple of ``x``'s elements if it is a sequence (not a string), else ``(x,)``.
+
+    Example:
+        >>> from haliax.util import ensure_tuple
+        >>> ensure_tuple([1, 2]), ensure_tuple("batch"), ensure_tuple(3)
+        ((1, 2), ('batch',), (3,))
+    """
+    if isinstance(x, (str, bytes)):
+        return (x,)  # type: ignore[return-value]  # a string is one element here
+    if isinstance(x, tuple):
+        return x
+    if isinstance(x, Sequence):
+        return tuple(x)
+    return (x,)
+
+
+def maybe_untuple(x: Any) -> Any:
+    """The element of a one-element tuple; anything else unchanged."""
+    if isinstance(x, tuple) and len(x) == 1:
+        return x[0]
+    return x
+
+
+def is_jax_or_hax_array_like(x: Any) -> bool:
+    """True for jax and numpy arrays, `jax.ShapeDtypeStruct`s and NamedArrays."""
+    return isinstance(x, (jax.Array, np.ndarray, np.generic, jax.ShapeDtypeStruct, NamedArray))

@@ -1,0 +1,31 @@
+"""Axes and axis specs: `Axis`, `dslice`, and helpers to normalise, combine and look them up."""
+
+from ._src.axis import Axis as Axis
+from ._src.axis import AxisSelection as AxisSelection
+from ._src.axis import AxisSelector as AxisSelector
+from ._src.axis import AxisSpec as AxisSpec
+from ._src.axis import PartialAxisSpec as PartialAxisSpec
+from ._src.axis import PartialShapeDict as PartialShapeDict
+from ._src.axis import ShapeDict as ShapeDict
+from ._src.axis import axis_name as axis_name
+from ._src.axis import axis_size as axis_size
+from ._src.axis import axis_spec_to_shape_dict as axis_spec_to_shape_dict
+from ._src.axis import axis_spec_to_tuple as axis_spec_to_tuple
+from ._src.axis import concat_axes as concat_axes
+from ._src.axis import dblock as dblock
+from ._src.axis import ds as ds
+from ._src.axis import dslice as dslice
+from ._src.axis import eliminate_axes as eliminate_axes
+from ._src.axis import intersect_axes as intersect_axes
+from ._src.axis import is_axis_compatible as is_axis_compatible
+from ._src.axis import make_axes as make_axes
+from ._src.axis import overlapping_axes as overlapping_axes
+from ._src.axis import rearrange_for_partial_order as rearrange_for_partial_order
+from ._src.axis import replace_axis as replace_axis
+from ._src.axis import replace_missing_with_ellipsis as replace_missing_with_ellipsis
+from ._src.axis import resolve_axis as resolve_axis
+from ._src.axis import selects_axis as selects_axis
+from ._src.axis import to_jax_shape as to_jax_shape
+from ._src.axis import union_axes as union_axes
+from ._src.axis import unsize_axes as unsize_axes
+from ._src.axis import without_axes as without_axes

@@ -1,0 +1,3 @@
+"""`field`: equinox.field with optional `axis_names` metadata for raw-array fields."""
+
+from ._src.field import field as field

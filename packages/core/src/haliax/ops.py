@@ -1,0 +1,22 @@
+"""Named ops beyond elementwise and reductions: selection, comparison, counting, triangles, unique."""
+
+from ._src.ops import allclose as allclose
+from ._src.ops import array_equal as array_equal
+from ._src.ops import array_equiv as array_equiv
+from ._src.ops import bincount as bincount
+from ._src.ops import clip as clip
+from ._src.ops import isclose as isclose
+from ._src.ops import nonzero as nonzero
+from ._src.ops import packbits as packbits
+from ._src.ops import raw_array_or_scalar as raw_array_or_scalar
+from ._src.ops import searchsorted as searchsorted
+from ._src.ops import trace as trace
+from ._src.ops import tril as tril
+from ._src.ops import triu as triu
+from ._src.ops import unique as unique
+from ._src.ops import unique_all as unique_all
+from ._src.ops import unique_counts as unique_counts
+from ._src.ops import unique_inverse as unique_inverse
+from ._src.ops import unique_values as unique_values
+from ._src.ops import unpackbits as unpackbits
+from ._src.ops import where as where
