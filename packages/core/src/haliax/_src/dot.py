@@ -1,0 +1,279 @@
+"""Named contraction: `dot`, and the contraction planner that `einsum` shares.
+
+A contraction of NamedArrays is planned from their axis tuples alone (cached), then run as one
+``jax.lax.dot_general`` per pair of operands plus at most one ``jax.lax.transpose`` at the end.
+The default result order is the order ``dot_general`` produces for two operands: the batch axes
+(shared, not contracted, in the first operand's order), then the first operand's remaining axes,
+then the second's. With that default no transpose is needed at all.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from types import EllipsisType
+from typing import Any, NamedTuple, TypeAlias
+
+import jax
+import jax.numpy as jnp
+
+from . import sharding_hook
+from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple, rearrange_for_partial_order
+from .errors import (
+    AxisNotFoundError,
+    HaliaxError,
+    NamedTypeError,
+    axis_size_mismatch,
+    did_you_mean,
+    format_shape,
+)
+from .named_array import NamedArray
+
+PrecisionLike: TypeAlias = Any
+"""What ``jax.lax.dot_general`` accepts as ``precision``: None, a string, a `jax.lax.Precision` or a pair."""
+
+_Dims: TypeAlias = tuple[tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], tuple[int, ...]]]
+
+
+class _Step(NamedTuple):
+    """One pairwise contraction: sums applied to each side first, then one dot_general."""
+
+    sum_lhs: tuple[int, ...]
+    sum_rhs: tuple[int, ...]
+    dims: _Dims
+
+
+class _Plan(NamedTuple):
+    """A whole contraction: the sums of a lone operand, the pairwise steps, the final transpose."""
+
+    sum_first: tuple[int, ...]
+    steps: tuple[_Step, ...]
+    perm: tuple[int, ...] | None
+    out_axes: tuple[Axis, ...]
+
+
+def _names(axes: Sequence[Axis]) -> tuple[str, ...]:
+    return tuple(ax.name for ax in axes)
+
+
+def _check_sizes(op: str, all_axes: tuple[tuple[Axis, ...], ...]) -> dict[str, Axis]:
+    """Every axis by name, in order of first appearance; one name with two sizes is an error."""
+    seen: dict[str, Axis] = {}
+    for axes in all_axes:
+        for ax in axes:
+            prev = seen.get(ax.name)
+            if prev is None:
+                seen[ax.name] = ax
+            elif prev.size != ax.size:
+                raise axis_size_mismatch(op, ax.name, prev.size, ax.size)
+    return seen
+
+
+def _operands(all_axes: tuple[tuple[Axis, ...], ...]) -> str:
+    return ", ".join(format_shape(axes) for axes in all_axes)
+
+
+def _pair_step(
+    lhs: tuple[Axis, ...], rhs: tuple[Axis, ...], contract: frozenset[str], later: frozenset[str]
+) -> tuple[_Step, tuple[Axis, ...]]:
+    """Plan ``lhs`` x ``rhs``: contract the names in ``contract`` that no later operand needs."""
+    lhs_names, rhs_names = set(_names(lhs)), set(_names(rhs))
+    done = contract - later
+    sum_lhs = tuple(i for i, ax in enumerate(lhs) if ax.name in done and ax.name not in rhs_names)
+    sum_rhs = tuple(i for i, ax in enumerate(rhs) if ax.name in done and ax.name not in lhs_names)
+    a = tuple(ax for i, ax in enumerate(lhs) if i not in sum_lhs)
+    b = tuple(ax for i, ax in enumerate(rhs) if i not in sum_rhs)
+    a_pos = {ax.name: i for i, ax in enumerate(a)}
+    b_pos = {ax.name: i for i, ax in enumerate(b)}
+    shared = [ax for ax in a if ax.name in b_pos]
+    contracting = [ax.name for ax in shared if ax.name in done]
+    batch = [ax for ax in shared if ax.name not in done]
+    dims: _Dims = (
+        (tuple(a_pos[n] for n in contracting), tuple(b_pos[n] for n in contracting)),
+        (tuple(a_pos[ax.name] for ax in batch), tuple(b_pos[ax.name] for ax in batch)),
+    )
+    out = (
+        tuple(batch)
+        + tuple(ax for ax in a if ax.name not in b_pos)
+        + tuple(ax for ax in b if ax.name not in a_pos)
+    )
+    return _Step(sum_lhs, sum_rhs, dims), out
+
+
+def _order(op: str, axes: tuple[Axis, ...], out_axes: tuple[Any, ...]) -> tuple[Axis, ...]:
+    """``axes`` ordered by the partial order ``out_axes``, with errors worded for ``op``."""
+    names = set(_names(axes))
+    for sel in out_axes:
+        if sel is Ellipsis:
+            continue
+        name = sel if isinstance(sel, str) else sel.name
+        if name not in names:
+            raise AxisNotFoundError(
+                f"{op}: out_axes names axis {name!r}, which the result {format_shape(axes)} does not have"
+                f"{did_you_mean(name, names)}"
+            )
+        if isinstance(sel, Axis):
+            size = next(ax.size for ax in axes if ax.name == name)
+            if size != sel.size:
+                raise axis_size_mismatch(op, name, size, sel.size)
+    try:
+        return rearrange_for_partial_order(out_axes, axes)
+    except HaliaxError as e:
+        message = str(e).removeprefix("rearrange: ")
+        raise type(e)(f"{op}: out_axes: {message}") from None
+
+
+@functools.lru_cache(maxsize=4096)
+def contraction_plan(
+    op: str,
+    all_axes: tuple[tuple[Axis, ...], ...],
+    contract: frozenset[str],
+    out_axes: tuple[Any, ...] | None,
+) -> _Plan:
+    """Plan contracting ``contract`` across operands with these axes, left to right.
+
+    ``out_axes`` is a partial order (``...`` allowed) of the result, or None for the default order.
+    Names in ``contract`` must each be in some operand (the caller checks).
+    """
+    _check_sizes(op, all_axes)
+    acc = all_axes[0]
+    sum_first: tuple[int, ...] = ()
+    steps = []
+    if len(all_axes) == 1:
+        sum_first = tuple(i for i, ax in enumerate(acc) if ax.name in contract)
+        acc = tuple(ax for ax in acc if ax.name not in contract)
+    for k in range(1, len(all_axes)):
+        later = frozenset(n for axes in all_axes[k + 1 :] for n in _names(axes))
+        step, acc = _pair_step(acc, all_axes[k], contract, later)
+        steps.append(step)
+    perm = None
+    if out_axes is not None:
+        ordered = _order(op, acc, out_axes)
+        pos = {ax.name: i for i, ax in enumerate(acc)}
+        order = tuple(pos[ax.name] for ax in ordered)
+        if order != tuple(range(len(acc))):
+            perm = order
+        acc = ordered
+    return _Plan(sum_first, tuple(steps), perm, acc)
+
+
+def _sum(x: Any, positions: tuple[int, ...]) -> Any:
+    return jnp.sum(x, axis=positions) if positions else x
+
+
+def _promote(a: Any, b: Any) -> tuple[Any, Any]:
+    if a.dtype == b.dtype:
+        return a, b
+    dtype = jnp.promote_types(a.dtype, b.dtype)
+    return a.astype(dtype), b.astype(dtype)
+
+
+def run_contraction(
+    plan: _Plan,
+    arrays: Sequence[NamedArray],
+    precision: PrecisionLike,
+    preferred_element_type: Any,
+    dot_general: Callable[..., Any],
+) -> NamedArray:
+    """Execute a `contraction_plan` on the operands' raw arrays."""
+    acc = _sum(arrays[0].array, plan.sum_first)
+    for step, other in zip(plan.steps, arrays[1:], strict=True):
+        lhs, rhs = _promote(_sum(acc, step.sum_lhs), _sum(other.array, step.sum_rhs))
+        acc = dot_general(lhs, rhs, step.dims, precision=precision, preferred_element_type=preferred_element_type)
+    if plan.perm is not None:
+        acc = jax.lax.transpose(acc, plan.perm)
+    return sharding_hook.constrain(NamedArray._new(acc, plan.out_axes))
+
+
+def check_operands(op: str, arrays: Sequence[Any]) -> tuple[tuple[Axis, ...], ...]:
+    """The axis tuples of the operands; anything but a NamedArray is an error."""
+    if not arrays:
+        raise NamedTypeError(f"{op}: needs at least one NamedArray")
+    for i, a in enumerate(arrays):
+        if not isinstance(a, NamedArray):
+            raise NamedTypeError(
+                f"{op}: operand {i} is a {type(a).__name__}, not a NamedArray; name its axes with hax.named(x, axes)"
+            )
+    return tuple(a.axes for a in arrays)
+
+
+@functools.lru_cache(maxsize=4096)
+def _contracted_names(
+    all_axes: tuple[tuple[Axis, ...], ...], axis: tuple[AxisSelector, ...] | None
+) -> frozenset[str]:
+    """The names ``dot``'s ``axis`` argument contracts (None: every name in two or more operands)."""
+    seen = _check_sizes("dot", all_axes)
+    if axis is None:
+        counts: dict[str, int] = {}
+        for axes in all_axes:
+            for ax in axes:
+                counts[ax.name] = counts.get(ax.name, 0) + 1
+        return frozenset(n for n, c in counts.items() if c > 1)
+    out = set()
+    for sel in axis:
+        if sel is Ellipsis or not isinstance(sel, (str, Axis)):
+            raise NamedTypeError(f"dot: axis must be names or Axis objects, got {sel!r}")
+        name = sel if isinstance(sel, str) else sel.name
+        found = seen.get(name)
+        if found is None:
+            raise AxisNotFoundError(
+                f"dot: axis {name!r} to contract is not in any operand: {_operands(all_axes)}{did_you_mean(name, seen)}"
+            )
+        if isinstance(sel, Axis) and sel.size != found.size:
+            raise axis_size_mismatch("dot", name, found.size, sel.size)
+        out.add(name)
+    return frozenset(out)
+
+
+_REQUIRED: Any = object()
+
+
+def dot(
+    *arrays: NamedArray,
+    axis: AxisSelection | None = _REQUIRED,
+    precision: PrecisionLike = None,
+    preferred_element_type: Any = None,
+    out_axes: Sequence[AxisSelector | EllipsisType] | None = None,
+    dot_general: Callable[..., Any] = jax.lax.dot_general,
+) -> NamedArray:
+    """Contract named arrays over ``axis``, batching over the other shared axes.
+
+    Axes named in ``axis`` are summed over (an axis only one operand has is summed in that
+    operand). ``axis=None`` contracts every axis that two or more operands share, so two arrays
+    with the same axes give a 0-d NamedArray; ``axis=()`` contracts nothing (an outer product, or a
+    batched elementwise product over shared axes). Shared axes that are not contracted are batch
+    axes; every other axis is kept.
+
+    The result's axes are, by default, the batch axes (in the first operand's order), then the
+    first operand's other axes, then the second's: the order ``jax.lax.dot_general`` produces,
+    so no transpose is needed. ``out_axes`` reorders them with a partial order such as
+    ``("batch", ..., "embed")``, costing one transpose. Two operands lower to exactly one
+    ``dot_general``; more operands are contracted pairwise from the left.
+
+    Args:
+        arrays: the NamedArrays to contract.
+        axis: the axes to contract: a name, an `Axis`, a sequence of them, or None. Required.
+        precision: passed to ``dot_general``.
+        preferred_element_type: passed to ``dot_general`` (e.g. ``jnp.float32`` to accumulate bf16).
+        out_axes: a partial order for the result's axes, with at most one ``...``.
+        dot_general: the function that does the work, with the signature of ``jax.lax.dot_general``.
+
+    Example:
+        >>> import jax.numpy as jnp, haliax as hax
+        >>> x = hax.named(jnp.ones((2, 3)), ("batch", "embed"))
+        >>> w = hax.named(jnp.ones((3, 4)), ("embed", "mlp"))
+        >>> hax.dot(x, w, axis="embed").shape
+        {'batch': 2, 'mlp': 4}
+    """
+    if axis is _REQUIRED:
+        raise NamedTypeError(
+            "dot: pass the axes to contract as a keyword, e.g. hax.dot(x, w, axis='embed') "
+            "(axis=None contracts every shared axis, axis=() none)"
+        )
+    all_axes = check_operands("dot", arrays)
+    key = None if axis is None else axis_spec_to_tuple(axis)
+    contract = _contracted_names(all_axes, key)
+    out = None if out_axes is None else tuple(out_axes)
+    plan = contraction_plan("dot", all_axes, contract, out)
+    return run_contraction(plan, arrays, precision, preferred_element_type, dot_general)
+
