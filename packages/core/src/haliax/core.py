@@ -1,0 +1,31 @@
+"""The NamedArray and its shape, indexing and broadcasting ops (``haliax.core``)."""
+
+from ._src.broadcast import broadcast_arrays as broadcast_arrays
+from ._src.broadcast import broadcast_arrays_and_return_axes as broadcast_arrays_and_return_axes
+from ._src.broadcast import broadcast_axis as broadcast_axis
+from ._src.broadcast import broadcast_order as _broadcast_order
+from ._src.broadcast import broadcast_to as broadcast_to
+from ._src.haxtyping import NamedArrayAxes as NamedArrayAxes
+from ._src.haxtyping import NamedArrayAxesSpec as NamedArrayAxesSpec
+from ._src.indexing import NamedIndex as NamedIndex
+from ._src.indexing import NamedOrNumeric as NamedOrNumeric
+from ._src.indexing import SliceSpec as SliceSpec
+from ._src.indexing import index as index
+from ._src.indexing import slice as slice
+from ._src.indexing import take as take
+from ._src.indexing import updated_slice as updated_slice
+from ._src.named_array import NamedArray as NamedArray
+from ._src.named_array import NamedArrayMeta as NamedArrayMeta
+from ._src.named_array import are_shape_checks_enabled as are_shape_checks_enabled
+from ._src.named_array import enable_shape_checks as enable_shape_checks
+from ._src.named_array import named as named
+from ._src.shape import check_shape as check_shape
+from ._src.shape import flatten as flatten
+from ._src.shape import flatten_all_axes_but as flatten_all_axes_but
+from ._src.shape import flatten_axes as flatten_axes
+from ._src.shape import ravel as ravel
+from ._src.shape import rename as rename
+from ._src.shape import roll as roll
+from ._src.shape import split as split
+from ._src.shape import unbind as unbind
+from ._src.shape import unflatten_axis as unflatten_axis
