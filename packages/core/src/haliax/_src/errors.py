@@ -85,3 +85,7 @@ def axis_size_mismatch(op: str, name: str, size_a: int | None, size_b: int | Non
         f"{op}: axis {name!r} has size {size_a} in one place and {size_b} in another; "
         f"axes that share a name must share a size (rename one of them, e.g. with .rename)"
     )
+
+
+class PatternError(HaliaxError, ValueError):
+    """An einsum or rearrange pattern that does not parse, or does not fit its arrays."""
