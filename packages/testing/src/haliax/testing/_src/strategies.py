@@ -60,16 +60,14 @@ def axis_names(min_size: int = 1, max_size: int = 8) -> st.SearchStrategy[str]:
     return st.builds(lambda a, b: a + b, first, rest)
 
 
-@st.composite
 def axes(
-    draw: st.DrawFn,
     *,
     names: Sequence[str] | st.SearchStrategy[str] | None = None,
     min_axes: int = 0,
     max_axes: int = 4,
     min_size: int = 1,
     max_size: int = 4,
-) -> tuple[Axis, ...]:
+) -> st.SearchStrategy[tuple[Axis, ...]]:
     """A tuple of `Axis` with distinct names and sizes in ``[min_size, max_size]``.
 
     Args:
@@ -80,15 +78,25 @@ def axes(
         min_size: smallest axis size.
         max_size: largest axis size.
     """
+    if not 0 <= min_axes <= max_axes:
+        raise ValueError(f"axes: need 0 <= min_axes <= max_axes, got min_axes={min_axes}, max_axes={max_axes}")
+    if not 0 <= min_size <= max_size:
+        raise ValueError(f"axes: need 0 <= min_size <= max_size, got min_size={min_size}, max_size={max_size}")
     if names is None:
         names = DEFAULT_AXIS_NAMES
     if isinstance(names, st.SearchStrategy):
-        name_list = draw(st.lists(names, min_size=min_axes, max_size=max_axes, unique=True))
+        name_lists = st.lists(names, min_size=min_axes, max_size=max_axes, unique=True)
     else:
         pool = list(dict.fromkeys(names))
         if len(pool) < min_axes:
             raise ValueError(f"axes: min_axes={min_axes} but the name pool has only {len(pool)} distinct names")
-        name_list = draw(st.lists(st.sampled_from(pool), min_size=min_axes, max_size=min(max_axes, len(pool)), unique=True))
+        name_lists = st.lists(st.sampled_from(pool), min_size=min_axes, max_size=min(max_axes, len(pool)), unique=True)
+    return _sized(name_lists, min_size, max_size)
+
+
+@st.composite
+def _sized(draw: st.DrawFn, name_lists: st.SearchStrategy[list[str]], min_size: int, max_size: int) -> tuple[Axis, ...]:
+    name_list = draw(name_lists)
     sizes = draw(st.lists(st.integers(min_size, max_size), min_size=len(name_list), max_size=len(name_list)))
     return tuple(Axis(n, s) for n, s in zip(name_list, sizes, strict=True))
 
@@ -148,12 +156,13 @@ def named_arrays(
     drawn_axes = _draw_axes(draw, axes)
     np_dtype = np.dtype(jnp.dtype(_maybe_draw(draw, dtype)))
     shape = tuple(ax.size for ax in drawn_axes)
+    values = elements if elements is not None else _elements(np_dtype)
     if np_dtype == jnp.bfloat16:
         # hypothesis knows no bfloat16: draw float32 values and cast.
-        raw = draw(hnp.arrays(np.float32, shape, elements=elements or _elements(np_dtype)))
+        raw = draw(hnp.arrays(np.float32, shape, elements=values))
         raw = raw.astype(np_dtype)
     else:
-        raw = draw(hnp.arrays(np_dtype, shape, elements=elements or _elements(np_dtype)))
+        raw = draw(hnp.arrays(np_dtype, shape, elements=values))
     return NamedArray(jnp.asarray(raw), drawn_axes)
 
 
@@ -220,29 +229,32 @@ def broadcastable_pairs(
     return a, b
 
 
-@st.composite
 def mesh_shapes(
-    draw: st.DrawFn,
     names: Sequence[str] = DEFAULT_MESH_AXIS_NAMES,
     *,
     max_devices: int | None = None,
     min_axes: int = 1,
-) -> dict[str, int]:
+) -> st.SearchStrategy[dict[str, int]]:
     """A ``{mesh axis name: size}`` dict whose total size fits the available devices.
 
     Args:
         names: mesh axis names, used in order (the first ``k`` of them for ``k`` axes).
-        max_devices: how many devices the mesh may use (default: every device jax sees).
+        max_devices: how many devices the mesh may use (default: every device jax sees, counted
+            when the first example is drawn).
         min_axes: fewest mesh axes.
     """
-    limit = device_count() if max_devices is None else max_devices
-    if limit < 1:
-        raise ValueError(f"mesh_shapes: max_devices must be at least 1, got {limit}")
-    if min_axes > len(names):
+    if max_devices is not None and max_devices < 1:
+        raise ValueError(f"mesh_shapes: max_devices must be at least 1, got {max_devices}")
+    if not 0 <= min_axes <= len(names):
         raise ValueError(f"mesh_shapes: min_axes={min_axes} but only {len(names)} names were given")
+    return _mesh_shapes(tuple(names), max_devices, min_axes)
+
+
+@st.composite
+def _mesh_shapes(draw: st.DrawFn, names: tuple[str, ...], max_devices: int | None, min_axes: int) -> dict[str, int]:
+    remaining = device_count() if max_devices is None else max_devices
     n_axes = draw(st.integers(min_axes, len(names)))
     shape: dict[str, int] = {}
-    remaining = limit
     for name in names[:n_axes]:
         size = draw(st.integers(1, remaining))
         shape[name] = size
@@ -250,13 +262,11 @@ def mesh_shapes(
     return shape
 
 
-@st.composite
 def meshes(
-    draw: st.DrawFn,
     names: Sequence[str] = DEFAULT_MESH_AXIS_NAMES,
     *,
     max_devices: int | None = None,
     min_axes: int = 1,
-) -> Any:
+) -> st.SearchStrategy[Any]:
     """A `jax.sharding.Mesh` drawn with `mesh_shapes`, over the first devices jax sees."""
-    return make_test_mesh(draw(mesh_shapes(names, max_devices=max_devices, min_axes=min_axes)))
+    return mesh_shapes(names, max_devices=max_devices, min_axes=min_axes).map(make_test_mesh)
