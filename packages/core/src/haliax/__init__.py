@@ -293,6 +293,3 @@ from ._src.shape import stack as stack
 from ._src.shape import tile as tile
 from ._src.shape import unbind as unbind
 from ._src.shape import unflatten_axis as unflatten_axis
-from ._src.dot import dot as dot
-from ._src.einsum import einsum as einsum
-from ._src.rearrange import rearrange as rearrange
