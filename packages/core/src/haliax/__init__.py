@@ -293,3 +293,5 @@ from ._src.shape import stack as stack
 from ._src.shape import tile as tile
 from ._src.shape import unbind as unbind
 from ._src.shape import unflatten_axis as unflatten_axis
+# ----- state dicts (core-infra) -----
+from . import state_dict as state_dict

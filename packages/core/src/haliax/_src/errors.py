@@ -87,5 +87,13 @@ def axis_size_mismatch(op: str, name: str, size_a: int | None, size_b: int | Non
     )
 
 
+class PartitioningError(HaliaxError, ValueError):
+    """An axis mapping does not fit the mesh or the array (unknown or reused mesh axis, no mesh, a size it does not divide)."""
+
+
 class PatternError(HaliaxError, ValueError):
     """An einsum or rearrange pattern that does not parse, or does not fit its arrays."""
+
+
+class StateDictError(HaliaxError, ValueError):
+    """A state dict does not fit its template: a missing or extra key, or a shape mismatch."""

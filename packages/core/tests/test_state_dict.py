@@ -1,0 +1,222 @@
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import haliax as hax
+from haliax.state_dict import (
+    ModuleWithStateDictSerialization,
+    StateDictError,
+    flatten_modules_for_export,
+    from_state_dict,
+    from_torch_compatible_state_dict,
+    load_state_dict,
+    save_state_dict,
+    to_numpy_state_dict,
+    to_state_dict,
+    to_torch_compatible_state_dict,
+    unflatten_modules_from_export,
+    with_prefix,
+)
+
+
+def _named(shape: dict[str, int], seed: int = 0, dtype: Any = jnp.float32) -> hax.NamedArray:
+    raw = jax.random.normal(jax.random.PRNGKey(seed), tuple(shape.values())).astype(dtype)
+    return hax.named(raw, tuple(shape))
+
+
+class Dense(eqx.Module):
+    weight: hax.NamedArray
+    bias: hax.NamedArray | None
+    activation: str = eqx.field(static=True, default="relu")
+
+
+class Model(eqx.Module):
+    embed: Dense
+    layers: list[Dense]
+    scale: float
+
+
+def _model(seed: int = 0) -> Model:
+    return Model(
+        embed=Dense(_named({"vocab": 5, "embed": 3}, seed), None),
+        layers=[Dense(_named({"embed": 3, "out": 2}, seed + i + 1), _named({"out": 2}, seed + 10 + i)) for i in range(2)],
+        scale=0.5,
+    )
+
+
+def _assert_bit_exact(a: Any, b: Any) -> None:
+    la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
+    assert jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)
+    for x, y in zip(la, lb, strict=True):
+        if hasattr(x, "dtype"):
+            assert x.dtype == y.dtype
+            assert np.asarray(x).tobytes() == np.asarray(y).tobytes()
+        else:
+            assert x == y
+
+
+def test_with_prefix_joins_optional_parts():
+    assert with_prefix("a", "b") == "a.b"
+    assert with_prefix(None, "b") == "b"
+    assert with_prefix("a", None) == "a"
+    assert with_prefix(None, None) is None
+
+
+def test_keys_are_dotted_pytree_paths_and_named_arrays_are_raw():
+    sd = to_state_dict(_model())
+    assert sorted(sd) == ["embed.weight", "layers.0.bias", "layers.0.weight", "layers.1.bias", "layers.1.weight"]
+    assert not any(isinstance(v, hax.NamedArray) for v in sd.values())
+    assert sd["embed.weight"].shape == (5, 3)
+    assert sorted(to_state_dict(_model(), prefix="model"))[0] == "model.embed.weight"
+
+
+def test_round_trip_is_bit_exact():
+    model = _model(0)
+    back = from_state_dict(_model(7), to_state_dict(model))
+    _assert_bit_exact(back, model)
+    assert back.embed.weight.axes == model.embed.weight.axes
+
+
+def test_round_trip_with_prefix_and_eval_shape_template():
+    model = _model(0)
+    template = eqx.filter_eval_shape(_model, 3)
+    back = from_state_dict(template, to_state_dict(model, prefix="m"), prefix="m")
+    _assert_bit_exact(back, model)
+
+
+def test_shape_mismatch_names_the_key_and_both_shapes():
+    sd = to_state_dict(_model())
+    sd["layers.1.weight"] = np.zeros((2, 3), np.float32)
+    with pytest.raises(StateDictError) as e:
+        from_state_dict(_model(), sd)
+    assert str(e.value) == (
+        "from_state_dict: key 'layers.1.weight' has shape (2, 3) in the state dict but the template expects "
+        "(3, 2) {embed: 3, out: 2}; check that the model config matches the checkpoint"
+    )
+
+
+def test_missing_key_is_an_error():
+    sd = to_state_dict(_model())
+    del sd["layers.0.bias"]
+    with pytest.raises(StateDictError, match=r"^from_state_dict: key 'layers.0.bias' is missing from the state dict; "
+                       r"keys with the same last part: 'layers.1.bias'"):
+        from_state_dict(_model(), sd)
+
+
+def test_extra_keys_are_an_error_unless_not_strict():
+    sd = to_state_dict(_model())
+    sd["lm_head.weight"] = np.zeros((3, 5), np.float32)
+    with pytest.raises(StateDictError, match=r"the state dict has 1 key\(s\) the template does not use: 'lm_head.weight'"):
+        from_state_dict(_model(), sd)
+    from_state_dict(_model(), sd, strict=False)
+
+
+class Renamed(ModuleWithStateDictSerialization):
+    w: hax.NamedArray
+    inner: Dense
+
+    def _state_dict_key_map(self) -> dict[str, str | None]:
+        return {"w": "kernel", "inner": None}
+
+
+def test_key_map_renames_and_flattens_fields():
+    m = Renamed(_named({"a": 2}), Dense(_named({"b": 3}, 1), None))
+    sd = to_state_dict(m, prefix="blk")
+    assert sorted(sd) == ["blk.kernel", "blk.weight"]
+    _assert_bit_exact(from_state_dict(Renamed(_named({"a": 2}, 5), Dense(_named({"b": 3}, 6), None)), sd, "blk"), m)
+
+
+class Stack(ModuleWithStateDictSerialization):
+    """A toy stack of layers along a leading "block" axis that exports per-layer keys."""
+
+    inner: Dense
+
+    def to_state_dict(self, prefix: str | None = None) -> dict[str, Any]:
+        out = {}
+        n = self.inner.weight.axis_size("block")
+        for i in range(n):
+            layer = jax.tree_util.tree_map(lambda x: x.take("block", i), self.inner, is_leaf=hax.is_named_array)
+            out.update(to_state_dict(layer, with_prefix(prefix, str(i))))
+        return out
+
+    def from_state_dict(self, state_dict: Any, prefix: str | None = None) -> "Stack":
+        n = self.inner.weight.axis_size("block")
+        template = jax.tree_util.tree_map(lambda x: x.take("block", 0), self.inner, is_leaf=hax.is_named_array)
+        layers = [from_state_dict(template, state_dict, with_prefix(prefix, str(i)), strict=False) for i in range(n)]
+        block = hax.Axis("block", n)
+        stacked = jax.tree_util.tree_map(
+            lambda *xs: hax.named(jnp.stack([x.array for x in xs]), (block, *xs[0].axes)), *layers,
+            is_leaf=hax.is_named_array,
+        )
+        return Stack(stacked)
+
+
+def test_a_module_can_write_per_layer_keys_for_a_stacked_axis():
+    inner = Dense(_named({"block": 3, "embed": 2, "out": 4}), _named({"block": 3, "out": 4}, 1))
+    model = {"layers": Stack(inner)}
+    sd = to_state_dict(model)
+    assert sorted(sd) == [f"layers.{i}.{p}" for i in range(3) for p in ("bias", "weight")]
+    np.testing.assert_array_equal(sd["layers.2.weight"], inner.weight.array[2])
+    template = {"layers": Stack(Dense(_named({"block": 3, "embed": 2, "out": 4}, 9), _named({"block": 3, "out": 4}, 8)))}
+    _assert_bit_exact(from_state_dict(template, sd), model)
+
+
+class HeadsLinear(ModuleWithStateDictSerialization):
+    """Weight with axes (heads, head_dim, embed), exported as a 2-D torch (out, in) matrix."""
+
+    weight: hax.NamedArray
+
+    def flatten_for_export(self) -> "HeadsLinear":
+        w = self.weight.rearrange(("heads", "head_dim", "embed"))
+        flat = w.array.reshape(-1, w.axis_size("embed"))
+        return HeadsLinear(hax.named(flat, ("out", "embed")))
+
+    def unflatten_from_export(self, template: "HeadsLinear") -> "HeadsLinear":
+        t = template.weight.rearrange(("heads", "head_dim", "embed"))
+        raw = self.weight.array.reshape(tuple(ax.size for ax in t.axes))
+        return HeadsLinear(hax.named(raw, t.axes).rearrange(template.weight.axes))
+
+
+def test_torch_compatible_round_trip_flattens_articulated_axes():
+    model = {"attn": {"q": HeadsLinear(_named({"embed": 6, "heads": 2, "head_dim": 3}))}}
+    sd = to_torch_compatible_state_dict(model)
+    assert sd["attn.q.weight"].shape == (6, 6)
+    flat = flatten_modules_for_export(model)
+    assert flat["attn"]["q"].weight.axes[0].name == "out"
+    _assert_bit_exact(unflatten_modules_from_export(flat, model), model)
+    template = {"attn": {"q": HeadsLinear(_named({"embed": 6, "heads": 2, "head_dim": 3}, 4))}}
+    _assert_bit_exact(from_torch_compatible_state_dict(template, sd), model)
+
+
+def test_safetensors_round_trip_is_bit_exact(tmp_path):
+    model = _model(0)
+    model = eqx.tree_at(lambda m: m.embed.weight, model, model.embed.weight.astype(jnp.bfloat16))
+    path = tmp_path / "model.safetensors"
+    save_state_dict(to_state_dict(model), path)
+    loaded = load_state_dict(path)
+    assert all(isinstance(v, np.ndarray) for v in loaded.values())
+    assert loaded["embed.weight"].dtype == jnp.bfloat16
+    _assert_bit_exact(from_state_dict(model, loaded), model)
+
+
+def test_loading_never_unpickles(tmp_path):
+    import pickle
+
+    path = tmp_path / "evil.safetensors"
+    path.write_bytes(pickle.dumps({"x": np.zeros(2)}))
+    with pytest.raises(Exception) as e:
+        load_state_dict(path)
+    assert not isinstance(e.value, pickle.UnpicklingError)
+
+
+def test_to_numpy_state_dict_gathers_sharded_arrays():
+    mesh = jax.sharding.Mesh(np.array(jax.devices()[:2]), ("data",))
+    x = _named({"batch": 4, "embed": 2})
+    sharded = jax.device_put(x.array, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("data")))
+    sd = to_numpy_state_dict({"x": hax.named(sharded, ("batch", "embed"))})
+    assert isinstance(sd["x"], np.ndarray)
+    np.testing.assert_array_equal(sd["x"], np.asarray(x.array))
