@@ -1,0 +1,5 @@
+"""Implementation of haliax.partitioning, one concern per module.
+
+Dependency order (each imports only those above it):
+mesh -> mapping -> shard -> named_jit, shard_map, strategies, explain.
+"""
