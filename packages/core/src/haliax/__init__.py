@@ -295,3 +295,15 @@ from ._src.shape import unbind as unbind
 from ._src.shape import unflatten_axis as unflatten_axis
 # ----- state dicts (core-infra) -----
 from . import state_dict as state_dict
+# ----- transforms, randomness, trees (core-transforms) -----
+from ._src.jax_utils import tree_checkpoint_name as tree_checkpoint_name
+from ._src.scan import ScanCheckpointPolicy as ScanCheckpointPolicy
+from ._src.scan import fold as fold
+from ._src.scan import map as map
+from ._src.scan import scan as scan
+from ._src.vmap import vmap as vmap
+from . import hof as hof
+from . import jax_utils as jax_utils
+from . import random as random
+from . import tree as tree
+from . import tree_util as tree_util

@@ -1,0 +1,417 @@
+"""Named `scan`, `fold` and `map`, and `ScanCheckpointPolicy` (gradient checkpointing for them).
+
+``scan(f, axis)(init, *xs)`` runs ``f(carry, *x)`` once per position of ``axis``. Each scanned
+leaf of ``xs`` is a NamedArray that has ``axis`` (moved to the front with one transpose when it is
+not already leading) or an unnamed array whose first dimension is scanned; everything else is
+passed unchanged to every step. The step sees NamedArrays without ``axis``; NamedArray outputs get
+``axis`` back as their leading axis. The loop is one `jax.lax.scan`, so compile time does not grow
+with the length.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .axis import Axis, AxisSelector
+from .errors import AxisNotFoundError, AxisSizeError, DuplicateAxisError, NamedTypeError, format_shape
+from .jax_utils import is_jax_array_like, multilevel_scan, tree_checkpoint_name
+from .named_array import NamedArray, is_named_array
+
+CARRY_NAME = "carry"
+INPUT_NAME = "input"
+
+
+def is_named_or_shaped_array_like(x: Any) -> bool:
+    """The default ``is_scanned``: NamedArrays, and unnamed arrays with at least one dimension."""
+    return isinstance(x, NamedArray) or (is_jax_array_like(x) and len(x.shape) >= 1)
+
+
+def _path_str(path: tuple[Any, ...]) -> str:
+    """Render a path into ``(args, kwargs)`` as ``args[0].w`` / ``kwargs['key']``."""
+    if not path:
+        return "xs"
+    head = "args" if getattr(path[0], "idx", 0) == 0 else "kwargs"
+    return head + jax.tree_util.keystr(tuple(path[1:]))
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanCheckpointPolicy:
+    """What the backward pass of a scan keeps from the forward pass, and what it recomputes.
+
+    Each step of a scan takes a *carry* and *inputs* (the scanned slices) and computes *block
+    internals* on the way to its outputs. Without checkpointing every internal that the gradient
+    needs is stored for every step; a policy trades that memory for recomputation. Use it as
+    ``remat=`` of [haliax.scan][], [haliax.fold][] and [haliax.map][] (and ``gradient_checkpointing=``
+    of ``haliax.nn.Stacked``). Mark internals by name inside the step with
+    [haliax.tree_checkpoint_name][] to save or offload them selectively.
+
+    Example:
+        >>> import haliax as hax
+        >>> hax.ScanCheckpointPolicy.from_bool_or_str("nested").nested
+        True
+        >>> hax.ScanCheckpointPolicy(save_block_internals=["attn_out"]).to_jax_policy() is not None
+        True
+    """
+
+    save_carries: bool | Literal["offload"] = True
+    """Keep each step's carry (True), recompute it (False) or keep it on the host ("offload")."""
+
+    save_inputs: bool | Literal["offload"] = False
+    """Keep each step's scanned inputs (True), recompute (False) or keep them on the host ("offload")."""
+
+    save_block_internals: bool | list[str] = False
+    """Keep every internal (True), none (False), or only those tagged with these checkpoint names."""
+
+    offload_block_internals: list[str] = dataclasses.field(default_factory=list)
+    """Checkpoint names of internals to keep on the host instead of recomputing them."""
+
+    prevent_cse: bool = False
+    """Passed to `jax.checkpoint`: stop XLA from merging the recomputation with the forward pass."""
+
+    disable: bool = False
+    """No checkpointing at all: jax keeps whatever the gradient needs."""
+
+    simple: bool = False
+    """Plain `jax.checkpoint` of each step with its default policy (keep only the step's inputs)."""
+
+    nested: bool | int = False
+    """Split the scan into this many checkpointed blocks of inner scans (True: a divisor of the
+    length close to its square root), so the backward pass keeps O(sqrt(N)) carries."""
+
+    @staticmethod
+    def from_bool_or_str(remat_policy: bool | str | ScanCheckpointPolicy) -> ScanCheckpointPolicy:
+        """The policy for a user-facing ``remat``/``gradient_checkpointing`` value.
+
+        * ``True``: checkpoint each step, keeping only its inputs and carry (classic Haliax).
+        * ``False``: no checkpointing.
+        * ``"offload"``: carries and inputs go to the host; internals are recomputed.
+        * ``"recompute"`` or ``"full"``: keep nothing, recompute everything.
+        * ``"save_all"``: keep carries, inputs and every internal.
+        * ``"nested"``: the O(sqrt(N)) nested scan.
+
+        A `ScanCheckpointPolicy` is returned unchanged.
+        """
+        if isinstance(remat_policy, ScanCheckpointPolicy):
+            return remat_policy
+        if remat_policy is True:
+            return ScanCheckpointPolicy(simple=True)
+        if remat_policy is False or remat_policy is None:
+            return ScanCheckpointPolicy(disable=True)
+        if remat_policy == "offload":
+            return ScanCheckpointPolicy(save_carries="offload", save_inputs="offload")
+        if remat_policy in ("recompute", "full"):
+            return ScanCheckpointPolicy(save_carries=False, save_inputs=False)
+        if remat_policy == "save_all":
+            return ScanCheckpointPolicy(save_carries=True, save_inputs=True, save_block_internals=True)
+        if remat_policy == "nested":
+            return ScanCheckpointPolicy(nested=True)
+        raise NamedTypeError(
+            f"ScanCheckpointPolicy: unknown checkpoint policy {remat_policy!r}; use True, False, 'offload', "
+            f"'recompute', 'full', 'save_all', 'nested' or a ScanCheckpointPolicy"
+        )
+
+    # The name haliax.nn uses for the same conversion.
+    _mk = from_bool_or_str
+
+    def to_jax_policy(self, carry_name: str = CARRY_NAME, input_name: str = INPUT_NAME) -> Callable[..., Any] | None:
+        """The `jax.checkpoint` policy, given the names the scan tags carries and inputs with.
+
+        ``None`` means jax's default (keep nothing but the checkpointed function's own inputs).
+        """
+        save: list[str] = []
+        offload: list[str] = []
+        recompute: list[str] = []
+        for name, setting in ((carry_name, self.save_carries), (input_name, self.save_inputs)):
+            if setting == "offload":
+                offload.append(name)
+            elif setting is True:
+                save.append(name)
+            elif setting is False:
+                recompute.append(name)
+            else:
+                raise NamedTypeError(
+                    f"ScanCheckpointPolicy: {setting!r} is not a valid setting for {name!r}; "
+                    f"use True, False or 'offload'"
+                )
+        internals = self.save_block_internals
+        if not isinstance(internals, bool):
+            save.extend(internals)
+        offload.extend(self.offload_block_internals)
+
+        policies = jax.checkpoint_policies
+        if offload:
+            if internals is True:
+                raise NamedTypeError(
+                    "ScanCheckpointPolicy: save_block_internals=True cannot be combined with offloading; "
+                    "list the internals to save by name instead"
+                )
+            return policies.save_and_offload_only_these_names(
+                names_which_can_be_saved=save,
+                names_which_can_be_offloaded=offload,
+                offload_src="device",
+                offload_dst="pinned_host",
+            )
+        if internals is True:
+            # Everything except what was asked to be recomputed.
+            return policies.save_anything_except_these_names(*recompute) if recompute else policies.everything_saveable
+        if save:
+            return policies.save_only_these_names(*save)
+        return None
+
+    def checkpoint(self, carry_name: str, input_name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap a step function in `jax.checkpoint` according to this policy (identity when disabled)."""
+        if self.disable:
+            return fn
+        if self.simple:
+            return jax.checkpoint(fn, prevent_cse=self.prevent_cse)
+        return jax.checkpoint(fn, prevent_cse=self.prevent_cse, policy=self.to_jax_policy(carry_name, input_name))
+
+    def nested_outer_size(self, length: int) -> int | None:
+        """Number of outer blocks for a nested scan of ``length`` steps (None when not nested)."""
+        if self.nested is False or self.nested is None:
+            return None
+        if self.nested is True:
+            target = math.isqrt(length)
+            divisors = [d for d in range(1, length + 1) if length % d == 0]
+            return min(divisors, key=lambda d: (abs(d - target), d))
+        return int(self.nested)
+
+
+def _axis_name(axis: AxisSelector) -> str:
+    if isinstance(axis, Axis):
+        return axis.name
+    if isinstance(axis, str):
+        return axis
+    raise NamedTypeError(f"scan: axis must be an Axis or a name, got {type(axis).__name__}")
+
+
+class _Prepared:
+    """Scanned leaves moved axis-first, the template to rebuild one step's inputs, and the length."""
+
+    def __init__(self, op: str, axis: AxisSelector, xs: Any, is_scanned: Callable[[Any], bool]):
+        name = _axis_name(axis)
+        scanned, self.unscanned = eqx.partition(xs, is_scanned, is_leaf=is_named_array)
+        leaves_with_paths, self.treedef = jax.tree_util.tree_flatten_with_path(scanned, is_leaf=is_named_array)
+        size = axis.size if isinstance(axis, Axis) else None
+        first_path = "the given Axis" if size is not None else None
+        self.raw: list[Any] = []
+        self.elem_axes: list[tuple[Axis, ...] | None] = []
+        for path, leaf in leaves_with_paths:
+            where = _path_str(path)
+            if isinstance(leaf, NamedArray):
+                axes = leaf.axes
+                pos = next((i for i, ax in enumerate(axes) if ax.name == name), None)
+                if pos is None:
+                    raise AxisNotFoundError(
+                        f"{op}: axis {name!r} not found in {format_shape(axes)} at {where}; "
+                        f"give every scanned NamedArray the axis, or leave this one out with is_scanned=..."
+                    )
+                leaf_size = axes[pos].size
+                raw = leaf.array if pos == 0 else jnp.moveaxis(leaf.array, pos, 0)
+                self.elem_axes.append(axes[:pos] + axes[pos + 1 :])
+            else:
+                if not leaf.shape:
+                    raise NamedTypeError(
+                        f"{op}: the 0-d array at {where} cannot be scanned along {name!r}; "
+                        f"leave it out with is_scanned=..."
+                    )
+                leaf_size = leaf.shape[0]
+                raw = leaf
+                self.elem_axes.append(None)
+            if size is None:
+                size, first_path = leaf_size, where
+            elif leaf_size != size:
+                raise AxisSizeError(
+                    f"{op}: axis {name!r} has size {size} at {first_path} but size {leaf_size} at {where}; "
+                    f"every scanned input must have the same length along {name!r}"
+                )
+            self.raw.append(raw)
+        if size is None:
+            raise AxisNotFoundError(
+                f"{op}: no input has axis {name!r}, so its length is unknown; "
+                f"pass a sized axis such as hax.Axis({name!r}, n)"
+            )
+        self.axis = Axis(name, size)
+
+    def rebuild(self, raw_slices: Sequence[Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        leaves = [
+            x if axes is None else NamedArray._new(x, axes)
+            for x, axes in zip(raw_slices, self.elem_axes, strict=True)
+        ]
+        scanned = jax.tree_util.tree_unflatten(self.treedef, leaves)
+        return eqx.combine(scanned, self.unscanned, is_leaf=is_named_array)
+
+
+def _check_carry(op: str, before: Any, after: Any) -> None:
+    s_before = jax.tree_util.tree_structure(before)
+    s_after = jax.tree_util.tree_structure(after)
+    if s_before == s_after:
+        return
+    b = jax.tree_util.tree_flatten_with_path(before, is_leaf=is_named_array)[0]
+    a = jax.tree_util.tree_flatten_with_path(after, is_leaf=is_named_array)[0]
+    for (pb, lb), (_, la) in zip(b, a, strict=False):
+        if isinstance(lb, NamedArray) and isinstance(la, NamedArray) and lb.axes != la.axes:
+            raise NamedTypeError(
+                f"{op}: the carry at carry{jax.tree_util.keystr(pb)} comes in as {format_shape(lb.axes)} "
+                f"but goes out as {format_shape(la.axes)}; a step must return the carry with the same axes "
+                f"in the same order (use .rearrange to fix the order)"
+            )
+    raise NamedTypeError(
+        f"{op}: a step must return a carry with the structure it was given; got {s_before} in and {s_after} out"
+    )
+
+
+def _stack_outputs(op: str, axis: Axis, ys: Any) -> Any:
+    def prepend(path: Any, y: Any) -> Any:
+        if isinstance(y, NamedArray):
+            if any(ax.name == axis.name for ax in y.axes):
+                raise DuplicateAxisError(
+                    f"{op}: the step output at ys{jax.tree_util.keystr(path)} already has axis "
+                    f"{axis.name!r} {format_shape(y.axes)}; rename it before stacking along {axis.name!r}"
+                )
+            return NamedArray._new(y.array, (axis, *y.axes))
+        return y
+
+    return jax.tree_util.tree_map_with_path(prepend, ys, is_leaf=is_named_array)
+
+
+def _unstacked_outputs(ys: Any) -> tuple[Any, list[Any]]:
+    """Replace NamedArrays by their raw arrays for lax.scan; keep their axes on the side."""
+    leaves, treedef = jax.tree_util.tree_flatten(ys, is_leaf=is_named_array)
+    meta = [y.axes if isinstance(y, NamedArray) else None for y in leaves]
+    raw = [y.array if isinstance(y, NamedArray) else y for y in leaves]
+    return (treedef, meta), raw
+
+
+def scan(
+    f: Callable[..., tuple[Any, Any]],
+    axis: AxisSelector,
+    *,
+    remat: ScanCheckpointPolicy | bool | str = False,
+    reverse: bool = False,
+    unroll: int | bool = 1,
+    is_scanned: Callable[[Any], bool] = is_named_or_shaped_array_like,
+) -> Callable[..., tuple[Any, Any]]:
+    """Scan ``f(carry, *xs) -> (carry, y)`` along a named axis; curried: ``scan(f, axis)(init, *xs)``.
+
+    Returns the final carry and the step outputs stacked along ``axis``: NamedArray outputs get
+    ``axis`` as their leading axis, unnamed ones a leading dimension.
+
+    Args:
+        f: the step function.
+        axis: the axis to scan along: a name (its size comes from the inputs) or an `Axis`.
+        remat: gradient checkpointing of each step: a [haliax.ScanCheckpointPolicy][], or a bool or
+            string accepted by `ScanCheckpointPolicy.from_bool_or_str`.
+        reverse: run from the last position to the first (outputs still line up with inputs).
+        unroll: steps per loop iteration, as in `jax.lax.scan`.
+        is_scanned: which leaves of ``xs`` are scanned; the rest reach every step unchanged.
+
+    Example:
+        >>> import jax.numpy as jnp, haliax as hax
+        >>> x = hax.named(jnp.arange(6.0).reshape(2, 3), ("batch", "step"))
+        >>> total, running = hax.scan(lambda c, xi: (c + xi, c + xi), "step")(hax.named(jnp.zeros(2), "batch"), x)
+        >>> running.axes
+        (Axis(name='step', size=3), Axis(name='batch', size=2))
+        >>> total.array.tolist()
+        [3.0, 12.0]
+    """
+    policy = ScanCheckpointPolicy.from_bool_or_str(remat)
+
+    def scanned(init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        prep = _Prepared("scan", axis, (args, kwargs), is_scanned)
+        out_meta: list[Any] = []
+
+        def step(carry: Any, raw_slices: list[Any]) -> tuple[Any, list[Any]]:
+            a, kw = prep.rebuild(raw_slices)
+            if not policy.disable:
+                carry = tree_checkpoint_name(carry, CARRY_NAME)
+                a, kw = tree_checkpoint_name((a, kw), INPUT_NAME)
+            new_carry, y = f(carry, *a, **kw)
+            _check_carry("scan", carry, new_carry)
+            meta, raw_y = _unstacked_outputs(y)
+            out_meta.append(meta)
+            return new_carry, raw_y
+
+        body = policy.checkpoint(CARRY_NAME, INPUT_NAME, step)
+        length = prep.axis.size
+        outer = policy.nested_outer_size(length)
+        if outer is not None and not policy.disable:
+            carry, raw_ys = multilevel_scan(body, init, prep.raw, outer, length, reverse=reverse, unroll=unroll)
+        else:
+            carry, raw_ys = jax.lax.scan(body, init, prep.raw, length=length, reverse=reverse, unroll=unroll)
+        treedef, axes = out_meta[-1]
+        ys = [y if ax is None else NamedArray._new(y, ax) for y, ax in zip(raw_ys, axes, strict=True)]
+        return carry, _stack_outputs("scan", prep.axis, jax.tree_util.tree_unflatten(treedef, ys))
+
+    return scanned
+
+
+def fold(
+    fn: Callable[..., Any],
+    axis: AxisSelector,
+    *,
+    remat: ScanCheckpointPolicy | bool | str = False,
+    reverse: bool = False,
+    unroll: int | bool = 1,
+    is_scanned: Callable[[Any], bool] = is_named_or_shaped_array_like,
+) -> Callable[..., Any]:
+    """Fold ``fn(carry, *xs) -> carry`` along a named axis; curried: ``fold(fn, axis)(init, *xs)``.
+
+    A [haliax.scan][] without per-step outputs: returns the final carry. Options as in `scan`.
+
+    Example:
+        >>> import jax.numpy as jnp, haliax as hax
+        >>> x = hax.named(jnp.arange(6.0).reshape(2, 3), ("batch", "step"))
+        >>> hax.fold(lambda c, xi: c + xi, "step")(hax.named(jnp.zeros(2), "batch"), x).array.tolist()
+        [3.0, 12.0]
+    """
+
+    def step(carry: Any, *args: Any, **kwargs: Any) -> tuple[Any, None]:
+        return fn(carry, *args, **kwargs), None
+
+    inner = scan(step, axis, remat=remat, reverse=reverse, unroll=unroll, is_scanned=is_scanned)
+
+    def folded(init: Any, *args: Any, **kwargs: Any) -> Any:
+        return inner(init, *args, **kwargs)[0]
+
+    return folded
+
+
+def map(  # noqa: A001 - the public name is haliax.map
+    fn: Callable[..., Any],
+    axis: AxisSelector,
+    *,
+    remat: ScanCheckpointPolicy | bool | str = False,
+    reverse: bool = False,
+    unroll: int | bool = 1,
+    is_mapped: Callable[[Any], bool] = is_named_or_shaped_array_like,
+) -> Callable[..., Any]:
+    """Apply ``fn`` to each slice along a named axis, one after another, stacking the results.
+
+    Like `jax.lax.map`: a loop rather than a vectorized [haliax.vmap][], for when the batched
+    version would need too much memory. NamedArray results get ``axis`` as their leading axis.
+
+    Example:
+        >>> import jax.numpy as jnp, haliax as hax
+        >>> x = hax.named(jnp.arange(6.0).reshape(2, 3), ("batch", "step"))
+        >>> y = hax.map(lambda xi: xi * 2, "step")(x)
+        >>> y.axes, y.array[:, 0].tolist()
+        ((Axis(name='step', size=3), Axis(name='batch', size=2)), [0.0, 6.0, 12.0])
+    """
+
+    def step(carry: None, *args: Any, **kwargs: Any) -> tuple[None, Any]:
+        return None, fn(*args, **kwargs)
+
+    inner = scan(step, axis, remat=remat, reverse=reverse, unroll=unroll, is_scanned=is_mapped)
+
+    def mapped(*args: Any, **kwargs: Any) -> Any:
+        return inner(None, *args, **kwargs)[1]
+
+    return mapped
