@@ -307,3 +307,10 @@ from . import jax_utils as jax_utils
 from . import random as random
 from . import tree as tree
 from . import tree_util as tree_util
+# ----- mutable refs (core-infra) -----
+from . import ref as ref
+from ._src.ref import NamedRef as NamedRef
+from ._src.ref import freeze as freeze
+from ._src.ref import get as get
+from ._src.ref import new_ref as new_ref
+from ._src.ref import swap as swap
