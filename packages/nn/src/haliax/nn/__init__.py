@@ -6,9 +6,15 @@ and activations. This module is a manifest; implementations live in ``haliax.nn.
 """
 
 from . import activations as activations
+from . import attention as attention
+from . import conv as conv
+from . import embedding as embedding
 from . import linear as linear
+from . import loss as loss
+from . import mlp as mlp
 from . import mup as mup
 from . import normalization as normalization
+from . import pool as pool
 from ._src.activations import celu as celu
 from ._src.activations import elu as elu
 from ._src.activations import gelu as gelu
@@ -29,13 +35,26 @@ from ._src.activations import silu as silu
 from ._src.activations import soft_sign as soft_sign
 from ._src.activations import softplus as softplus
 from ._src.activations import swish as swish
+from ._src.conv import Conv as Conv
+from ._src.conv import ConvTranspose as ConvTranspose
+from ._src.dropout import Dropout as Dropout
+from ._src.dropout import dropout as dropout
+from ._src.embedding import Embedding as Embedding
 from ._src.encoding import one_hot as one_hot
 from ._src.linear import DefaultDotGeneralOp as DefaultDotGeneralOp
 from ._src.linear import Linear as Linear
 from ._src.linear import MoELinear as MoELinear
+from ._src.loss import binary_cross_entropy_loss as binary_cross_entropy_loss
+from ._src.loss import cross_entropy_loss as cross_entropy_loss
+from ._src.loss import cross_entropy_loss_and_log_normalizers as cross_entropy_loss_and_log_normalizers
+from ._src.loss import reduce_loss as reduce_loss
+from ._src.mlp import MLP as MLP
 from ._src.normalization import LayerNorm as LayerNorm
 from ._src.normalization import RmsNorm as RmsNorm
 from ._src.normalization import log_softmax as log_softmax
 from ._src.normalization import logsumexp as logsumexp
 from ._src.normalization import softmax as softmax
 from ._src.normalization import standardize as standardize
+from ._src.pool import max_pool as max_pool
+from ._src.pool import mean_pool as mean_pool
+from ._src.pool import min_pool as min_pool

@@ -1,0 +1,215 @@
+"""Scaled dot-product attention over named axes, and the masks and biases it takes.
+
+Masks are boolean NamedArrays that are True where a query may attend to a key; biases are
+added to the scores. Both broadcast by name, so a ``(QPos, KPos)`` causal mask serves every
+batch element and head.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from haliax._src.axis import Axis, AxisSelection, AxisSelector, AxisSpec
+from haliax._src.errors import NamedTypeError, axis_not_found
+from haliax._src.named_array import NamedArray
+
+from .contract import contract, names_of
+from .normalization import softmax
+from .sampling import as_axes
+
+_MASKED = -1e9
+
+
+def _name(ax: AxisSelector) -> str:
+    return ax if isinstance(ax, str) else ax.name
+
+
+def _check(op: str, x: Any, what: str, needs: tuple[str, ...]) -> None:
+    if not isinstance(x, NamedArray):
+        raise NamedTypeError(f"{op}: {what} must be a NamedArray, got {type(x).__name__}")
+    have = {ax.name for ax in x.axes}
+    missing = [n for n in needs if n not in have]
+    if missing:
+        raise axis_not_found(f"{op} ({what})", missing, x.axes)
+
+
+def _apply_mask_and_bias(op: str, scores: NamedArray, mask: NamedArray | None, bias: NamedArray | None) -> NamedArray:
+    if bias is not None:
+        extra = [ax.name for ax in bias.axes if ax.name not in {a.name for a in scores.axes}]
+        if extra:
+            raise axis_not_found(f"{op} (bias)", extra, scores.axes)
+        scores = scores + bias
+    if mask is not None:
+        extra = [ax.name for ax in mask.axes if ax.name not in {a.name for a in scores.axes}]
+        if extra:
+            raise axis_not_found(f"{op} (mask)", extra, scores.axes)
+        raw_mask = mask.broadcast_to(scores.axes).array
+        scores = NamedArray._new(
+            jnp.where(raw_mask, scores.array, jnp.asarray(_MASKED, scores.dtype)), scores.axes
+        )
+    return scores
+
+
+def dot_product_attention_weights(
+    Key: AxisSelector,
+    KPos: AxisSelection,
+    query: NamedArray,
+    key: NamedArray,
+    mask: NamedArray | None = None,
+    bias: NamedArray | None = None,
+    attention_dtype: Any = None,
+    precision: Any = None,
+    scaling_factor: float | None = None,
+) -> NamedArray:
+    """Attention weights ``softmax(query · key * scale + bias, masked)`` over ``KPos``.
+
+    ``Key`` is the contracted head dimension; ``scaling_factor`` defaults to ``1/sqrt(Key.size)``.
+    Masked-out entries get -1e9 before the softmax. The weights have the query's and key's
+    axes other than ``Key``, in the dtype of ``query``.
+    """
+    op = "dot_product_attention_weights"
+    key_name = _name(Key)
+    _check(op, query, "query", (key_name,))
+    _check(op, key, "key", (key_name, *names_of(KPos)))
+    orig_dtype = query.dtype
+    if scaling_factor is None:
+        scaling_factor = 1.0 / math.sqrt(query.resolve_axis(key_name).size)
+    q = NamedArray._new(query.array * jnp.asarray(scaling_factor, query.dtype), query.axes)
+    k = key
+    if attention_dtype is not None:
+        q, k = q.astype(attention_dtype), k.astype(attention_dtype)
+    scores = contract(op, q, k, (key_name,), precision=precision)
+    scores = _apply_mask_and_bias(op, scores, mask, bias)
+    return softmax(scores, KPos).astype(orig_dtype)
+
+
+def dot_product_attention(
+    KPos: AxisSelection,
+    Key: AxisSelector,
+    query: NamedArray,
+    key: NamedArray,
+    value: NamedArray,
+    mask: NamedArray | None = None,
+    bias: NamedArray | None = None,
+    attention_dtype: Any = None,
+    precision: Any = None,
+    scaling_factor: float | None = None,
+) -> NamedArray:
+    """Scaled dot-product attention: `dot_product_attention_weights` contracted with ``value`` over ``KPos``.
+
+    Axes shared by the weights and ``value`` (batch, heads) come first in the result, then the
+    query positions, then ``value``'s own axes (its head dimension).
+
+    Example:
+        >>> import jax.numpy as jnp, haliax as hax, haliax.nn as hnn
+        >>> Pos, KPos, Key = hax.Axis("pos", 3), hax.Axis("kpos", 3), hax.Axis("key", 2)
+        >>> q = hax.ones((Pos, Key)); k = v = hax.ones((KPos, Key))
+        >>> hnn.attention.dot_product_attention(KPos, Key, q, k, v).shape
+        {'pos': 3, 'key': 2}
+    """
+    _check("dot_product_attention", value, "value", names_of(KPos))
+    weights = dot_product_attention_weights(
+        Key, KPos, query, key, mask, bias, attention_dtype, precision, scaling_factor
+    )
+    return contract("dot_product_attention", weights, value, names_of(KPos), precision=precision)
+
+
+def mask_to_bias(mask: NamedArray, mask_value: float = _MASKED) -> NamedArray:
+    """Additive bias from a boolean mask: 0 where the mask is True (attend), ``mask_value`` where False.
+
+    Haliax 1.4 computed ``mask * mask_value``, which puts ``mask_value`` on the *attended*
+    entries; this returns the bias that agrees with passing ``mask`` itself.
+    """
+    raw = jnp.where(mask.array, jnp.zeros((), jnp.float32), jnp.asarray(mask_value, jnp.float32))
+    return NamedArray._new(raw, mask.axes)
+
+
+def _positions(ax: Axis, start: Any) -> Any:
+    return jnp.arange(ax.size) + start
+
+
+def causal_mask(QPos: Axis, KPos: Axis, q_start: Any = 0, k_start: Any = 0) -> NamedArray:
+    """Boolean ``(QPos, KPos)`` mask, True where ``q + q_start >= k + k_start``.
+
+    Example:
+        >>> import haliax as hax, haliax.nn as hnn
+        >>> Q, K = hax.Axis("pos", 2), hax.Axis("kpos", 2)
+        >>> hnn.attention.causal_mask(Q, K).array.tolist()
+        [[True, False], [True, True]]
+    """
+    q = _positions(QPos, q_start)[:, None]
+    k = _positions(KPos, k_start)[None, :]
+    return NamedArray._new(q >= k, (QPos, KPos))
+
+
+def prefix_lm_mask(QSeqLen: Axis, KSeqLen: Axis, prefix_len: Any, q_start: Any = 0, k_start: Any = 0) -> NamedArray:
+    """Causal mask that also lets every query see the first ``prefix_len`` key positions."""
+    causal = causal_mask(QSeqLen, KSeqLen, q_start, k_start)
+    prefix = (_positions(KSeqLen, k_start) < prefix_len)[None, :]
+    return NamedArray._new(causal.array | prefix, causal.axes)
+
+
+def forgetful_causal_mask(KPos: Axis, mask_prob: float, sample_prob: bool = True, *, key: Any) -> NamedArray:
+    """Random ``(KPos,)`` mask dropping key positions with probability ``mask_prob`` (position 0 always kept).
+
+    With ``sample_prob`` the drop probability itself is drawn uniformly from ``[0, mask_prob]``.
+    Combine it with `causal_mask` via `combine_masks_and`.
+    """
+    pkey, mkey = jax.random.split(key)
+    p = jax.random.uniform(pkey, (), maxval=mask_prob) if sample_prob else mask_prob
+    keep = jax.random.bernoulli(mkey, 1.0 - p, (KPos.size,))
+    keep = keep.at[0].set(True)
+    return NamedArray._new(keep, (KPos,))
+
+
+def dropout_mask(axes: AxisSpec, dropout_rate: float, *, key: Any) -> NamedArray:
+    """Boolean keep-mask over ``axes``: True with probability ``1 - dropout_rate``."""
+    ax = as_axes(axes)
+    return NamedArray._new(jax.random.bernoulli(key, 1.0 - dropout_rate, tuple(a.size for a in ax)), ax)
+
+
+def _alibi_slopes(n: int) -> list[float]:
+    def power_of_two(m: int) -> list[float]:
+        start = 2.0 ** (-(2.0 ** -(math.log2(m) - 3)))
+        return [start * start**i for i in range(m)]
+
+    if math.log2(n).is_integer():
+        return power_of_two(n)
+    closest = 2 ** math.floor(math.log2(n))
+    return power_of_two(closest) + power_of_two(2 * closest)[0::2][: n - closest]
+
+
+def alibi_attention_bias(Heads: Axis, KPos: Axis, bias_max: float = 8, dtype: Any = jnp.float32) -> NamedArray:
+    """ALiBi bias ``(Heads, KPos)``: head ``h``'s slope times the key position.
+
+    Slopes follow the ALiBi paper (geometric, ``2^(-bias_max * (h+1) / heads)`` for a
+    power-of-two head count, interleaved otherwise).
+    """
+    if bias_max == 8:
+        slopes = jnp.asarray(_alibi_slopes(Heads.size), dtype)
+    else:
+        slopes = jnp.asarray([2.0 ** (-bias_max * (h + 1) / Heads.size) for h in range(Heads.size)], dtype)
+    raw = slopes[:, None] * jnp.arange(KPos.size, dtype=dtype)[None, :]
+    return NamedArray._new(raw, (Heads, KPos))
+
+
+def combine_masks_and(mask1: NamedArray | None, mask2: NamedArray | None) -> NamedArray | None:
+    """Logical AND of two masks broadcast by name; ``None`` means "no mask"."""
+    if mask1 is None:
+        return mask2
+    if mask2 is None:
+        return mask1
+    return mask1 & mask2
+
+
+def combine_masks_or(mask1: NamedArray | None, mask2: NamedArray | None) -> NamedArray | None:
+    """Logical OR of two masks broadcast by name; ``None`` means "no mask"."""
+    if mask1 is None:
+        return mask2
+    if mask2 is None:
+        return mask1
+    return mask1 | mask2

@@ -1,0 +1,70 @@
+"""Dropout: the function `dropout` and the module `Dropout`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from haliax._src.axis import AxisSelection
+from haliax._src.errors import HaliaxError, NamedTypeError
+from haliax._src.lift import axis_positions
+from haliax._src.named_array import NamedArray
+
+
+class DropoutKeyError(HaliaxError, RuntimeError):
+    """Dropout was asked to drop (not in inference mode, ``pdrop > 0``) without a PRNG key."""
+
+
+def dropout(
+    x: NamedArray,
+    pdrop: float,
+    broadcast_axes: AxisSelection | None = None,
+    *,
+    inference: bool,
+    key: Any = None,
+) -> NamedArray:
+    """Zero each element with probability ``pdrop`` and scale the kept ones by ``1 / (1 - pdrop)``.
+
+    The mask is shared across ``broadcast_axes`` (e.g. drop whole channels). With ``inference``
+    or ``pdrop == 0`` the input is returned unchanged.
+
+    Example:
+        >>> import jax, haliax as hax, haliax.nn as hnn
+        >>> x = hax.ones(hax.Axis("embed", 4))
+        >>> hnn.dropout(x, 0.5, inference=True) is x
+        True
+    """
+    if not isinstance(x, NamedArray):
+        raise NamedTypeError(f"dropout: expected a NamedArray, got {type(x).__name__}")
+    if inference or pdrop == 0:
+        return x
+    if key is None:
+        raise DropoutKeyError(
+            "dropout: pdrop > 0 and inference=False need a PRNG key; pass key=..., or inference=True"
+        )
+    shared = set(axis_positions("dropout", x, broadcast_axes)) if broadcast_axes is not None else set()
+    mask_shape = tuple(1 if i in shared else ax.size for i, ax in enumerate(x.axes))
+    q = 1.0 - pdrop
+    keep = jax.random.bernoulli(key, q, mask_shape)
+    keep = jnp.broadcast_to(keep, x.array.shape)
+    return NamedArray._new(jnp.where(keep, x.array / q, jnp.zeros((), x.dtype)).astype(x.dtype), x.axes)
+
+
+class Dropout(eqx.Module):
+    """Dropout as a module: ``Dropout(pdrop, broadcast_axes=None, inference=False)``.
+
+    ``__call__(x, *, inference=None, key=None)``: the call's ``inference`` overrides the field.
+    Use ``eqx.nn.inference_mode(model)`` to switch a whole model to inference.
+    """
+
+    pdrop: float = eqx.field(static=True, default=0.5)
+    broadcast_axes: AxisSelection | None = eqx.field(static=True, default=None)
+    inference: bool = False
+
+    def __call__(self, x: NamedArray, *, inference: bool | None = None, key: Any = None) -> NamedArray:
+        """Apply dropout unless in inference mode or ``pdrop == 0``."""
+        inference = self.inference if inference is None else inference
+        return dropout(x, self.pdrop, self.broadcast_axes, inference=inference, key=key)

@@ -1,0 +1,234 @@
+"""One entry point for attention, `fused_attention`, dispatching to a kernel by name.
+
+Kernels live in the core registry for the entry-point group ``haliax.attention_kernels`` (a
+third party adds one by declaring an entry point there, or by calling
+`register_attention_kernel`). A kernel is a callable::
+
+    kernel(QPos, KPos, Key, query, key, value, *, mask, bias, scaling_factor) -> NamedArray
+
+that raises `KernelUnavailable` (with the reason) when it cannot run on these inputs; the
+dispatcher then warns once per reason and runs the ``"xla"`` reference instead.
+
+Built in:
+
+- ``"xla"``: the named reference, `dot_product_attention` (plain XLA ops; runs anywhere).
+- ``"cudnn"``: ``jax.nn.dot_product_attention(implementation="cudnn")`` (GPU, fp16/bf16, head
+  dim a multiple of 8 up to 128).
+- ``"jax_xla"``: the same ``jax.nn`` call with ``implementation="xla"``; it goes through the
+  kernel layout code, so the layout is tested on any backend.
+
+The fused kernels take ``[batch, seq, heads, head_dim]`` arrays. The named axes are laid out
+for them here: query axes other than ``QPos`` and ``Key`` are batch, the last of them (usually
+the heads axis) becomes ``heads``; key and value must have the same batch axes as the query.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Protocol
+
+import jax
+import jax.numpy as jnp
+
+from haliax._src.axis import Axis, AxisSelector
+from haliax._src.errors import HaliaxError
+from haliax._src.named_array import NamedArray
+from haliax._src.registry import Registry, registry_for
+
+from .attention import dot_product_attention
+
+
+class KernelUnavailable(HaliaxError, RuntimeError):
+    """An attention kernel cannot run on these inputs; the message says why."""
+
+
+class FusedAttentionFallbackWarning(UserWarning):
+    """`fused_attention` ran the XLA reference because the requested kernel could not run."""
+
+
+class AttentionKernel(Protocol):
+    """An attention implementation over named arrays (see the module docstring)."""
+
+    def __call__(
+        self,
+        QPos: Axis,
+        KPos: Axis,
+        Key: Axis,
+        query: NamedArray,
+        key: NamedArray,
+        value: NamedArray,
+        *,
+        mask: NamedArray | None,
+        bias: NamedArray | None,
+        scaling_factor: float | None,
+    ) -> NamedArray: ...
+
+
+attention_kernels: Registry[AttentionKernel] = registry_for(
+    "haliax.attention_kernels", what="attention kernel", check=callable
+)
+"""The attention kernels, entry-point group ``haliax.attention_kernels``."""
+
+_warned: set[str] = set()
+
+
+def register_attention_kernel(name: str, kernel: AttentionKernel) -> AttentionKernel:
+    """Register ``kernel`` under ``name`` in-process (two providers for one name is an error)."""
+    attention_kernels.register(name, kernel)
+    return kernel
+
+
+def list_attention_kernels() -> tuple[str, ...]:
+    """Names of the available attention kernels."""
+    return attention_kernels.names()
+
+
+def xla_attention(
+    QPos: Axis,
+    KPos: Axis,
+    Key: Axis,
+    query: NamedArray,
+    key: NamedArray,
+    value: NamedArray,
+    *,
+    mask: NamedArray | None = None,
+    bias: NamedArray | None = None,
+    scaling_factor: float | None = None,
+) -> NamedArray:
+    """The reference kernel: `dot_product_attention` (plain XLA ops)."""
+    return dot_product_attention(KPos, Key, query, key, value, mask=mask, bias=bias, scaling_factor=scaling_factor)
+
+
+def _kernel_layout(
+    QPos: Axis, KPos: Axis, Key: Axis, query: NamedArray, key: NamedArray, value: NamedArray
+) -> tuple[Any, Any, Any, tuple[Axis, ...], Axis | None]:
+    """Query, key, value as ``[B, T, N, H]`` arrays, plus the batch axes and the heads axis."""
+    q_names = {ax.name for ax in query.axes}
+    for n in (QPos.name, Key.name):
+        if n not in q_names:
+            raise KernelUnavailable(f"the query lacks axis {n!r}")
+    others = tuple(ax for ax in query.axes if ax.name not in (QPos.name, Key.name))
+    for what, x in (("key", key), ("value", value)):
+        want = {ax.name: ax.size for ax in (*others, KPos, Key)}
+        have = {ax.name: ax.size for ax in x.axes}
+        if want != have:
+            raise KernelUnavailable(
+                f"the {what} must have exactly the query's batch/head axes plus {KPos.name!r} and {Key.name!r}"
+            )
+    heads = others[-1] if others else None
+    batch = others[:-1] if others else ()
+    B = math.prod(ax.size for ax in batch)
+    N = heads.size if heads is not None else 1
+    tail = (heads,) if heads is not None else ()
+
+    def lay(x: NamedArray, Seq: Axis) -> Any:
+        target = (*batch, Seq, *tail, Key)
+        raw = x.broadcast_to(target).array
+        return raw.reshape(B, Seq.size, N, Key.size)
+
+    return lay(query, QPos), lay(key, KPos), lay(value, KPos), batch, heads
+
+
+def _bias_layout(x: NamedArray, batch: tuple[Axis, ...], heads: Axis | None, QPos: Axis, KPos: Axis) -> Any:
+    """A mask or bias as a ``[B|1, N|1, T, S]`` array (batch and heads broadcast when absent)."""
+    has_batch = any(x.has_axis(b.name) for b in batch)
+    has_heads = heads is not None and x.has_axis(heads.name)
+    target = (*(batch if has_batch else ()), *((heads,) if has_heads else ()), QPos, KPos)
+    raw = x.broadcast_to(target).array
+    B = math.prod(ax.size for ax in batch) if has_batch else 1
+    N = heads.size if has_heads and heads is not None else 1
+    return raw.reshape(B, N, QPos.size, KPos.size)
+
+
+def _jax_attention(implementation: str) -> AttentionKernel:
+    def kernel(
+        QPos: Axis,
+        KPos: Axis,
+        Key: Axis,
+        query: NamedArray,
+        key: NamedArray,
+        value: NamedArray,
+        *,
+        mask: NamedArray | None = None,
+        bias: NamedArray | None = None,
+        scaling_factor: float | None = None,
+    ) -> NamedArray:
+        if implementation == "cudnn":
+            backend = jax.default_backend()
+            if backend != "gpu":
+                raise KernelUnavailable(f"cuDNN attention needs a GPU backend, this is {backend!r}")
+            if query.dtype not in (jnp.float16, jnp.bfloat16):
+                raise KernelUnavailable(f"cuDNN attention needs float16 or bfloat16 inputs, got {query.dtype}")
+            if Key.size % 8 or Key.size > 128:
+                raise KernelUnavailable(f"cuDNN attention needs a head dim that is a multiple of 8 up to 128, got {Key.size}")
+        q, k, v, batch, heads = _kernel_layout(QPos, KPos, Key, query, key, value)
+        m = None if mask is None else _bias_layout(mask, batch, heads, QPos, KPos)
+        b = None if bias is None else _bias_layout(bias, batch, heads, QPos, KPos).astype(q.dtype)
+        out = jax.nn.dot_product_attention(q, k, v, bias=b, mask=m, scale=scaling_factor, implementation=implementation)
+        tail = (heads,) if heads is not None else ()
+        out = out.reshape(*(ax.size for ax in batch), QPos.size, *(ax.size for ax in tail), Key.size)
+        return NamedArray._new(out, (*batch, QPos, *tail, Key))
+
+    kernel.__name__ = kernel.__qualname__ = f"{implementation}_attention"
+    kernel.__doc__ = f'``jax.nn.dot_product_attention(implementation="{implementation}")`` on the kernel layout.'
+    return kernel
+
+
+cudnn_attention = _jax_attention("cudnn")
+jax_xla_attention = _jax_attention("xla")
+
+
+def _axis(x: NamedArray, sel: AxisSelector) -> Axis:
+    return x.resolve_axis(sel) if isinstance(sel, str) else sel
+
+
+def fused_attention(
+    QPos: AxisSelector,
+    KPos: AxisSelector,
+    Key: AxisSelector,
+    query: NamedArray,
+    key: NamedArray,
+    value: NamedArray,
+    *,
+    mask: NamedArray | None = None,
+    bias: NamedArray | None = None,
+    scaling_factor: float | None = None,
+    implementation: str | None = None,
+) -> NamedArray:
+    """Scaled dot-product attention through the fastest kernel that can run.
+
+    ``implementation`` names a kernel (``"xla"``, ``"cudnn"``, ``"jax_xla"`` or a plugin's); None
+    means ``"cudnn"``. When the kernel cannot run (no GPU, unsupported dtype or shape) the XLA
+    reference runs instead, with one `FusedAttentionFallbackWarning` per distinct reason.
+    The result has the query's axes (the fused kernels) or the reference's order; compare by name.
+
+    Example:
+        >>> import haliax as hax, haliax.nn as hnn
+        >>> Pos, KPos, Key = hax.Axis("pos", 4), hax.Axis("kpos", 4), hax.Axis("key", 8)
+        >>> q = hax.ones((Pos, Key)); k = v = hax.ones((KPos, Key))
+        >>> out = hnn.attention.fused_attention(Pos, KPos, Key, q, k, v, implementation="xla")
+        >>> sorted(out.shape.items())
+        [('key', 8), ('pos', 4)]
+    """
+    QPos_, Key_ = _axis(query, QPos), _axis(query, Key)
+    KPos_ = _axis(key, KPos)
+    name = implementation or "cudnn"
+    kernel = attention_kernels.get(name)
+    try:
+        return kernel(QPos_, KPos_, Key_, query, key, value, mask=mask, bias=bias, scaling_factor=scaling_factor)
+    except KernelUnavailable as e:
+        reason = f"{name}: {e}"
+        if reason not in _warned:
+            _warned.add(reason)
+            warnings.warn(
+                f"fused_attention: kernel {name!r} cannot run ({e}); using the XLA reference instead",
+                FusedAttentionFallbackWarning,
+                stacklevel=2,
+            )
+    return xla_attention(QPos_, KPos_, Key_, query, key, value, mask=mask, bias=bias, scaling_factor=scaling_factor)
+
+
+for _name, _kernel in (("xla", xla_attention), ("cudnn", cudnn_attention), ("jax_xla", jax_xla_attention)):
+    if _name not in attention_kernels:
+        attention_kernels.register(_name, _kernel)

@@ -1,0 +1,141 @@
+"""Pooling over named window axes: `pool`, `max_pool`, `mean_pool`, `min_pool`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeAlias
+
+import jax
+import jax.numpy as jnp
+
+from haliax._src.axis import Axis, AxisSpec
+from haliax._src.errors import AxisSizeError, NamedTypeError, axis_not_found
+
+from haliax._src.named_array import NamedArray
+
+from .sampling import as_axes
+
+Padding: TypeAlias = Literal["SAME", "VALID"] | int | Sequence[tuple[int, int]]
+DEFAULT_PADDING: Literal["VALID"] = "VALID"
+
+
+def _plan(
+    op: str, Window: AxisSpec, x: NamedArray, stride: Any, padding: Padding, use_ceil: bool
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[tuple[int, int], ...]]:
+    if not isinstance(x, NamedArray):
+        raise NamedTypeError(f"{op}: expected a NamedArray input, got {type(x).__name__}")
+    window = as_axes(Window)
+    names = [ax.name for ax in x.axes]
+    for w in window:
+        if w.name not in names:
+            raise axis_not_found(op, [w.name], x.axes)
+    pos = [names.index(w.name) for w in window]
+    if stride is None:
+        strides_w: tuple[int, ...] = (1,) * len(window)
+    elif isinstance(stride, int):
+        strides_w = (stride,) * len(window)
+    else:
+        strides_w = tuple(stride)
+        if len(strides_w) != len(window):
+            raise AxisSizeError(f"{op}: stride has {len(strides_w)} entries for {len(window)} window axes")
+    dims = [1] * len(names)
+    strides = [1] * len(names)
+    for p, w, s in zip(pos, window, strides_w, strict=True):
+        dims[p], strides[p] = w.size, s
+    if isinstance(padding, str):
+        pads = list(jax.lax.padtype_to_pads(x.array.shape, dims, strides, padding))
+    elif isinstance(padding, int):
+        pads = [(0, 0)] * len(names)
+        for p in pos:
+            pads[p] = (padding, padding)
+    else:
+        pairs = list(padding)
+        if len(pairs) != len(window):
+            raise AxisSizeError(f"{op}: padding has {len(pairs)} pairs for {len(window)} window axes")
+        pads = [(0, 0)] * len(names)
+        for p, pair in zip(pos, pairs, strict=True):
+            pads[p] = (int(pair[0]), int(pair[1]))
+    if use_ceil:
+        for p in pos:
+            n, (lo, hi), w, s = x.array.shape[p], pads[p], dims[p], strides[p]
+            out = math.ceil((n + lo + hi - w) / s) + 1
+            pads[p] = (lo, hi + max(0, (out - 1) * s + w - (n + lo + hi)))
+    return tuple(dims), tuple(strides), tuple(tuple(q) for q in pads)  # type: ignore[misc]
+
+
+def pool(
+    Window: AxisSpec,
+    inputs: NamedArray,
+    init: Any,
+    reduce_fn: Callable[[Any, Any], Any],
+    stride: int | Sequence[int] | None = None,
+    padding: Padding = DEFAULT_PADDING,
+    use_ceil: bool = False,
+) -> NamedArray:
+    """Reduce windows of the input with ``reduce_fn`` (``jax.lax.reduce_window``).
+
+    ``Window`` names the pooled axes with the window size as each axis' size; other axes are
+    batch. ``stride`` defaults to 1 along each window axis. Pooled axes keep their names, resized.
+    """
+    dims, strides, pads = _plan("pool", Window, inputs, stride, padding, use_ceil)
+    raw = jax.lax.reduce_window(inputs.array, init, reduce_fn, dims, strides, pads)
+    out_axes = tuple(ax if ax.size == n else Axis(ax.name, n) for ax, n in zip(inputs.axes, raw.shape, strict=True))
+    return NamedArray._new(raw, out_axes)
+
+
+def _lowest(dtype: Any) -> Any:
+    return -jnp.inf if jnp.issubdtype(dtype, jnp.floating) else jnp.iinfo(dtype).min
+
+
+def _highest(dtype: Any) -> Any:
+    return jnp.inf if jnp.issubdtype(dtype, jnp.floating) else jnp.iinfo(dtype).max
+
+
+def max_pool(
+    Window: AxisSpec,
+    inputs: NamedArray,
+    stride: int | Sequence[int] | None = None,
+    padding: Padding = DEFAULT_PADDING,
+    use_ceil: bool = False,
+) -> NamedArray:
+    """Maximum over each window (padding never wins).
+
+    Example:
+        >>> import haliax as hax, haliax.nn as hnn
+        >>> X = hax.Axis("x", 6)
+        >>> hnn.max_pool(X.resize(2), hax.arange(X), stride=2).array.tolist()
+        [1, 3, 5]
+    """
+    init = jnp.asarray(_lowest(inputs.dtype), inputs.dtype)
+    return pool(Window, inputs, init, jax.lax.max, stride, padding, use_ceil)
+
+
+def min_pool(
+    Window: AxisSpec,
+    inputs: NamedArray,
+    stride: int | Sequence[int] | None = None,
+    padding: Padding = DEFAULT_PADDING,
+    use_ceil: bool = False,
+) -> NamedArray:
+    """Minimum over each window (padding never wins)."""
+    init = jnp.asarray(_highest(inputs.dtype), inputs.dtype)
+    return pool(Window, inputs, init, jax.lax.min, stride, padding, use_ceil)
+
+
+def mean_pool(
+    Window: AxisSpec,
+    inputs: NamedArray,
+    stride: int | Sequence[int] | None = None,
+    padding: Padding = DEFAULT_PADDING,
+    use_ceil: bool = False,
+    count_include_pad: bool = False,
+) -> NamedArray:
+    """Mean over each window; padded positions count toward the divisor only with ``count_include_pad``."""
+    zero = jnp.zeros((), inputs.dtype)
+    total = pool(Window, inputs, zero, jax.lax.add, stride, padding, use_ceil)
+    if count_include_pad:
+        return NamedArray._new(total.array / math.prod(w.size for w in as_axes(Window)), total.axes)
+    ones = NamedArray._new(jnp.ones(inputs.array.shape, inputs.dtype), inputs.axes)
+    counts = pool(Window, ones, zero, jax.lax.add, stride, padding, use_ceil)
+    return NamedArray._new(total.array / counts.array, total.axes)

@@ -1,0 +1,3 @@
+"""Token embeddings."""
+
+from ._src.embedding import Embedding as Embedding
