@@ -192,7 +192,7 @@ def check_operands(op: str, arrays: Sequence[Any]) -> tuple[tuple[Axis, ...], ..
     for i, a in enumerate(arrays):
         if not isinstance(a, NamedArray):
             raise NamedTypeError(
-                f"{op}: operand {i} is a {type(a).__name__}, not a NamedArray; name its axes with hax.named(x, axes)"
+                f"{op}: operand {i} ({type(a).__name__}) is not a NamedArray; name its axes with hax.named(x, axes)"
             )
     return tuple(a.axes for a in arrays)
 

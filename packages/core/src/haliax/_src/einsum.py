@@ -74,7 +74,7 @@ class _Resolver:
             shapes = ", ".join(format_shape(axes) for axes in all_axes)
             alias = "" if name == token.text else f" (alias of {token.text!r})"
             raise AxisNotFoundError(
-                f"einsum: axis {name!r}{alias} at column {token.col} of {self.equation!r} is not in any "
+                f"einsum: in {self.equation!r} at column {token.col}: axis {name!r}{alias} is not in any "
                 f"operand: {shapes}{did_you_mean(name, self.by_name)}"
             )
         return name

@@ -179,7 +179,7 @@ def _check_input_axis(pattern: str, n: _Name, axis: Axis, b: _Bindings) -> None:
 def _not_found(pattern: str, n: _Name, name: str, axes: tuple[Axis, ...]) -> AxisNotFoundError:
     alias = "" if name == n.text else f" (bound to {n.text!r})"
     return AxisNotFoundError(
-        f"rearrange: axis {name!r}{alias} at column {n.col} of {pattern!r} is not in {format_shape(axes)}"
+        f"rearrange: in {pattern!r} at column {n.col}: axis {name!r}{alias} is not in {format_shape(axes)}"
         f"{did_you_mean(name, [ax.name for ax in axes])}"
     )
 
