@@ -191,7 +191,7 @@ def _basic(op: str, array: NamedArray, entries: dict[int, tuple[int, Any]]) -> N
     pads: list[tuple[int, int]] = [(0, 0)] * nd
     padded = False
     dyn: dict[int, tuple[Any, int]] = {}  # position -> (start, size)
-    dyn_fill: list[int] = []
+    dyn_fill: list[tuple[int, Any]] = []
     drop: list[int] = []
     for pos, (kind, v) in sorted(entries.items()):
         ax = axes[pos]
@@ -229,8 +229,10 @@ def _basic(op: str, array: NamedArray, entries: dict[int, tuple[int, Any]]) -> N
                     raise NamedIndexError(
                         f"{op}: dslice of size {size} is larger than axis {ax.name!r} of size {n}"
                     )
-                dyn[pos] = (start, size)
-                dyn_fill.append(pos)
+                start = jnp.asarray(start)
+                # Clamp here: dynamic_slice would wrap a negative start instead.
+                dyn[pos] = (jnp.clip(start, 0, n - size), size)
+                dyn_fill.append((pos, start))
             axes[pos] = ax.resize(size)
         else:  # _DYN: a traced scalar
             dyn[pos] = (jnp.where(v < 0, v + n, v), 1)
@@ -246,24 +248,22 @@ def _basic(op: str, array: NamedArray, entries: dict[int, tuple[int, Any]]) -> N
         dstarts = [dyn[i][0] if i in dyn else 0 for i in range(nd)]
         sizes = [dyn[i][1] if i in dyn else raw.shape[i] for i in range(nd)]
         raw = jax.lax.dynamic_slice(raw, dstarts, sizes)
-        for pos in dyn_fill:
-            raw = _fill_out_of_range(raw, pos, dyn[pos][0], array.axes[pos].size)
+        for pos, start in dyn_fill:
+            raw = _fill_out_of_range(raw, pos, start, dyn[pos][0], array.axes[pos].size)
     if drop:
         raw = jax.lax.squeeze(raw, tuple(drop))
     return NamedArray._new(raw, tuple(ax for i, ax in enumerate(axes) if i not in drop))
 
 
-def _fill_out_of_range(window: Any, pos: int, start: Any, n: int) -> Any:
-    """Fix up a clamped ``dynamic_slice`` window so that reads past either end fill.
+def _fill_out_of_range(window: Any, pos: int, start: Any, clamped: Any, n: int) -> Any:
+    """Fix up a window read at the ``clamped`` start so that reads past either end fill.
 
-    ``dynamic_slice`` clamps ``start`` into range; where it did, rotate the window back by the
-    clamping shift and overwrite the positions that fell outside ``[0, n)``.
+    Where clamping moved the start, rotate the window back by the shift and overwrite the
+    positions that fell outside ``[0, n)``.
     """
     size = window.shape[pos]
     if size == 0:
         return window
-    start = jnp.asarray(start)
-    clamped = jnp.clip(start, 0, n - size)
     shift = jnp.mod(start - clamped, size)
     doubled = jax.lax.concatenate([window, window], pos)
     rolled = jax.lax.dynamic_slice_in_dim(doubled, shift, size, pos)
