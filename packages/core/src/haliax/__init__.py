@@ -314,3 +314,5 @@ from ._src.ref import freeze as freeze
 from ._src.ref import get as get
 from ._src.ref import new_ref as new_ref
 from ._src.ref import swap as swap
+# ----- debugging (core-infra) -----
+from . import debug as debug
