@@ -5,6 +5,8 @@ and activations. This module is a manifest; implementations live in ``haliax.nn.
 ``haliax.nn.dropout`` is the *function* (as in Haliax); the module is ``haliax.nn._src.dropout``.
 """
 
+from haliax._src.scan import ScanCheckpointPolicy as ScanCheckpointPolicy
+
 from . import activations as activations
 from . import attention as attention
 from . import conv as conv
@@ -15,6 +17,7 @@ from . import mlp as mlp
 from . import mup as mup
 from . import normalization as normalization
 from . import pool as pool
+from . import scan as scan
 from ._src.activations import celu as celu
 from ._src.activations import elu as elu
 from ._src.activations import gelu as gelu
@@ -58,3 +61,5 @@ from ._src.normalization import standardize as standardize
 from ._src.pool import max_pool as max_pool
 from ._src.pool import mean_pool as mean_pool
 from ._src.pool import min_pool as min_pool
+from ._src.scan import BlockSeq as BlockSeq
+from ._src.scan import Stacked as Stacked

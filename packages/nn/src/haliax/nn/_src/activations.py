@@ -49,11 +49,15 @@ def _quick_gelu(x: Any) -> Any:
 celu = _activation(jax.nn.celu, "celu", "Continuously differentiable ELU (`jax.nn.celu`; `alpha` option).")
 elu = _activation(jax.nn.elu, "elu", "Exponential linear unit (`jax.nn.elu`; `alpha` option).")
 gelu = _activation(jax.nn.gelu, "gelu", "GELU (`jax.nn.gelu`); `approximate=True` (tanh form) by default.")
-hard_sigmoid = _activation(jax.nn.hard_sigmoid, "hard_sigmoid", "Piecewise-linear sigmoid `relu6(x + 3) / 6`.")
+hard_sigmoid = _activation(
+    jax.nn.hard_sigmoid, "hard_sigmoid", "Piecewise-linear sigmoid `relu6(x + 3) / 6`."
+)
 hard_silu = _activation(jax.nn.hard_silu, "hard_silu", "`x * hard_sigmoid(x)`.")
 hard_swish = _activation(jax.nn.hard_swish, "hard_swish", "Hard swish (same function as `hard_silu`).")
 hard_tanh = _activation(jax.nn.hard_tanh, "hard_tanh", "Clip to [-1, 1].")
-leaky_relu = _activation(jax.nn.leaky_relu, "leaky_relu", "Leaky ReLU (`negative_slope` option, default 0.01).")
+leaky_relu = _activation(
+    jax.nn.leaky_relu, "leaky_relu", "Leaky ReLU (`negative_slope` option, default 0.01)."
+)
 log_sigmoid = _activation(jax.nn.log_sigmoid, "log_sigmoid", "`log(sigmoid(x))`, computed stably.")
 quick_gelu = _activation(_quick_gelu, "quick_gelu", "Quick GELU: `x * sigmoid(1.702 * x)`.")
 relu = _activation(jax.nn.relu, "relu", "Rectified linear unit: `max(x, 0)`.")
@@ -82,8 +86,8 @@ def glu(x: NamedArray, axis: AxisSelector) -> NamedArray:
     (pos,) = axis_positions("glu", x, axis)
     ax = x.axes[pos]
     if ax.size % 2:
-        raise AxisSizeError(f"glu: axis {ax.name!r} has odd size {ax.size}; glu splits it into two equal halves")
-    out_axes = x.axes[:pos] + (ax.resize(ax.size // 2),) + x.axes[pos + 1 :]
+        raise AxisSizeError(
+            f"glu: axis {ax.name!r} has odd size {ax.size}; glu splits it into two equal halves"
+        )
+    out_axes = (*x.axes[:pos], ax.resize(ax.size // 2), *x.axes[pos + 1 :])
     return NamedArray._new(jax.nn.glu(x.array, axis=pos), out_axes)
-
-

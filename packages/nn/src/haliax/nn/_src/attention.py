@@ -37,7 +37,9 @@ def _check(op: str, x: Any, what: str, needs: tuple[str, ...]) -> None:
         raise axis_not_found(f"{op} ({what})", missing, x.axes)
 
 
-def _apply_mask_and_bias(op: str, scores: NamedArray, mask: NamedArray | None, bias: NamedArray | None) -> NamedArray:
+def _apply_mask_and_bias(
+    op: str, scores: NamedArray, mask: NamedArray | None, bias: NamedArray | None
+) -> NamedArray:
     if bias is not None:
         extra = [ax.name for ax in bias.axes if ax.name not in {a.name for a in scores.axes}]
         if extra:
@@ -146,7 +148,9 @@ def causal_mask(QPos: Axis, KPos: Axis, q_start: Any = 0, k_start: Any = 0) -> N
     return NamedArray._new(q >= k, (QPos, KPos))
 
 
-def prefix_lm_mask(QSeqLen: Axis, KSeqLen: Axis, prefix_len: Any, q_start: Any = 0, k_start: Any = 0) -> NamedArray:
+def prefix_lm_mask(
+    QSeqLen: Axis, KSeqLen: Axis, prefix_len: Any, q_start: Any = 0, k_start: Any = 0
+) -> NamedArray:
     """Causal mask that also lets every query see the first ``prefix_len`` key positions."""
     causal = causal_mask(QSeqLen, KSeqLen, q_start, k_start)
     prefix = (_positions(KSeqLen, k_start) < prefix_len)[None, :]
@@ -183,7 +187,9 @@ def _alibi_slopes(n: int) -> list[float]:
     return power_of_two(closest) + power_of_two(2 * closest)[0::2][: n - closest]
 
 
-def alibi_attention_bias(Heads: Axis, KPos: Axis, bias_max: float = 8, dtype: Any = jnp.float32) -> NamedArray:
+def alibi_attention_bias(
+    Heads: Axis, KPos: Axis, bias_max: float = 8, dtype: Any = jnp.float32
+) -> NamedArray:
     """ALiBi bias ``(Heads, KPos)``: head ``h``'s slope times the key position.
 
     Slopes follow the ALiBi paper (geometric, ``2^(-bias_max * (h+1) / heads)`` for a

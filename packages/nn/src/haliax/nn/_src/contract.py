@@ -24,7 +24,9 @@ DotGeneral = Callable[..., Any]
 @functools.lru_cache(maxsize=4096)
 def contraction_plan(
     op: str, a: tuple[Axis, ...], b: tuple[Axis, ...], names: tuple[str, ...]
-) -> tuple[tuple[tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], tuple[int, ...]]], tuple[Axis, ...]]:
+) -> tuple[
+    tuple[tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], tuple[int, ...]]], tuple[Axis, ...]
+]:
     """Dimension numbers and result axes for contracting ``names``; shared other axes batch."""
     a_pos = {ax.name: i for i, ax in enumerate(a)}
     b_pos = {ax.name: i for i, ax in enumerate(b)}
@@ -74,5 +76,7 @@ def contract(
 ) -> NamedArray:
     """Contract ``axis`` of ``a`` and ``b`` with one ``dot_general``; shared other axes batch."""
     dims, out_axes = contraction_plan(op, a.axes, b.axes, tuple(axis))
-    raw = dot_general(a.array, b.array, dims, precision=precision, preferred_element_type=preferred_element_type)
+    raw = dot_general(
+        a.array, b.array, dims, precision=precision, preferred_element_type=preferred_element_type
+    )
     return NamedArray._new(raw, out_axes)

@@ -27,20 +27,26 @@ def _tuple(op: str, what: str, value: int | Sequence[int], n: int) -> tuple[int,
         return (value,) * n
     out = tuple(int(v) for v in value)
     if len(out) != n:
-        raise AxisSizeError(f"{op}: {what} has {len(out)} entries for {n} spatial axes; give one per axis or an int")
+        raise AxisSizeError(
+            f"{op}: {what} has {len(out)} entries for {n} spatial axes; give one per axis or an int"
+        )
     return out
 
 
 def _padding(op: str, padding: Padding, n: int) -> str | tuple[tuple[int, int], ...]:
     if isinstance(padding, str):
         if padding not in ("SAME", "VALID", "SAME_LOWER"):
-            raise NamedTypeError(f"{op}: padding must be 'SAME', 'SAME_LOWER', 'VALID', an int or pairs, got {padding!r}")
+            raise NamedTypeError(
+                f"{op}: padding must be 'SAME', 'SAME_LOWER', 'VALID', an int or pairs, got {padding!r}"
+            )
         return padding
     if isinstance(padding, int):
         return ((padding, padding),) * n
     items = list(padding)
     if len(items) != n:
-        raise AxisSizeError(f"{op}: padding has {len(items)} entries for {n} spatial axes; give one per axis or an int")
+        raise AxisSizeError(
+            f"{op}: padding has {len(items)} entries for {n} spatial axes; give one per axis or an int"
+        )
     return tuple((p, p) if isinstance(p, int) else (int(p[0]), int(p[1])) for p in items)
 
 
@@ -62,7 +68,15 @@ class _ConvBase(eqx.Module):
 
     @classmethod
     def _make_params(
-        cls, op: str, Spatial: Any, In: Axis, Out: Axis, kernel_size: Any, groups: int, use_bias: bool, key: Any
+        cls,
+        op: str,
+        Spatial: Any,
+        In: Axis,
+        Out: Axis,
+        kernel_size: Any,
+        groups: int,
+        use_bias: bool,
+        key: Any,
     ) -> tuple[tuple[str, ...], tuple[int, ...], NamedArray, NamedArray | None]:
         spatial = (_name(Spatial),) if isinstance(Spatial, (str, Axis)) else tuple(_name(s) for s in Spatial)
         ks = _tuple(op, "kernel_size", kernel_size, len(spatial))
@@ -70,7 +84,11 @@ class _ConvBase(eqx.Module):
             raise AxisSizeError(
                 f"{op}: groups={groups} must divide both {In.name!r} ({In.size}) and {Out.name!r} ({Out.size})"
             )
-        w_axes = (Out, In.resize(In.size // groups)) + tuple(Axis(s, k) for s, k in zip(spatial, ks, strict=True))
+        w_axes = (
+            Out,
+            In.resize(In.size // groups),
+            *tuple(Axis(s, k) for s, k in zip(spatial, ks, strict=True)),
+        )
         fan_in = (In.size // groups) * math.prod(ks)
         lim = 1.0 / math.sqrt(fan_in)
         wkey, bkey = jax.random.split(key)
@@ -80,7 +98,9 @@ class _ConvBase(eqx.Module):
             bias = NamedArray._new(jax.random.uniform(bkey, (Out.size,), minval=-lim, maxval=lim), (Out,))
         return spatial, ks, NamedArray._new(w, w_axes), bias
 
-    def _layout(self, op: str, x: NamedArray) -> tuple[Any, Any, tuple[Axis, ...], tuple[int, ...], tuple[Axis, ...]]:
+    def _layout(
+        self, op: str, x: NamedArray
+    ) -> tuple[Any, Any, tuple[Axis, ...], tuple[int, ...], tuple[Axis, ...]]:
         """Raw input laid out with one batch dim, conv dimension numbers, and the batch axes."""
         if not isinstance(x, NamedArray):
             raise NamedTypeError(f"{op}: expected a NamedArray input, got {type(x).__name__}")
@@ -107,11 +127,22 @@ class _ConvBase(eqx.Module):
         batch_dim = 0 if len(batch_pos) != 1 else batch_pos[0]
         lhs_spec = (batch_dim, lnames.index(self.In.name), *(lnames.index(s) for s in self.Spatial))
         wnames = [ax.name for ax in self.weight.axes]
-        rhs_spec = (wnames.index(self.Out.name), wnames.index(self.In.name), *(wnames.index(s) for s in self.Spatial))
+        rhs_spec = (
+            wnames.index(self.Out.name),
+            wnames.index(self.In.name),
+            *(wnames.index(s) for s in self.Spatial),
+        )
         dn = jax.lax.ConvDimensionNumbers(lhs_spec, rhs_spec, lhs_spec)
         return arr, dn, axes, lhs_spec, batch_axes
 
-    def _finish(self, raw: Any, axes: tuple[Axis, ...], lhs_spec: tuple[int, ...], batch_axes: tuple[Axis, ...], n_batch_orig: int) -> NamedArray:
+    def _finish(
+        self,
+        raw: Any,
+        axes: tuple[Axis, ...],
+        lhs_spec: tuple[int, ...],
+        batch_axes: tuple[Axis, ...],
+        n_batch_orig: int,
+    ) -> NamedArray:
         out_axes = list(axes)
         out_axes[lhs_spec[1]] = self.Out
         for s, pos in zip(self.Spatial, lhs_spec[2:], strict=True):
@@ -206,7 +237,9 @@ class ConvTranspose(_ConvBase):
         key: Any,
     ) -> ConvTranspose:
         """A transposed convolution with uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights and bias."""
-        spatial, ks, w, b = cls._make_params("ConvTranspose", Spatial, In, Out, kernel_size, groups, use_bias, key)
+        spatial, ks, w, b = cls._make_params(
+            "ConvTranspose", Spatial, In, Out, kernel_size, groups, use_bias, key
+        )
         n = len(spatial)
         return ConvTranspose(
             w, b, spatial, In, Out, ks,
@@ -248,5 +281,3 @@ class ConvTranspose(_ConvBase):
             feature_group_count=self.groups,
         )
         return self._finish(raw, axes, lhs_spec, batch_axes, len(batch_axes))
-
-

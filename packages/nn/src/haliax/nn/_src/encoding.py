@@ -26,7 +26,9 @@ def one_hot(x: NamedArray | int | Any, class_axis: Axis, *, dtype: Any = None) -
     dtype = jnp.float32 if dtype is None else dtype
     if isinstance(x, NamedArray):
         if not jnp.issubdtype(x.dtype, jnp.integer):
-            raise NamedTypeError(f"one_hot: expected an integer array, got dtype {x.dtype}; cast it with .astype(int)")
+            raise NamedTypeError(
+                f"one_hot: expected an integer array, got dtype {x.dtype}; cast it with .astype(int)"
+            )
         return NamedArray._new(jax.nn.one_hot(x.array, class_axis.size, dtype=dtype), (*x.axes, class_axis))
     arr = jnp.asarray(x)
     if arr.ndim != 0:

@@ -97,7 +97,9 @@ def xla_attention(
     scaling_factor: float | None = None,
 ) -> NamedArray:
     """The reference kernel: `dot_product_attention` (plain XLA ops)."""
-    return dot_product_attention(KPos, Key, query, key, value, mask=mask, bias=bias, scaling_factor=scaling_factor)
+    return dot_product_attention(
+        KPos, Key, query, key, value, mask=mask, bias=bias, scaling_factor=scaling_factor
+    )
 
 
 def _kernel_layout(
@@ -159,19 +161,27 @@ def _jax_attention(implementation: str) -> AttentionKernel:
             if backend != "gpu":
                 raise KernelUnavailable(f"cuDNN attention needs a GPU backend, this is {backend!r}")
             if query.dtype not in (jnp.float16, jnp.bfloat16):
-                raise KernelUnavailable(f"cuDNN attention needs float16 or bfloat16 inputs, got {query.dtype}")
+                raise KernelUnavailable(
+                    f"cuDNN attention needs float16 or bfloat16 inputs, got {query.dtype}"
+                )
             if Key.size % 8 or Key.size > 128:
-                raise KernelUnavailable(f"cuDNN attention needs a head dim that is a multiple of 8 up to 128, got {Key.size}")
+                raise KernelUnavailable(
+                    f"cuDNN attention needs a head dim that is a multiple of 8 up to 128, got {Key.size}"
+                )
         q, k, v, batch, heads = _kernel_layout(QPos, KPos, Key, query, key, value)
         m = None if mask is None else _bias_layout(mask, batch, heads, QPos, KPos)
         b = None if bias is None else _bias_layout(bias, batch, heads, QPos, KPos).astype(q.dtype)
-        out = jax.nn.dot_product_attention(q, k, v, bias=b, mask=m, scale=scaling_factor, implementation=implementation)
+        out = jax.nn.dot_product_attention(
+            q, k, v, bias=b, mask=m, scale=scaling_factor, implementation=implementation
+        )
         tail = (heads,) if heads is not None else ()
         out = out.reshape(*(ax.size for ax in batch), QPos.size, *(ax.size for ax in tail), Key.size)
         return NamedArray._new(out, (*batch, QPos, *tail, Key))
 
     kernel.__name__ = kernel.__qualname__ = f"{implementation}_attention"
-    kernel.__doc__ = f'``jax.nn.dot_product_attention(implementation="{implementation}")`` on the kernel layout.'
+    kernel.__doc__ = (
+        f'``jax.nn.dot_product_attention(implementation="{implementation}")`` on the kernel layout.'
+    )
     return kernel
 
 
@@ -216,7 +226,9 @@ def fused_attention(
     name = implementation or "cudnn"
     kernel = attention_kernels.get(name)
     try:
-        return kernel(QPos_, KPos_, Key_, query, key, value, mask=mask, bias=bias, scaling_factor=scaling_factor)
+        return kernel(
+            QPos_, KPos_, Key_, query, key, value, mask=mask, bias=bias, scaling_factor=scaling_factor
+        )
     except KernelUnavailable as e:
         reason = f"{name}: {e}"
         if reason not in _warned:
@@ -226,7 +238,9 @@ def fused_attention(
                 FusedAttentionFallbackWarning,
                 stacklevel=2,
             )
-    return xla_attention(QPos_, KPos_, Key_, query, key, value, mask=mask, bias=bias, scaling_factor=scaling_factor)
+    return xla_attention(
+        QPos_, KPos_, Key_, query, key, value, mask=mask, bias=bias, scaling_factor=scaling_factor
+    )
 
 
 for _name, _kernel in (("xla", xla_attention), ("cudnn", cudnn_attention), ("jax_xla", jax_xla_attention)):

@@ -19,6 +19,7 @@ from haliax._src.errors import (
     format_shape,
 )
 from haliax._src.named_array import NamedArray
+from haliax._src.state_dict import ModuleWithStateDictSerialization
 
 from .contract import contraction_plan, names_of
 from .mup import AbstractLinearReparam, LinearStandardParam, ReparamEnabled
@@ -51,7 +52,11 @@ class DefaultDotGeneralOp(eqx.Module):
 
 @functools.lru_cache(maxsize=4096)
 def _linear_plan(
-    op: str, x_axes: tuple[Axis, ...], w_axes: tuple[Axis, ...], in_names: tuple[str, ...], out_names: tuple[str, ...]
+    op: str,
+    x_axes: tuple[Axis, ...],
+    w_axes: tuple[Axis, ...],
+    in_names: tuple[str, ...],
+    out_names: tuple[str, ...],
 ) -> Any:
     have = {ax.name for ax in x_axes}
     missing = [n for n in in_names if n not in have]
@@ -66,7 +71,7 @@ def _linear_plan(
     return contraction_plan(op, x_axes, w_axes, in_names)
 
 
-class Linear(eqx.Module, ReparamEnabled):
+class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
     """A named linear layer mapping the ``In`` axes to the ``Out`` axes, with an optional bias.
 
     The weight has axes ``(*Out, *In)`` (PyTorch's layout) unless ``out_first=False``. Input axes
@@ -142,25 +147,35 @@ class Linear(eqx.Module, ReparamEnabled):
 
     # ----- torch-compatible export: one 2-D (out, in) weight -----
     def flatten_for_export(self) -> Linear:
-        """This layer with a 2-D ``(out, in)`` weight and 1-D bias, as PyTorch stores them."""
+        """This layer with an ``(out, in)`` weight and 1-D bias, as PyTorch stores them.
+
+        Axes that are neither In nor Out (a ``Block`` axis of a `Stacked`) stay in front.
+        """
         in_axes, out_axes = as_axes(self.In), as_axes(self.Out)
-        if len(in_axes) == 1 and len(out_axes) == 1 and self.out_first:
-            return self
-        w = self.weight.broadcast_to(out_axes + in_axes)
         o = Axis("__OUT__", _prod(out_axes))
         i = Axis("__IN__", _prod(in_axes))
-        weight = NamedArray._new(w.array.reshape(o.size, i.size), (o, i))
-        bias = None if self.bias is None else NamedArray._new(self.bias.broadcast_to(out_axes).array.reshape(o.size), (o,))
-        return Linear(weight, bias, o, i, self.dot_general, self.reparam_cls)  # type: ignore[arg-type]
+        core = {ax.name for ax in in_axes + out_axes}
+        extra = tuple(ax for ax in self.weight.axes if ax.name not in core)
+        w = self.weight.broadcast_to(extra + out_axes + in_axes)
+        weight = NamedArray._new(w.array.reshape(*(ax.size for ax in extra), o.size, i.size), (*extra, o, i))
+        bias = None
+        if self.bias is not None:
+            b_extra = tuple(ax for ax in self.bias.axes if ax.name not in core)
+            b = self.bias.broadcast_to(b_extra + out_axes)
+            bias = NamedArray._new(b.array.reshape(*(ax.size for ax in b_extra), o.size), (*b_extra, o))
+        return Linear(weight, bias, i, o, self.dot_general, self.reparam_cls)
 
     def unflatten_from_export(self, template: Linear) -> Linear:
         """Inverse of `flatten_for_export`: named axes laid out like ``template``'s."""
         in_axes, out_axes = as_axes(template.In), as_axes(template.Out)
-        raw = self.weight.array.reshape(tuple(ax.size for ax in out_axes + in_axes))
-        weight = NamedArray._new(raw, out_axes + in_axes).broadcast_to(template.weight.axes)
+        extra = self.weight.axes[:-2]
+        raw = self.weight.array.reshape(*(ax.size for ax in extra + out_axes + in_axes))
+        weight = NamedArray._new(raw, extra + out_axes + in_axes).broadcast_to(template.weight.axes)
         bias = None
-        if self.bias is not None:
-            bias = NamedArray._new(self.bias.array.reshape(tuple(ax.size for ax in out_axes)), out_axes)
+        if self.bias is not None and template.bias is not None:
+            b_extra = self.bias.axes[:-1]
+            raw_b = self.bias.array.reshape(*(ax.size for ax in b_extra + out_axes))
+            bias = NamedArray._new(raw_b, b_extra + out_axes).broadcast_to(template.bias.axes)
         return Linear(weight, bias, template.In, template.Out, template.dot_general, template.reparam_cls)
 
 
@@ -235,9 +250,7 @@ class MoELinear(eqx.Module):
         raw = jax.lax.ragged_dot_general(inputs.array, self.weight.array, gs.astype(jnp.int32), dims)
         out = NamedArray._new(raw, (Token, self.Out))
         if self.bias is not None:
-            expert_of_token = jnp.repeat(
-                jnp.arange(self.Experts.size), gs, total_repeat_length=Token.size
-            )
+            expert_of_token = jnp.repeat(jnp.arange(self.Experts.size), gs, total_repeat_length=Token.size)
             bias = self.bias.broadcast_to((self.Experts, self.Out)).array
             out = NamedArray._new(raw + bias[expert_of_token], (Token, self.Out))
         return out

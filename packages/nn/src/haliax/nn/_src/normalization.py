@@ -144,5 +144,3 @@ class RmsNorm(LayerNormBase):
             x = x.astype(self.dtype)
         ms = (x * x).mean(self.axis)
         return self._affine(x * rsqrt(ms + self.eps))
-
-

@@ -11,7 +11,6 @@ import jax.numpy as jnp
 
 from haliax._src.axis import Axis, AxisSpec
 from haliax._src.errors import AxisSizeError, NamedTypeError, axis_not_found
-
 from haliax._src.named_array import NamedArray
 
 from .sampling import as_axes
@@ -80,7 +79,9 @@ def pool(
     """
     dims, strides, pads = _plan("pool", Window, inputs, stride, padding, use_ceil)
     raw = jax.lax.reduce_window(inputs.array, init, reduce_fn, dims, strides, pads)
-    out_axes = tuple(ax if ax.size == n else Axis(ax.name, n) for ax, n in zip(inputs.axes, raw.shape, strict=True))
+    out_axes = tuple(
+        ax if ax.size == n else Axis(ax.name, n) for ax, n in zip(inputs.axes, raw.shape, strict=True)
+    )
     return NamedArray._new(raw, out_axes)
 
 
