@@ -632,6 +632,12 @@ class NamedArray(metaclass=NamedArrayMeta):
 
         return named_array_repr(self)
 
+    def __treescope_repr__(self, path: str | None, subtree_renderer: Any) -> Any:
+        """Treescope rendering with axis names (used only when treescope is installed)."""
+        from .display import treescope_repr
+
+        return treescope_repr(self, path, subtree_renderer)
+
 
 # The array is the one child, the axes static aux data. jax's dataclass node flattens in C++
 # (the cheapest flatten there is); it unflattens through __init__, whose check is a few compares.
