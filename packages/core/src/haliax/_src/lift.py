@@ -129,7 +129,7 @@ def _where_array(op: str, a: NamedArray, where: Any) -> Any:
 class ReductionOp(Protocol):
     """A named reduction: ``f(array, axis=None, *, where=None, **kwargs)``."""
 
-    def __call__(self, array: Any, axis: AxisSelection | None = None, /, **kwargs: Any) -> Any: ...
+    def __call__(self, array: Any, /, axis: AxisSelection | None = None, **kwargs: Any) -> Any: ...
 
 
 def reduction(
@@ -143,7 +143,7 @@ def reduction(
     """Lift a jnp reduction: named axes are removed; ``axis=None`` reduces all (a 0-d NamedArray)."""
     op_name = name or fn.__name__
 
-    def op(array: Any, axis: AxisSelection | None = None, /, *, where: Any = None, **kwargs: Any) -> Any:
+    def op(array: Any, /, axis: AxisSelection | None = None, *, where: Any = None, **kwargs: Any) -> Any:
         if not isinstance(array, NamedArray):
             raise NamedTypeError(f"{op_name}: expected a NamedArray, got {type(array).__name__}")
         if where is not None:
@@ -174,14 +174,14 @@ def reduction(
 class AxiswiseOp(Protocol):
     """A named shape-preserving op along one axis: ``f(array, axis, **kwargs)``."""
 
-    def __call__(self, array: Any, axis: AxisSelector, /, **kwargs: Any) -> Any: ...
+    def __call__(self, array: Any, /, axis: AxisSelector, **kwargs: Any) -> Any: ...
 
 
 def along_axis(fn: Callable[..., Any], *, name: str | None = None, summary: str | None = None) -> AxiswiseOp:
     """Lift a shape-preserving jnp function along one axis (``cumsum``, ``sort``, ...)."""
     op_name = name or fn.__name__
 
-    def op(array: Any, axis: AxisSelector, /, **kwargs: Any) -> Any:
+    def op(array: Any, /, axis: AxisSelector, **kwargs: Any) -> Any:
         if not isinstance(array, NamedArray):
             raise NamedTypeError(f"{op_name}: expected a NamedArray, got {type(array).__name__}")
         (pos,) = axis_positions(op_name, array, axis)

@@ -172,7 +172,9 @@ def apply_positional(
     raw arrays (other arguments and ``kwargs`` pass through unchanged) and every array in its
     result is named: the batch axes, then ``out_axes`` for the trailing dimensions. ``out_axes``
     defaults to ``axis``; bare names take their sizes from the result, so a function may resize
-    an axis or create a new one. A result whose shape does not fit raises.
+    an axis or create a new one. A result whose shape does not fit raises. Every array of a tuple
+    (or pytree) result gets the same ``out_axes``. To pass ``fn`` its own ``axis=`` keyword, bind
+    it first: ``functools.partial(jnp.cumsum, axis=-1)`` (the chosen axes are the last ones).
 
     Example:
         >>> import jax.numpy as jnp, haliax as hax
