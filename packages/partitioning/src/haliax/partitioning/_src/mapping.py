@@ -185,7 +185,7 @@ def _unknown_mesh_axis(op: str, name: str, mesh_axis: str, mesh: MeshLike) -> Pa
     hint = did_you_mean(mesh_axis, mesh_shape(mesh))
     return PartitioningError(
         f"{op}: axis {name!r} maps to mesh axis {mesh_axis!r}, which the mesh {format_mesh(mesh)} does "
-        f"not have{hint}; fix the axis mapping or build the mesh with a {mesh_axis!r} axis"
+        f"not have{hint or ';'} fix the axis mapping or build the mesh with a {mesh_axis!r} axis"
     )
 
 
