@@ -36,9 +36,13 @@ def test_like_functions_keep_axes_and_dtype():
 
 
 def test_creation_errors():
-    with pytest.raises(NamedTypeError, match="zeros: axis 'batch' needs a size; pass an Axis or a \\{name: size\\} dict"):
+    with pytest.raises(
+        NamedTypeError, match="zeros: axis 'batch' needs a size; pass an Axis or a \\{name: size\\} dict"
+    ):
         hax.zeros("batch")
-    with pytest.raises(DuplicateAxisError, match="ones: axis 'batch' appears twice in \\{batch: 2, batch: 2\\}"):
+    with pytest.raises(
+        DuplicateAxisError, match="ones: axis 'batch' appears twice in \\{batch: 2, batch: 2\\}"
+    ):
         hax.ones((B, B))
     with pytest.raises(NamedTypeError, match="zeros_like: expected a NamedArray, got ndarray"):
         hax.zeros_like(np.zeros(3))
@@ -66,10 +70,16 @@ def test_spaces_match_jnp():
     X = hax.Axis("x", 5)
     np.testing.assert_allclose(hax.linspace(X, start=0.0, stop=2.0).array, np.linspace(0, 2, 5), rtol=1e-6)
     np.testing.assert_allclose(
-        hax.linspace(X, start=0.0, stop=2.0, endpoint=False).array, np.linspace(0, 2, 5, endpoint=False), rtol=1e-6
+        hax.linspace(X, start=0.0, stop=2.0, endpoint=False).array,
+        np.linspace(0, 2, 5, endpoint=False),
+        rtol=1e-6,
     )
-    np.testing.assert_allclose(hax.logspace(X, start=0.0, stop=2.0, base=2.0).array, np.logspace(0, 2, 5, base=2.0), rtol=1e-5)
-    np.testing.assert_allclose(hax.geomspace(X, start=1.0, stop=16.0).array, np.geomspace(1, 16, 5), rtol=1e-5)
+    np.testing.assert_allclose(
+        hax.logspace(X, start=0.0, stop=2.0, base=2.0).array, np.logspace(0, 2, 5, base=2.0), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        hax.geomspace(X, start=1.0, stop=16.0).array, np.geomspace(1, 16, 5), rtol=1e-5
+    )
 
 
 def test_bare_name_means_50_samples():

@@ -56,12 +56,18 @@ def test_slices_with_steps_keep_names():
 
 
 def test_static_out_of_range_int_is_an_error():
-    with pytest.raises(NamedIndexError, match=r"index: index 4 is out of range for axis 'batch' of size 4 \(valid indices are -4 to 3\)"):
+    with pytest.raises(
+        NamedIndexError,
+        match=r"index: index 4 is out of range for axis 'batch' of size 4 \(valid indices are -4 to 3\)",
+    ):
         _x()["batch", 4]
 
 
 def test_unknown_axis_suggests_a_name():
-    with pytest.raises(AxisNotFoundError, match=r"index: axis 'bach' not found in \{batch: 4, embed: 3, pos: 5\}; did you mean 'batch'\?"):
+    with pytest.raises(
+        AxisNotFoundError,
+        match=r"index: axis 'bach' not found in \{batch: 4, embed: 3, pos: 5\}; did you mean 'batch'\?",
+    ):
         _x()["bach", 0]
 
 
@@ -114,7 +120,9 @@ def test_list_index_keeps_axis_name_with_new_size():
     y = _x()["pos", [4, 0, -1], "batch", np.array([1, 1])]
     assert y.axes == (B.resize(2), E, P.resize(3))
     np.testing.assert_array_equal(y.array, _np()[[1, 1]][:, :, [4, 0, -1]])
-    with pytest.raises(NamedIndexError, match="an index in the list for axis 'pos' is out of range for its size 5"):
+    with pytest.raises(
+        NamedIndexError, match="an index in the list for axis 'pos' is out of range for its size 5"
+    ):
         _x()["pos", [5]]
 
 
@@ -130,13 +138,15 @@ def test_named_index_replaces_axis():
 
 
 def test_several_named_indices_broadcast_by_name():
-    I, J = hax.make_axes(i=2, j=3)
-    bi = hax.named(jnp.array([0, 3]), I)
-    pj = hax.named(jnp.array([[0, 1, 2], [4, 3, 2]]), (I, J))
+    Ii, Jj = hax.make_axes(i=2, j=3)
+    bi = hax.named(jnp.array([0, 3]), Ii)
+    pj = hax.named(jnp.array([[0, 1, 2], [4, 3, 2]]), (Ii, Jj))
     y = _x()["batch", bi, "pos", pj]
-    assert y.axes == (I, J, E)
+    assert y.axes == (Ii, Jj, E)
     ref = _np()
-    expected = np.stack([np.stack([ref[[0, 3][a], :, [[0, 1, 2], [4, 3, 2]][a][b]] for b in range(3)]) for a in range(2)])
+    expected = np.stack(
+        [np.stack([ref[[0, 3][a], :, [[0, 1, 2], [4, 3, 2]][a][b]] for b in range(3)]) for a in range(2)]
+    )
     np.testing.assert_array_equal(y.array, expected)
 
 
@@ -183,7 +193,9 @@ def test_slice_single_and_multi_axis():
     np.testing.assert_array_equal(w.array, _np()[1:3, :, 2:5])
     traced = jax.jit(lambda x, s: hax.slice(x, start={"pos": s}, length={"pos": 2}))(x, 3)
     np.testing.assert_array_equal(traced.array, _np()[:, :, 3:5])
-    with pytest.raises(NamedIndexError, match="slice: start 4 with length 3 is out of range for axis 'pos' of size 5"):
+    with pytest.raises(
+        NamedIndexError, match="slice: start 4 with length 3 is out of range for axis 'pos' of size 5"
+    ):
         hax.slice(x, "pos", start=4, length=3)
 
 
@@ -208,7 +220,9 @@ def test_updated_slice_aligns_update_by_name():
     expected = np.zeros((4, 5))
     expected[3] = np.arange(5)
     np.testing.assert_array_equal(y.array, expected)
-    with pytest.raises(NamedIndexError, match="updated_slice: start 4 with length 3 is out of range for axis 'pos' of size 5"):
+    with pytest.raises(
+        NamedIndexError, match="updated_slice: start 4 with length 3 is out of range for axis 'pos' of size 5"
+    ):
         hax.updated_slice(x, {"pos": 4}, upd)
 
 
@@ -232,7 +246,9 @@ def test_at_methods_match_jax():
     np.testing.assert_array_equal(x.at["pos", 1].max(30.0).array, ref.at[:, :, 1].max(30.0))
     np.testing.assert_array_equal(x.at["pos", 1].min(30.0).array, ref.at[:, :, 1].min(30.0))
     np.testing.assert_array_equal(x.at["pos", 1].power(2.0).array, ref.at[:, :, 1].power(2.0))
-    np.testing.assert_array_equal(x.at["pos", 1].apply(jnp.negative).array, ref.at[:, :, 1].apply(jnp.negative))
+    np.testing.assert_array_equal(
+        x.at["pos", 1].apply(jnp.negative).array, ref.at[:, :, 1].apply(jnp.negative)
+    )
     got = x.at["batch", 2, "pos", 1:3].get()
     np.testing.assert_array_equal(got.array, _np()[2, :, 1:3])
     assert got.axes == (E, P.resize(2))
@@ -263,7 +279,9 @@ def test_at_update_errors():
     x = _x()
     with pytest.raises(NamedIndexError, match=r"at.set: an unnamed update of shape \(3,\) is ambiguous"):
         x.at["pos", 0, "batch", 0].set(jnp.ones(3))
-    with pytest.raises(NamedIndexError, match=r"at.set: the update \{other: 2\} has axes \['other'\] that the indexed region"):
+    with pytest.raises(
+        NamedIndexError, match=r"at.set: the update \{other: 2\} has axes \['other'\] that the indexed region"
+    ):
         x.at["pos", 0].set(hax.ones(hax.Axis("other", 2)))
 
 

@@ -316,3 +316,4 @@ from ._src.ref import new_ref as new_ref
 from ._src.ref import swap as swap
 # ----- debugging (core-infra) -----
 from . import debug as debug
+from ._src.indexing import NamedOrNumeric as NamedOrNumeric

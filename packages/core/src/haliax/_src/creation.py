@@ -16,7 +16,7 @@ from .named_array import NamedArray
 
 
 def _axes(op: str, shape: AxisSpec) -> tuple[Axis, ...]:
-    spec = axis_spec_to_tuple(shape)
+    spec = axis_spec_to_tuple(shape)  # type: ignore[arg-type]  # a ShapeDict is a valid selection
     seen: set[str] = set()
     for ax in spec:
         if not isinstance(ax, Axis):

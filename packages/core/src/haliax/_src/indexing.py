@@ -60,7 +60,9 @@ def _positions(op: str, array: NamedArray, idx: Any) -> dict[int, Any]:
         items = list(zip(idx[::2], idx[1::2], strict=True))
     elif isinstance(idx, (str, Axis)):
         name = idx if isinstance(idx, str) else idx.name
-        raise NamedIndexError(f"{op}: axis {name!r} is given without an index; write x[{name!r}, i] or x[{{{name!r}: i}}]")
+        raise NamedIndexError(
+            f"{op}: axis {name!r} is given without an index; write x[{name!r}, i] or x[{{{name!r}: i}}]"
+        )
     else:
         raise NamedIndexError(
             f"{op}: positional indexing is not supported on a NamedArray {format_shape(array.axes)}; "
@@ -159,7 +161,11 @@ def _dynamic_scalar(op: str, ax: Axis, v: Any) -> tuple[int, Any]:
 
 def _check_int_dtype(op: str, ax: Axis, dtype: Any) -> None:
     if not jnp.issubdtype(dtype, jnp.integer):
-        hint = "; boolean masks have value-dependent sizes, use hax.where instead" if dtype == bool else ""
+        hint = (
+            "; boolean masks have value-dependent sizes, use hax.where instead"
+            if jnp.dtype(dtype) == jnp.bool_
+            else ""
+        )
         raise NamedIndexError(f"{op}: indices for axis {ax.name!r} must be integers, got dtype {dtype}{hint}")
 
 
@@ -216,7 +222,10 @@ def _basic(op: str, array: NamedArray, entries: dict[int, tuple[int, Any]]) -> N
         elif kind == _DSLICE:
             start, size = v
             if isinstance(start, int):
-                lo, hi = builtins.min(builtins.max(start, 0), n), builtins.max(builtins.min(start + size, n), 0)
+                lo, hi = (
+                    builtins.min(builtins.max(start, 0), n),
+                    builtins.max(builtins.min(start + size, n), 0),
+                )
                 lo = builtins.min(lo, hi)
                 starts[pos], limits[pos] = lo, hi
                 static = True
@@ -238,7 +247,9 @@ def _basic(op: str, array: NamedArray, entries: dict[int, tuple[int, Any]]) -> N
             dyn[pos] = (jnp.where(v < 0, v + n, v), 1)
             drop.append(pos)
     if static:
-        raw = jax.lax.slice(raw, tuple(starts), tuple(limits), None if max(strides, default=1) == 1 else tuple(strides))
+        raw = jax.lax.slice(
+            raw, tuple(starts), tuple(limits), None if max(strides, default=1) == 1 else tuple(strides)
+        )
     if rev:
         raw = jax.lax.rev(raw, tuple(rev))
     if padded:
@@ -423,9 +434,7 @@ def _index(op: str, array: NamedArray, idx: Any) -> Any:
             raw = raw[(_builtin_slice(None),) * p + (jnp.asarray(arr),)]
             axes[p] = axes[p].resize(arr.shape[0])
         return NamedArray._new(raw, tuple(axes))
-    named = {
-        p: (_NAMED, _named_list(out.axes[p], v) if k == _LIST else v) for p, (k, v) in shifted.items()
-    }
+    named = {p: (_NAMED, _named_list(out.axes[p], v) if k == _LIST else v) for p, (k, v) in shifted.items()}
     raw_idx, out_axes = _advanced_plan(op, out.axes, named)
     return NamedArray._new(out.array[raw_idx], out_axes)
 
@@ -442,7 +451,7 @@ def take(array: NamedArray, axis: AxisSelector, index: Any) -> NamedArray:
     return _index("take", array, {axis: index})
 
 
-def slice(  # noqa: A001 - the public name shadows the builtin, as in Haliax
+def slice(
     array: NamedArray,
     axis: AxisSelector | None = None,
     new_axis: AxisSelector | None = None,
@@ -505,7 +514,9 @@ def _slice_many(array: NamedArray, starts: dict[int, Any], lengths: dict[int, in
         ln = lengths.get(p)
         if ln is None:
             if not _is_static_int(s):
-                raise NamedIndexError(f"slice: a length for axis {ax.name!r} is needed when its start is traced")
+                raise NamedIndexError(
+                    f"slice: a length for axis {ax.name!r} is needed when its start is traced"
+                )
             ln = ax.size - int(s)
         size = ln.size if isinstance(ln, Axis) else int(ln)
         if _is_static_int(s):
@@ -517,7 +528,9 @@ def _slice_many(array: NamedArray, starts: dict[int, Any], lengths: dict[int, in
         else:
             traced = True
             if size > ax.size:
-                raise NamedIndexError(f"slice: length {size} is larger than axis {ax.name!r} of size {ax.size}")
+                raise NamedIndexError(
+                    f"slice: length {size} is larger than axis {ax.name!r} of size {ax.size}"
+                )
         lo[p] = s
         sizes[p] = size
         axes[p] = ln if isinstance(ln, Axis) else ax.resize(size)
@@ -669,54 +682,99 @@ class IndexUpdateRef:
         if mode is None and any_dslice:
             mode = "fill"
         out = self._array.array.at[raw].get(
-            indices_are_sorted=indices_are_sorted, unique_indices=unique_indices, mode=mode, fill_value=fill_value
+            indices_are_sorted=indices_are_sorted,
+            unique_indices=unique_indices,
+            mode=mode,
+            fill_value=fill_value,
         )
         return NamedArray._new(out, axes)
 
     def set(
-        self, values: Any, *, indices_are_sorted: bool = False, unique_indices: bool = False, mode: str | None = None
+        self,
+        values: Any,
+        *,
+        indices_are_sorted: bool = False,
+        unique_indices: bool = False,
+        mode: str | None = None,
     ) -> NamedArray:
         """``x`` with ``x[idx] = values``."""
         return self._update("at.set", "set", values, **_kw(indices_are_sorted, unique_indices, mode))
 
     def add(
-        self, values: Any, *, indices_are_sorted: bool = False, unique_indices: bool = False, mode: str | None = None
+        self,
+        values: Any,
+        *,
+        indices_are_sorted: bool = False,
+        unique_indices: bool = False,
+        mode: str | None = None,
     ) -> NamedArray:
         """``x`` with ``x[idx] += values``."""
         return self._update("at.add", "add", values, **_kw(indices_are_sorted, unique_indices, mode))
 
     def multiply(
-        self, values: Any, *, indices_are_sorted: bool = False, unique_indices: bool = False, mode: str | None = None
+        self,
+        values: Any,
+        *,
+        indices_are_sorted: bool = False,
+        unique_indices: bool = False,
+        mode: str | None = None,
     ) -> NamedArray:
         """``x`` with ``x[idx] *= values``."""
-        return self._update("at.multiply", "multiply", values, **_kw(indices_are_sorted, unique_indices, mode))
+        return self._update(
+            "at.multiply", "multiply", values, **_kw(indices_are_sorted, unique_indices, mode)
+        )
 
     def mul(
-        self, values: Any, *, indices_are_sorted: bool = False, unique_indices: bool = False, mode: str | None = None
+        self,
+        values: Any,
+        *,
+        indices_are_sorted: bool = False,
+        unique_indices: bool = False,
+        mode: str | None = None,
     ) -> NamedArray:
         """Same as `multiply`."""
         return self._update("at.mul", "multiply", values, **_kw(indices_are_sorted, unique_indices, mode))
 
     def divide(
-        self, values: Any, *, indices_are_sorted: bool = False, unique_indices: bool = False, mode: str | None = None
+        self,
+        values: Any,
+        *,
+        indices_are_sorted: bool = False,
+        unique_indices: bool = False,
+        mode: str | None = None,
     ) -> NamedArray:
         """``x`` with ``x[idx] /= values``."""
         return self._update("at.divide", "divide", values, **_kw(indices_are_sorted, unique_indices, mode))
 
     def power(
-        self, values: Any, *, indices_are_sorted: bool = False, unique_indices: bool = False, mode: str | None = None
+        self,
+        values: Any,
+        *,
+        indices_are_sorted: bool = False,
+        unique_indices: bool = False,
+        mode: str | None = None,
     ) -> NamedArray:
         """``x`` with ``x[idx] **= values``."""
         return self._update("at.power", "power", values, **_kw(indices_are_sorted, unique_indices, mode))
 
     def min(
-        self, values: Any, *, indices_are_sorted: bool = False, unique_indices: bool = False, mode: str | None = None
+        self,
+        values: Any,
+        *,
+        indices_are_sorted: bool = False,
+        unique_indices: bool = False,
+        mode: str | None = None,
     ) -> NamedArray:
         """``x`` with ``x[idx] = minimum(x[idx], values)``."""
         return self._update("at.min", "min", values, **_kw(indices_are_sorted, unique_indices, mode))
 
     def max(
-        self, values: Any, *, indices_are_sorted: bool = False, unique_indices: bool = False, mode: str | None = None
+        self,
+        values: Any,
+        *,
+        indices_are_sorted: bool = False,
+        unique_indices: bool = False,
+        mode: str | None = None,
     ) -> NamedArray:
         """``x`` with ``x[idx] = maximum(x[idx], values)``."""
         return self._update("at.max", "max", values, **_kw(indices_are_sorted, unique_indices, mode))

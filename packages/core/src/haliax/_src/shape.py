@@ -34,7 +34,9 @@ def _check_unique(op: str, axes: Sequence[Axis]) -> None:
     seen: set[str] = set()
     for ax in axes:
         if ax.name in seen:
-            raise DuplicateAxisError(f"{op}: the result would have axis {ax.name!r} twice: {format_shape(axes)}")
+            raise DuplicateAxisError(
+                f"{op}: the result would have axis {ax.name!r} twice: {format_shape(axes)}"
+            )
         seen.add(ax.name)
 
 
@@ -90,17 +92,14 @@ def rename(array: NamedArray, renames: Mapping[AxisSelector, AxisSelector]) -> N
         {'key_position': 4, 'embed': 2}
     """
     _require_named("rename", array)
-    by_name: dict[str, AxisSelector] = {}
+    by_name: dict[str, Axis] = {}
     for old, new in renames.items():
         pos = axis_positions("rename", array, old)[0]
         ax = array.axes[pos]
         if isinstance(new, Axis) and new.size != ax.size:
             raise axis_size_mismatch("rename", ax.name, ax.size, new.size)
-        by_name[ax.name] = new
-    axes = tuple(
-        (ax.alias(new) if isinstance(new, str) else new) if (new := by_name.get(ax.name)) is not None else ax
-        for ax in array.axes
-    )
+        by_name[ax.name] = ax.alias(new) if isinstance(new, str) else new
+    axes = tuple(by_name.get(ax.name, ax) for ax in array.axes)
     _check_unique("rename", axes)
     return NamedArray._new(array.array, axes)
 
@@ -185,7 +184,7 @@ def unflatten_axis(array: NamedArray, axis: AxisSelector, new_axes: AxisSpec) ->
     """
     _require_named("unflatten_axis", array)
     (pos,) = axis_positions("unflatten_axis", array, axis)
-    new = axis_spec_to_tuple(new_axes)
+    new = axis_spec_to_tuple(new_axes)  # type: ignore[arg-type]  # a ShapeDict is a valid selection
     for ax in new:
         if not isinstance(ax, Axis):
             raise NamedTypeError(f"unflatten_axis: new axis {ax!r} needs a size; pass an Axis")
@@ -287,7 +286,7 @@ def split(a: NamedArray, axis: AxisSelector, new_axes: Sequence[Axis]) -> list[N
     out = []
     start = 0
     for ax in new_axes:
-        axes = a.axes[:pos] + (ax,) + a.axes[pos + 1 :]
+        axes = (*a.axes[:pos], ax, *a.axes[pos + 1 :])
         _check_unique("split", axes)
         out.append(NamedArray._new(jax.lax.slice_in_dim(a.array, start, start + ax.size, axis=pos), axes))
         start += ax.size
@@ -384,7 +383,7 @@ def concatenate(axis: AxisSelector, arrays: Sequence[NamedArray]) -> NamedArray:
         raise AxisSizeError(
             f"concatenate: axis {axis} was given but the arrays' {name!r} axes sum to size {total}"
         )
-    out_axes = first.axes[:pos] + (new,) + first.axes[pos + 1 :]
+    out_axes = (*first.axes[:pos], new, *first.axes[pos + 1 :])
     raw = raws[0] if len(raws) == 1 else jax.lax.concatenate(raws, pos)
     return NamedArray._new(raw, out_axes)
 
@@ -410,7 +409,9 @@ def stack(axis: AxisSelector, arrays: Sequence[NamedArray]) -> NamedArray:
         raise AxisSizeError(f"stack: axis {axis} was given but {len(arrays)} arrays were passed")
     first = arrays[0]
     if first.has_axis(new.name):
-        raise DuplicateAxisError(f"stack: the arrays already have an axis {new.name!r}: {format_shape(first.axes)}")
+        raise DuplicateAxisError(
+            f"stack: the arrays already have an axis {new.name!r}: {format_shape(first.axes)}"
+        )
     raws = [jax.lax.expand_dims(_aligned_raw("stack", x, first.axes), (0,)) for x in arrays]
     raw = raws[0] if len(raws) == 1 else jax.lax.concatenate(raws, 0)
     return NamedArray._new(raw, (new, *first.axes))
@@ -442,7 +443,9 @@ def pad(
         (p,) = axis_positions("pad", array, ax)
         before, after = (w, w) if isinstance(w, int) else w
         if before < 0 or after < 0:
-            raise AxisSizeError(f"pad: pad widths must be non-negative, got {(before, after)} for axis {_name(ax)!r}")
+            raise AxisSizeError(
+                f"pad: pad widths must be non-negative, got {(before, after)} for axis {_name(ax)!r}"
+            )
         widths[p] = (int(before), int(after))
     out_axes = tuple(ax.resize(ax.size + b + e) for ax, (b, e) in zip(array.axes, widths, strict=True))
     if mode == "constant" and not kwargs:
@@ -474,7 +477,7 @@ def pad_left(array: NamedArray, axis: AxisSelector, new_axis: AxisSelector, valu
     if new_axis.size < old.size:
         raise AxisSizeError(f"pad_left: new axis {new_axis} is smaller than axis {old}")
     out = pad(array, {old.name: (new_axis.size - old.size, 0)}, constant_values=value)
-    axes = out.axes[:p] + (new_axis,) + out.axes[p + 1 :]
+    axes = (*out.axes[:p], new_axis, *out.axes[p + 1 :])
     _check_unique("pad_left", axes)
     return NamedArray._new(out.array, axes)
 
@@ -520,5 +523,5 @@ def repeat(
     if isinstance(repeats, NamedArray):
         repeats = repeats.array
     raw = jnp.repeat(a.array, repeats, axis=p, total_repeat_length=total_repeat_length)
-    axes = a.axes[:p] + (a.axes[p].resize(raw.shape[p]),) + a.axes[p + 1 :]
+    axes = (*a.axes[:p], a.axes[p].resize(raw.shape[p]), *a.axes[p + 1 :])
     return NamedArray._new(raw, axes)
