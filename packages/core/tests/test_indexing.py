@@ -1,5 +1,7 @@
 """Named indexing: basic and advanced selectors, slice/take/updated_slice, and .at updates."""
 
+import itertools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -291,3 +293,23 @@ def test_indexing_under_vmap_free_grad():
     expected = np.zeros((4, 3, 5))
     expected[1:3, :, 0] = 1
     np.testing.assert_array_equal(g.array, expected)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(("batch", "embed", "pos"))))
+def test_indexing_is_independent_of_axis_order(order):
+    x = _x()
+    xp = hax.rearrange(x, order)
+    Sel = hax.Axis("sel", 2)
+    idx = hax.named(jnp.array([4, 1]), Sel)
+    for sel in (
+        {"batch": 1, "pos": slice(1, 4)},
+        {"embed": hax.dslice(1, 2)},
+        {"pos": idx, "batch": -1},
+        {"batch": [3, 0]},
+    ):
+        want = x[sel]
+        got = xp[sel]
+        assert set(got.axes) == set(want.axes)
+        np.testing.assert_array_equal(hax.rearrange(got, want.axes).array, want.array)
+        upd = x.at[sel].set(-1.0)
+        np.testing.assert_array_equal(hax.rearrange(xp.at[sel].set(-1.0), x.axes).array, upd.array)

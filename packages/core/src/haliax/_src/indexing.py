@@ -462,8 +462,8 @@ def slice(
 
     One axis: ``slice(a, axis, new_axis=None, start=0, length=None)``; ``new_axis`` renames the
     sliced axis (an `Axis` also gives the length). Several: ``slice(a, start={...},
-    length={...})``. A static start out of range is an error; a traced start is clamped into
-    range, as ``jax.lax.dynamic_slice`` does.
+    length={...})``. A static start out of range is an error; a traced start is treated as
+    ``jax.lax.dynamic_slice`` treats it (a negative one counts from the end, then it is clamped).
 
     Example:
         >>> import haliax as hax
@@ -546,7 +546,8 @@ def updated_slice(array: NamedArray, start: Mapping[AxisSelector, Any], update: 
 
     ``update``'s axes are matched to ``array``'s by name; axes of ``array`` that ``update`` lacks
     are written one element wide at their start. Static starts out of range are an error; traced
-    ones are clamped, as ``jax.lax.dynamic_update_slice`` does.
+    ones are treated as ``jax.lax.dynamic_update_slice`` treats them (negative ones count from
+    the end, then they are clamped).
 
     Example:
         >>> import haliax as hax
