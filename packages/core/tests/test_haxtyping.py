@@ -6,6 +6,7 @@ import jaxtyping
 import pytest
 
 import haliax as hax
+from haliax._src.errors import NamedTypeError
 from haliax.haxtyping import (
     Complex,
     DTypeCategory,
@@ -21,7 +22,6 @@ from haliax.haxtyping import (
     matches_axes,
     u8,
 )
-from haliax._src.errors import NamedTypeError
 
 
 def _arr(names: str, dtype: typing.Any = jnp.float32) -> hax.NamedArray:

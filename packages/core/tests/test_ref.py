@@ -81,5 +81,5 @@ def test_a_ref_passed_into_jit_is_written_through():
 
 
 def test_new_ref_needs_a_named_array():
-    with pytest.raises(TypeError, match="^new_ref: expected a NamedArray, got ArrayImpl"):
+    with pytest.raises(TypeError, match=r"^new_ref: expected a NamedArray, got ArrayImpl"):
         new_ref(jnp.zeros(3))  # type: ignore[arg-type]  # the error is the point

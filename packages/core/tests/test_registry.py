@@ -73,7 +73,9 @@ def test_unknown_name_lists_available_names_and_suggests_the_closest():
     with pytest.raises(RegistryError) as e:
         reg.get("squared_relu_nrm")
     msg = str(e.value)
-    assert msg.startswith("haliax.ops: no op named 'squared_relu_nrm'; did you mean 'squared_relu_norm'? Available: ")
+    assert msg.startswith(
+        "haliax.ops: no op named 'squared_relu_nrm'; did you mean 'squared_relu_norm'? Available: "
+    )
     assert "'squared_relu_norm'" in msg.split("Available: ")[1]
     assert "entry-point group 'haliax.ops'" in msg
     assert isinstance(e.value, LookupError)
@@ -82,7 +84,9 @@ def test_unknown_name_lists_available_names_and_suggests_the_closest():
 def test_unknown_name_without_a_close_match(monkeypatch: pytest.MonkeyPatch):
     _fake_entry_points(monkeypatch, [])
     reg = Registry("test.group", what="widget")
-    with pytest.raises(RegistryError, match=r"^test.group: no widget named 'zzz'\. Available: none installed\."):
+    with pytest.raises(
+        RegistryError, match=r"^test.group: no widget named 'zzz'\. Available: none installed\."
+    ):
         reg.get("zzz")
 
 
@@ -174,7 +178,10 @@ def test_a_failing_plugin_gives_one_warning_and_never_breaks_the_rest(monkeypatc
 def test_a_plugin_providing_a_non_callable_is_rejected(monkeypatch: pytest.MonkeyPatch):
     _fake_entry_points(monkeypatch, [_FakeEntryPoint("nope", "p:nope", _Dist("p"), lambda: 42)])
     reg = Registry("test.group", what="op", check=callable)
-    with pytest.warns(PluginLoadWarning), pytest.raises(RegistryError, match="provides int, which is not a valid op"):
+    with (
+        pytest.warns(PluginLoadWarning),
+        pytest.raises(RegistryError, match="provides int, which is not a valid op"),
+    ):
         reg.get("nope")
 
 

@@ -43,7 +43,10 @@ class Model(eqx.Module):
 def _model(seed: int = 0) -> Model:
     return Model(
         embed=Dense(_named({"vocab": 5, "embed": 3}, seed), None),
-        layers=[Dense(_named({"embed": 3, "out": 2}, seed + i + 1), _named({"out": 2}, seed + 10 + i)) for i in range(2)],
+        layers=[
+            Dense(_named({"embed": 3, "out": 2}, seed + i + 1), _named({"out": 2}, seed + 10 + i))
+            for i in range(2)
+        ],
         scale=0.5,
     )
 
@@ -68,7 +71,13 @@ def test_with_prefix_joins_optional_parts():
 
 def test_keys_are_dotted_pytree_paths_and_named_arrays_are_raw():
     sd = to_state_dict(_model())
-    assert sorted(sd) == ["embed.weight", "layers.0.bias", "layers.0.weight", "layers.1.bias", "layers.1.weight"]
+    assert sorted(sd) == [
+        "embed.weight",
+        "layers.0.bias",
+        "layers.0.weight",
+        "layers.1.bias",
+        "layers.1.weight",
+    ]
     assert not any(isinstance(v, hax.NamedArray) for v in sd.values())
     assert sd["embed.weight"].shape == (5, 3)
     assert sorted(to_state_dict(_model(), prefix="model"))[0] == "model.embed.weight"
@@ -102,15 +111,20 @@ def test_shape_mismatch_names_the_key_and_both_shapes():
 def test_missing_key_is_an_error():
     sd = to_state_dict(_model())
     del sd["layers.0.bias"]
-    with pytest.raises(StateDictError, match=r"^from_state_dict: key 'layers.0.bias' is missing from the state dict; "
-                       r"keys with the same last part: 'layers.1.bias'"):
+    with pytest.raises(
+        StateDictError,
+        match=r"^from_state_dict: key 'layers.0.bias' is missing from the state dict; "
+        r"keys with the same last part: 'layers.1.bias'",
+    ):
         from_state_dict(_model(), sd)
 
 
 def test_extra_keys_are_an_error_unless_not_strict():
     sd = to_state_dict(_model())
     sd["lm_head.weight"] = np.zeros((3, 5), np.float32)
-    with pytest.raises(StateDictError, match=r"the state dict has 1 key\(s\) the template does not use: 'lm_head.weight'"):
+    with pytest.raises(
+        StateDictError, match=r"the state dict has 1 key\(s\) the template does not use: 'lm_head.weight'"
+    ):
         from_state_dict(_model(), sd)
     from_state_dict(_model(), sd, strict=False)
 
@@ -127,7 +141,9 @@ def test_key_map_renames_and_flattens_fields():
     m = Renamed(_named({"a": 2}), Dense(_named({"b": 3}, 1), None))
     sd = to_state_dict(m, prefix="blk")
     assert sorted(sd) == ["blk.kernel", "blk.weight"]
-    _assert_bit_exact(from_state_dict(Renamed(_named({"a": 2}, 5), Dense(_named({"b": 3}, 6), None)), sd, "blk"), m)
+    _assert_bit_exact(
+        from_state_dict(Renamed(_named({"a": 2}, 5), Dense(_named({"b": 3}, 6), None)), sd, "blk"), m
+    )
 
 
 class Stack(ModuleWithStateDictSerialization):
@@ -139,17 +155,24 @@ class Stack(ModuleWithStateDictSerialization):
         out = {}
         n = self.inner.weight.axis_size("block")
         for i in range(n):
-            layer = jax.tree_util.tree_map(lambda x: x.take("block", i), self.inner, is_leaf=hax.is_named_array)
+            layer = jax.tree_util.tree_map(
+                lambda x, i=i: x.take("block", i), self.inner, is_leaf=hax.is_named_array
+            )
             out.update(to_state_dict(layer, with_prefix(prefix, str(i))))
         return out
 
     def from_state_dict(self, state_dict: Any, prefix: str | None = None) -> "Stack":
         n = self.inner.weight.axis_size("block")
-        template = jax.tree_util.tree_map(lambda x: x.take("block", 0), self.inner, is_leaf=hax.is_named_array)
-        layers = [from_state_dict(template, state_dict, with_prefix(prefix, str(i)), strict=False) for i in range(n)]
+        template = jax.tree_util.tree_map(
+            lambda x: x.take("block", 0), self.inner, is_leaf=hax.is_named_array
+        )
+        layers = [
+            from_state_dict(template, state_dict, with_prefix(prefix, str(i)), strict=False) for i in range(n)
+        ]
         block = hax.Axis("block", n)
         stacked = jax.tree_util.tree_map(
-            lambda *xs: hax.named(jnp.stack([x.array for x in xs]), (block, *xs[0].axes)), *layers,
+            lambda *xs: hax.named(jnp.stack([x.array for x in xs]), (block, *xs[0].axes)),
+            *layers,
             is_leaf=hax.is_named_array,
         )
         return Stack(stacked)
@@ -161,7 +184,11 @@ def test_a_module_can_write_per_layer_keys_for_a_stacked_axis():
     sd = to_state_dict(model)
     assert sorted(sd) == [f"layers.{i}.{p}" for i in range(3) for p in ("bias", "weight")]
     np.testing.assert_array_equal(sd["layers.2.weight"], inner.weight.array[2])
-    template = {"layers": Stack(Dense(_named({"block": 3, "embed": 2, "out": 4}, 9), _named({"block": 3, "out": 4}, 8)))}
+    template = {
+        "layers": Stack(
+            Dense(_named({"block": 3, "embed": 2, "out": 4}, 9), _named({"block": 3, "out": 4}, 8))
+        )
+    }
     _assert_bit_exact(from_state_dict(template, sd), model)
 
 

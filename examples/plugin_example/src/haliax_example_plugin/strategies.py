@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def replicated(model: Any, mesh: Any) -> tuple[dict[str, str | tuple[str, ...] | None], dict[str, str | tuple[str, ...] | None]]:
+def replicated(
+    model: Any, mesh: Any
+) -> tuple[dict[str, str | tuple[str, ...] | None], dict[str, str | tuple[str, ...] | None]]:
     """Replicate every parameter; split the ``batch`` axis of activations over the mesh's data axis.
 
     The data axis is the mesh axis named ``"data"`` when there is one, else the mesh's first axis.

@@ -122,7 +122,9 @@ def diagnose_common_issues(module: Any) -> None:
 def _sharding_rows(x: Any) -> list[tuple[str, int, str, int]]:
     """``(axis, size, mesh axes, per-device size)`` for each dimension of ``x``."""
     raw = x.array if isinstance(x, NamedArray) else x
-    names = [ax.name for ax in x.axes] if isinstance(x, NamedArray) else [f"dim {i}" for i in range(np.ndim(raw))]
+    names = (
+        [ax.name for ax in x.axes] if isinstance(x, NamedArray) else [f"dim {i}" for i in range(np.ndim(raw))]
+    )
     shape = tuple(np.shape(raw))
     sharding = getattr(raw, "sharding", None)
     spec: tuple[Any, ...] = ()
@@ -193,5 +195,5 @@ def visualize_shardings(tree: Any, *, use_rich: bool | None = None) -> None:
     """
     leaves = jax.tree_util.tree_flatten_with_path(tree, is_leaf=lambda v: isinstance(v, NamedArray))[0]
     for path, leaf in leaves:
-        if isinstance(leaf, NamedArray) or isinstance(leaf, jax.Array):
+        if isinstance(leaf, (NamedArray, jax.Array)):
             _print(f"{_path_str(path)}: {describe_array(leaf)}", _sharding_rows(leaf), use_rich)

@@ -64,10 +64,13 @@ def register_treescope() -> bool:
 
         def get_axis_info_for_array_data(self, array: NamedArray) -> tuple[Any, ...]:
             return tuple(
-                ndarray_adapters.NamedPositionalAxisInfo(i, ax.name, ax.size) for i, ax in enumerate(array.axes)
+                ndarray_adapters.NamedPositionalAxisInfo(i, ax.name, ax.size)
+                for i, ax in enumerate(array.axes)
             )
 
-        def get_array_data_with_truncation(self, array: NamedArray, mask: Any, edge_items_per_axis: Any) -> Any:
+        def get_array_data_with_truncation(
+            self, array: NamedArray, mask: Any, edge_items_per_axis: Any
+        ) -> Any:
             m = mask.array if isinstance(mask, NamedArray) else mask
             return self._jax.get_array_data_with_truncation(array.array, m, edge_items_per_axis)
 

@@ -98,7 +98,9 @@ def _split_ellipsis(op: str, tokens: Sequence[Any]) -> tuple[tuple[str, ...], tu
     for tok in tokens:
         if tok is Ellipsis or tok == "...":
             if seen_ellipsis:
-                raise NamedTypeError(f"{op}: at most one '...' is allowed in an axes annotation, got {tokens!r}")
+                raise NamedTypeError(
+                    f"{op}: at most one '...' is allowed in an axes annotation, got {tokens!r}"
+                )
             seen_ellipsis = True
         elif isinstance(tok, str):
             (after if seen_ellipsis else before).append(tok)
@@ -126,7 +128,9 @@ def _parse(spec: Any) -> NamedArrayAxes:
             before, after, sub = _split_ellipsis(op, text[1:-1].split())
             return NamedArrayAxes(before + after, (), ordered=False, subset=sub)
         if "{" in text or "}" in text:
-            raise NamedTypeError(f"{op}: braces must enclose the whole spec for an unordered annotation, got {spec!r}")
+            raise NamedTypeError(
+                f"{op}: braces must enclose the whole spec for an unordered annotation, got {spec!r}"
+            )
         before, after, sub = _split_ellipsis(op, text.split())
         return NamedArrayAxes(before, after, ordered=True, subset=sub)
     if isinstance(spec, Set):
@@ -203,7 +207,9 @@ class _DTypeAnnotationMeta(type):
             base, spec = NamedArray, item
         if not _is_named_base(base):
             if cls.jaxtyping_form is None:
-                raise NamedTypeError(f"{cls.__name__}[...]: only NamedArray bases are supported, got {base!r}")
+                raise NamedTypeError(
+                    f"{cls.__name__}[...]: only NamedArray bases are supported, got {base!r}"
+                )
             return cls.jaxtyping_form[base, spec]
         axes = dataclasses.replace(_parse(spec), dtype=cls.dtype)
         return Annotated[base, axes]
@@ -221,105 +227,105 @@ class Named(_DTypeAnnotation):
     jaxtyping_form = jaxtyping.Shaped
 
 
-class f16(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class f16(_DTypeAnnotation):
     """Annotation for a NamedArray of float16: ``f16["batch embed"]`` or ``f16[NamedArray, "batch embed"]``."""
 
     dtype = jnp.float16
     jaxtyping_form = jaxtyping.Float16
 
 
-class f32(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class f32(_DTypeAnnotation):
     """Annotation for a NamedArray of float32: ``f32["batch embed"]`` or ``f32[NamedArray, "batch embed"]``."""
 
     dtype = jnp.float32
     jaxtyping_form = jaxtyping.Float32
 
 
-class f64(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class f64(_DTypeAnnotation):
     """Annotation for a NamedArray of float64: ``f64["batch embed"]`` or ``f64[NamedArray, "batch embed"]``."""
 
     dtype = jnp.float64
     jaxtyping_form = jaxtyping.Float64
 
 
-class bf16(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class bf16(_DTypeAnnotation):
     """Annotation for a NamedArray of bfloat16: ``bf16["batch embed"]`` or ``bf16[NamedArray, "batch embed"]``."""
 
     dtype = jnp.bfloat16
     jaxtyping_form = jaxtyping.BFloat16
 
 
-class i8(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class i8(_DTypeAnnotation):
     """Annotation for a NamedArray of int8: ``i8["batch embed"]`` or ``i8[NamedArray, "batch embed"]``."""
 
     dtype = jnp.int8
     jaxtyping_form = jaxtyping.Int8
 
 
-class i16(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class i16(_DTypeAnnotation):
     """Annotation for a NamedArray of int16: ``i16["batch embed"]`` or ``i16[NamedArray, "batch embed"]``."""
 
     dtype = jnp.int16
     jaxtyping_form = jaxtyping.Int16
 
 
-class i32(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class i32(_DTypeAnnotation):
     """Annotation for a NamedArray of int32: ``i32["batch embed"]`` or ``i32[NamedArray, "batch embed"]``."""
 
     dtype = jnp.int32
     jaxtyping_form = jaxtyping.Int32
 
 
-class i64(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class i64(_DTypeAnnotation):
     """Annotation for a NamedArray of int64: ``i64["batch embed"]`` or ``i64[NamedArray, "batch embed"]``."""
 
     dtype = jnp.int64
     jaxtyping_form = jaxtyping.Int64
 
 
-class u8(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class u8(_DTypeAnnotation):
     """Annotation for a NamedArray of uint8: ``u8["batch embed"]`` or ``u8[NamedArray, "batch embed"]``."""
 
     dtype = jnp.uint8
     jaxtyping_form = jaxtyping.UInt8
 
 
-class u16(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class u16(_DTypeAnnotation):
     """Annotation for a NamedArray of uint16: ``u16["batch embed"]`` or ``u16[NamedArray, "batch embed"]``."""
 
     dtype = jnp.uint16
     jaxtyping_form = jaxtyping.UInt16
 
 
-class u32(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class u32(_DTypeAnnotation):
     """Annotation for a NamedArray of uint32: ``u32["batch embed"]`` or ``u32[NamedArray, "batch embed"]``."""
 
     dtype = jnp.uint32
     jaxtyping_form = jaxtyping.UInt32
 
 
-class u64(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class u64(_DTypeAnnotation):
     """Annotation for a NamedArray of uint64: ``u64["batch embed"]`` or ``u64[NamedArray, "batch embed"]``."""
 
     dtype = jnp.uint64
     jaxtyping_form = jaxtyping.UInt64
 
 
-class bool_(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class bool_(_DTypeAnnotation):
     """Annotation for a NamedArray of bool: ``bool_["batch embed"]`` or ``bool_[NamedArray, "batch embed"]``."""
 
     dtype = jnp.bool_
     jaxtyping_form = jaxtyping.Bool
 
 
-class complex64(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class complex64(_DTypeAnnotation):
     """Annotation for a NamedArray of complex64: ``complex64["batch embed"]`` or ``complex64[NamedArray, "batch embed"]``."""
 
     dtype = jnp.complex64
     jaxtyping_form = jaxtyping.Complex64
 
 
-class complex128(_DTypeAnnotation):  # noqa: N801 - lower case, like numpy's dtype names
+class complex128(_DTypeAnnotation):
     """Annotation for a NamedArray of complex128: ``complex128["batch embed"]`` or ``complex128[NamedArray, "batch embed"]``."""
 
     dtype = jnp.complex128

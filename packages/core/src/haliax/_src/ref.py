@@ -35,7 +35,11 @@ def _require_refs(op: str) -> None:
 
 
 def _is_everything(idx: Any) -> bool:
-    return idx is Ellipsis or (isinstance(idx, tuple) and len(idx) == 0) or (isinstance(idx, Mapping) and not idx)
+    return (
+        idx is Ellipsis
+        or (isinstance(idx, tuple) and len(idx) == 0)
+        or (isinstance(idx, Mapping) and not idx)
+    )
 
 
 def _read_through(x: NamedArray, selectors: tuple[Any, ...], idx: Any) -> Any:
@@ -51,7 +55,9 @@ def _write_through(x: NamedArray, selectors: tuple[Any, ...], idx: Any, value: A
     if _is_everything(idx):
         if isinstance(value, NamedArray):
             return value.broadcast_to(x.axes).astype(x.dtype)
-        return NamedArray._new(jax.numpy.broadcast_to(jax.numpy.asarray(value, x.dtype), x.array.shape), x.axes)
+        return NamedArray._new(
+            jax.numpy.broadcast_to(jax.numpy.asarray(value, x.dtype), x.array.shape), x.axes
+        )
     return x.at[idx].set(value)
 
 
@@ -162,7 +168,9 @@ def new_ref(value: NamedArray) -> NamedRef:
     """
     _require_refs("new_ref")
     if not isinstance(value, NamedArray):
-        raise NamedTypeError(f"new_ref: expected a NamedArray, got {type(value).__name__}; name its axes with hax.named")
+        raise NamedTypeError(
+            f"new_ref: expected a NamedArray, got {type(value).__name__}; name its axes with hax.named"
+        )
     return NamedRef(jax.new_ref(value.array), value.axes)  # type: ignore[attr-defined]  # present where refs_supported()
 
 

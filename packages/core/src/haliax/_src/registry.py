@@ -61,7 +61,9 @@ class PluginLoadWarning(UserWarning):
 class _Provider:
     """Where a registered name comes from: an entry point (not yet loaded) or an in-process object."""
 
-    source: str  # human-readable, e.g. "entry point 'dp = pkg.mod:fn' from distribution 'haliax-partitioning'"
+    source: (
+        str  # human-readable, e.g. "entry point 'dp = pkg.mod:fn' from distribution 'haliax-partitioning'"
+    )
     entry_point: EntryPoint | None = None
     obj: Any = None
 
@@ -148,7 +150,9 @@ class Registry(Generic[T]):
         with self._lock:
             existing = self._providers.get(name, [])
             for p in existing:
-                if p.obj is obj or (p.entry_point is not None and target is not None and p.entry_point.value == target):
+                if p.obj is obj or (
+                    p.entry_point is not None and target is not None and p.entry_point.value == target
+                ):
                     self._loaded[name] = obj
                     return
             if existing:
@@ -219,11 +223,19 @@ class Registry(Generic[T]):
         try:
             obj = provider.entry_point.load()
         except Exception as e:  # any import-time failure of a third-party plugin
-            self._fail(name, f"{self.group}: the plugin for {self.what} {name!r} ({provider.source}) "
-                       f"failed to import: {type(e).__name__}: {e}", e)
+            self._fail(
+                name,
+                f"{self.group}: the plugin for {self.what} {name!r} ({provider.source}) "
+                f"failed to import: {type(e).__name__}: {e}",
+                e,
+            )
         if self._check is not None and not self._check(obj):
-            self._fail(name, f"{self.group}: the plugin for {self.what} {name!r} ({provider.source}) "
-                       f"provides {type(obj).__name__!s}, which is not a valid {self.what}", None)
+            self._fail(
+                name,
+                f"{self.group}: the plugin for {self.what} {name!r} ({provider.source}) "
+                f"provides {type(obj).__name__!s}, which is not a valid {self.what}",
+                None,
+            )
         return obj
 
     def _fail(self, name: str, message: str, cause: BaseException | None) -> None:
@@ -264,7 +276,9 @@ class Registry(Generic[T]):
 _registries: dict[str, Registry[Any]] = {}
 
 
-def registry_for(group: str, *, what: str = "entry", check: Callable[[Any], bool] | None = None) -> Registry[Any]:
+def registry_for(
+    group: str, *, what: str = "entry", check: Callable[[Any], bool] | None = None
+) -> Registry[Any]:
     """The process-wide registry of an entry-point group, created on first request.
 
     Example:

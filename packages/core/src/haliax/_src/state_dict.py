@@ -143,7 +143,9 @@ def _from(template: Any, state_dict: Mapping[str, Any], prefix: str | None) -> A
     return treedef.unflatten([_from(child, state_dict, with_prefix(prefix, key)) for key, child in children])
 
 
-def from_state_dict(template: T, state_dict: Mapping[str, Any], prefix: str | None = None, *, strict: bool = True) -> T:
+def from_state_dict(
+    template: T, state_dict: Mapping[str, Any], prefix: str | None = None, *, strict: bool = True
+) -> T:
     """Fill ``template`` (a module or pytree) with the arrays of ``state_dict``, checking shapes.
 
     Args:
@@ -163,7 +165,9 @@ def from_state_dict(template: T, state_dict: Mapping[str, Any], prefix: str | No
         scope = "" if not prefix else prefix + "."
         extra = sorted(k for k in state_dict if k not in used and (not scope or k.startswith(scope)))
         if extra:
-            shown = ", ".join(map(repr, extra[:5])) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+            shown = ", ".join(map(repr, extra[:5])) + (
+                f" and {len(extra) - 5} more" if len(extra) > 5 else ""
+            )
             raise StateDictError(
                 f"from_state_dict: the state dict has {len(extra)} key(s) the template does not use: {shown}; "
                 f"pass strict=False to ignore them, or a prefix to load part of it"
@@ -201,7 +205,9 @@ class ModuleWithStateDictSerialization(eqx.Module):
         fields = self._state_dict_fields()
         values = [_from(getattr(self, name), state_dict, with_prefix(prefix, key)) for name, key in fields]
         names = [name for name, _ in fields]
-        return eqx.tree_at(lambda m: [getattr(m, n) for n in names], self, values, is_leaf=lambda x: x is None)
+        return eqx.tree_at(
+            lambda m: [getattr(m, n) for n in names], self, values, is_leaf=lambda x: x is None
+        )
 
     def flatten_for_export(self) -> Self:
         """This module with shapes as an exported (e.g. torch) checkpoint has them; default: unchanged."""
@@ -234,7 +240,9 @@ def unflatten_modules_from_export(tree: T, template: T) -> T:
     def go(node: Any, tmpl: Any) -> Any:
         if _is_module(tmpl):
             node = node.unflatten_from_export(tmpl)
-        stop: Callable[[Any], bool] = lambda root: lambda x: x is not root and (_is_module(x) or isinstance(x, NamedArray))
+        stop: Callable[[Any], bool] = lambda root: (
+            lambda x: x is not root and (_is_module(x) or isinstance(x, NamedArray))
+        )
         node_leaves, node_def = jax.tree_util.tree_flatten(node, is_leaf=stop(node))
         tmpl_leaves = jax.tree_util.tree_leaves(tmpl, is_leaf=stop(tmpl))
         if len(node_leaves) != len(tmpl_leaves):
