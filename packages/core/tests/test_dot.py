@@ -126,7 +126,9 @@ def test_dot_custom_dot_general_is_called_once_for_two_operands():
 
     def my_dot_general(lhs, rhs, dims, precision=None, preferred_element_type=None):
         calls.append(dims)
-        return jax.lax.dot_general(lhs, rhs, dims, precision=precision, preferred_element_type=preferred_element_type)
+        return jax.lax.dot_general(
+            lhs, rhs, dims, precision=precision, preferred_element_type=preferred_element_type
+        )
 
     x = _arr(("batch", "embed"), (2, 3))
     w = _arr(("mlp", "embed"), (4, 3), seed=1)
@@ -179,8 +181,11 @@ def test_dot_requires_axis_keyword_and_named_operands():
     with pytest.raises(NamedTypeError, match=r"^dot: pass the axes to contract as a keyword"):
         hax.dot(x, x)
     with pytest.raises(NamedTypeError) as e:
-        hax.dot(x, jnp.ones(2), axis="a")
-    assert str(e.value) == "dot: operand 1 (ArrayImpl) is not a NamedArray; name its axes with hax.named(x, axes)"
+        hax.dot(x, jnp.ones(2), axis="a")  # type: ignore[arg-type]  # the error under test
+    assert (
+        str(e.value)
+        == "dot: operand 1 (ArrayImpl) is not a NamedArray; name its axes with hax.named(x, axes)"
+    )
 
 
 def test_dot_bad_out_axes_error():
@@ -201,4 +206,6 @@ def test_dot_under_jit_and_grad():
 
     g = jax.grad(loss)(w)
     assert g.axes == w.axes
-    np.testing.assert_allclose(g.array, np.broadcast_to(np.asarray(x.array).sum(0)[:, None], (3, 4)), rtol=1e-5)
+    np.testing.assert_allclose(
+        g.array, np.broadcast_to(np.asarray(x.array).sum(0)[:, None], (3, 4)), rtol=1e-5
+    )

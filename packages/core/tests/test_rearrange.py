@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 import haliax as hax
-from haliax._src.errors import AxisNotFoundError, AxisSizeError, DuplicateAxisError, NamedTypeError, PatternError
+from haliax._src.errors import (
+    AxisNotFoundError,
+    AxisSizeError,
+    DuplicateAxisError,
+    NamedTypeError,
+    PatternError,
+)
 
 
 def _arr(names, sizes):
@@ -69,7 +75,9 @@ def test_rearrange_named_split_then_merge():
     np.testing.assert_array_equal(out.array, RAW.reshape(2, 2, 2, 6, 3).transpose(0, 1, 3, 2, 4))
     out = hax.rearrange(X, "{(width: wb ws) ...} -> ... (width: ws wb)", ws=3)
     assert _names(out) == ["batch", "height", "channel", "width"]
-    np.testing.assert_array_equal(out.array, RAW.reshape(2, 4, 2, 3, 3).transpose(0, 1, 4, 3, 2).reshape(2, 4, 3, 6))
+    np.testing.assert_array_equal(
+        out.array, RAW.reshape(2, 4, 2, 3, 3).transpose(0, 1, 4, 3, 2).reshape(2, 4, 3, 6)
+    )
 
 
 def test_rearrange_anonymous_split_in_ordered_pattern_and_merge_back():
@@ -85,9 +93,9 @@ def test_rearrange_merge_with_binding_name_and_axis():
     out = hax.rearrange(X, "batch height width channel -> batch (hw: height width) channel")
     assert out.shape == {"batch": 2, "hw": 24, "channel": 3}
     np.testing.assert_array_equal(out.array, RAW.reshape(2, 24, 3))
-    assert _prims(lambda x: hax.rearrange(x, "... height width channel -> ... (hw: height width) channel").array, X) == [
-        "reshape"
-    ]
+    assert _prims(
+        lambda x: hax.rearrange(x, "... height width channel -> ... (hw: height width) channel").array, X
+    ) == ["reshape"]
     out = hax.rearrange(X, "{...} -> (pix: batch height width) channel", pix=hax.Axis("pixels", 48))
     assert out.shape == {"pixels": 48, "channel": 3}
 
@@ -210,4 +218,4 @@ def test_rearrange_sequence_rejects_bindings_and_non_named_input():
         "rearrange: keyword bindings ['b'] only apply to a pattern string, not a sequence of axes"
     )
     with pytest.raises(NamedTypeError, match=r"^rearrange: expected a NamedArray, got ArrayImpl"):
-        hax.rearrange(jnp.ones(3), ("a",))
+        hax.rearrange(jnp.ones(3), ("a",))  # type: ignore[arg-type]  # the error under test

@@ -45,7 +45,9 @@ def tokenize(op: str, pattern: str) -> tuple[Token, ...]:
     return tuple(out)
 
 
-def split_arrow(op: str, pattern: str, tokens: tuple[Token, ...]) -> tuple[tuple[Token, ...], tuple[Token, ...]]:
+def split_arrow(
+    op: str, pattern: str, tokens: tuple[Token, ...]
+) -> tuple[tuple[Token, ...], tuple[Token, ...]]:
     """The tokens left and right of the one ``->``."""
     arrows = [i for i, t in enumerate(tokens) if t.kind == "->"]
     if not arrows:

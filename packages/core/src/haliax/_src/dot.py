@@ -179,7 +179,9 @@ def run_contraction(
     acc = _sum(arrays[0].array, plan.sum_first)
     for step, other in zip(plan.steps, arrays[1:], strict=True):
         lhs, rhs = _promote(_sum(acc, step.sum_lhs), _sum(other.array, step.sum_rhs))
-        acc = dot_general(lhs, rhs, step.dims, precision=precision, preferred_element_type=preferred_element_type)
+        acc = dot_general(
+            lhs, rhs, step.dims, precision=precision, preferred_element_type=preferred_element_type
+        )
     if plan.perm is not None:
         acc = jax.lax.transpose(acc, plan.perm)
     return sharding_hook.constrain(NamedArray._new(acc, plan.out_axes))
@@ -276,4 +278,3 @@ def dot(
     out = None if out_axes is None else tuple(out_axes)
     plan = contraction_plan("dot", all_axes, contract, out)
     return run_contraction(plan, arrays, precision, preferred_element_type, dot_general)
-

@@ -86,7 +86,10 @@ def _ordered(
     """Check each operand against its spec; returns the names the equation gives."""
     if len(specs) != len(all_axes):
         raise pattern_error(
-            _OP, equation, 1, f"{len(specs)} operand specs for {len(all_axes)} arrays (one spec an array, comma separated)"
+            _OP,
+            equation,
+            1,
+            f"{len(specs)} operand specs for {len(all_axes)} arrays (one spec an array, comma separated)",
         )
     named: set[str] = set()
     for k, (spec, axes) in enumerate(zip(specs, all_axes, strict=True)):
@@ -96,7 +99,10 @@ def _ordered(
             head, tail = items[:cut], items[cut + 1 :]
             if len(head) + len(tail) > len(axes):
                 raise pattern_error(
-                    _OP, equation, spec[0].col, f"operand {k} {format_shape(axes)} has fewer axes than its spec names"
+                    _OP,
+                    equation,
+                    spec[0].col,
+                    f"operand {k} {format_shape(axes)} has fewer axes than its spec names",
                 )
             positions = list(range(len(head))) + list(range(len(axes) - len(tail), len(axes)))
             listed = head + tail
@@ -104,7 +110,10 @@ def _ordered(
             if len(items) != len(axes):
                 col = spec[0].col if spec else 1
                 raise pattern_error(
-                    _OP, equation, col, f"operand {k} {format_shape(axes)} has {len(axes)} axes but its spec names {len(items)}"
+                    _OP,
+                    equation,
+                    col,
+                    f"operand {k} {format_shape(axes)} has {len(axes)} axes but its spec names {len(items)}",
                 )
             positions, listed = list(range(len(items))), items
         for p, t in zip(positions, listed, strict=True):
@@ -156,8 +165,9 @@ def _einsum_plan(
     r = _Resolver(dict(aliases), by_name, equation)
     lhs, rhs = split_arrow(_OP, equation, tokenize(_OP, equation))
     if lhs and lhs[0].kind == "{":
-        if lhs[-1].kind != "}" or len(lhs) < 2:
-            raise pattern_error(_OP, equation, lhs[-1].col, "expected '}' to close the unordered group")
+        close = lhs[len(lhs) - 1]
+        if close.kind != "}" or len(lhs) < 2:
+            raise pattern_error(_OP, equation, close.col, "expected '}' to close the unordered group")
         _spec_items(equation, lhs[1:-1])
     elif lhs:
         for spec in _split_commas(lhs):

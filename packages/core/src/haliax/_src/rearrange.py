@@ -226,7 +226,9 @@ def _resolve_left(
             continue
         axis = axes[target]
         if expanded[target] is not None:
-            raise DuplicateAxisError(f"rearrange: axis {axis.name!r} appears twice on the left side of {pattern!r}")
+            raise DuplicateAxisError(
+                f"rearrange: axis {axis.name!r} appears twice on the left side of {pattern!r}"
+            )
         if isinstance(item, _Group):
             if item.name is not None:
                 if b.name(item.name) != axis.name:
@@ -281,12 +283,19 @@ def _plan(pattern: str, axes: tuple[Axis, ...], bindings: tuple[tuple[str, Bindi
         return by_name[name]
 
     used: set[int] = set()
-    for item in right.items:
-        for n in item.parts if isinstance(item, _Group) else (() if item is Ellipsis else (item,)):
-            i = lookup(n)  # type: ignore[arg-type]  # a _Name
-            if i in used:
-                raise pattern_error(_OP, pattern, n.col, f"axis {middle[i].name!r} appears twice on the right side")  # type: ignore[union-attr]
-            used.add(i)
+    right_names = [
+        n
+        for item in right.items
+        if not isinstance(item, EllipsisType)
+        for n in (item.parts if isinstance(item, _Group) else (item,))
+    ]
+    for n in right_names:
+        i = lookup(n)
+        if i in used:
+            raise pattern_error(
+                _OP, pattern, n.col, f"axis {middle[i].name!r} appears twice on the right side"
+            )
+        used.add(i)
     rest = [i for i in range(len(middle)) if i not in used]
     if rest and Ellipsis not in right.items:
         raise PatternError(
@@ -353,7 +362,9 @@ def _by_sequence(array: NamedArray, axes: Sequence[AxisSelector | EllipsisType])
 
 
 @functools.lru_cache(maxsize=2048)
-def _sequence_order(axes: tuple[Axis, ...], order: tuple[AxisSelector | EllipsisType, ...]) -> tuple[Axis, ...]:
+def _sequence_order(
+    axes: tuple[Axis, ...], order: tuple[AxisSelector | EllipsisType, ...]
+) -> tuple[Axis, ...]:
     have = {ax.name: ax for ax in axes}
     for sel in order:
         if sel is Ellipsis:
