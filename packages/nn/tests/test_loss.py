@@ -1,0 +1,53 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import haliax as hax
+import haliax.nn as hnn
+
+Batch, Pos, Vocab = hax.make_axes(batch=2, pos=3, vocab=5)
+logits = hax.named(jax.random.normal(jax.random.PRNGKey(0), (2, 3, 5)), (Batch, Pos, Vocab))
+ids = hax.named(jnp.array([[0, 1, 4], [2, 3, 3]]), (Batch, Pos))
+
+
+def test_cross_entropy_matches_optax_for_one_hot_and_integer_targets():
+    ref = optax.softmax_cross_entropy_with_integer_labels(logits.array, ids.array)
+    per = hnn.cross_entropy_loss(logits, Vocab, hnn.one_hot(ids, Vocab), reduction=None)
+    assert per.axes == (Batch, Pos)
+    np.testing.assert_allclose(per.array, ref, rtol=1e-5)
+    np.testing.assert_allclose(hnn.cross_entropy_loss(logits, Vocab, ids, reduction=None).array, ref, rtol=1e-5)
+    np.testing.assert_allclose(hnn.cross_entropy_loss(logits, Vocab, ids).array, ref.mean(), rtol=1e-5)
+
+
+def test_cross_entropy_where_and_reduction_axis():
+    where = hax.named(jnp.array([[True, True, False], [True, False, False]]), (Batch, Pos))
+    ref = optax.softmax_cross_entropy_with_integer_labels(logits.array, ids.array)
+    masked = hnn.cross_entropy_loss(logits, Vocab, ids, where=where)
+    np.testing.assert_allclose(masked.array, ref[np.asarray(where.array)].mean(), rtol=1e-5)
+    per_batch = hnn.cross_entropy_loss(logits, Vocab, ids, reduction=hax.sum, reduction_axis=Pos)
+    assert per_batch.axes == (Batch,)
+    np.testing.assert_allclose(per_batch.array, ref.sum(1), rtol=1e-5)
+
+
+def test_loss_and_log_normalizers():
+    loss, lse = hnn.cross_entropy_loss_and_log_normalizers(logits, Vocab, hnn.one_hot(ids, Vocab))
+    np.testing.assert_allclose(lse.array, jax.nn.logsumexp(logits.array, -1), rtol=1e-6)
+    assert loss.axes == lse.axes == (Batch, Pos)
+
+
+def test_binary_cross_entropy_matches_optax():
+    t = hax.named((jax.random.uniform(jax.random.PRNGKey(1), (2, 3, 5)) > 0.5).astype(jnp.float32), logits.axes)
+    ref = optax.sigmoid_binary_cross_entropy(logits.array, t.array)
+    np.testing.assert_allclose(hnn.binary_cross_entropy_loss(logits, t).array, ref.mean(), rtol=1e-5)
+
+
+def test_reduce_loss_defaults_and_errors():
+    per = hnn.cross_entropy_loss(logits, Vocab, ids, reduction=None)
+    assert hnn.reduce_loss(per).axes == ()
+    assert hnn.loss.maybe_reduce_loss(per, None, None, None) is per
+    with pytest.raises(ValueError, match=r"reduce_loss: axis 'vocab' not found in \{batch: 2, pos: 3\}"):
+        hnn.reduce_loss(per, reduction_axis=Vocab)
+    with pytest.raises(ValueError, match=r"cross_entropy_loss: axis 'label' not found"):
+        hnn.cross_entropy_loss(logits, "label", ids)
