@@ -8,6 +8,8 @@ from ._src.ops import clip as clip
 from ._src.ops import isclose as isclose
 from ._src.ops import nonzero as nonzero
 from ._src.ops import packbits as packbits
+from ._src.shape import pad as pad
+from ._src.shape import pad_left as pad_left
 from ._src.ops import raw_array_or_scalar as raw_array_or_scalar
 from ._src.ops import searchsorted as searchsorted
 from ._src.ops import trace as trace
