@@ -50,7 +50,9 @@ def _positional(x, out_axes):
 def _subsets(x):
     """``None`` (reduce all) or a drawn list of ``x``'s axis names, in a drawn order."""
     names = [ax.name for ax in x.axes]
-    return st.none() | st.lists(st.sampled_from(names), unique=True, max_size=len(names)) if names else st.none()
+    return (
+        st.none() | st.lists(st.sampled_from(names), unique=True, max_size=len(names)) if names else st.none()
+    )
 
 
 @pytest.mark.parametrize("name", sorted(BINARY_OPS))

@@ -44,7 +44,9 @@ def test_assert_named_allclose_reports_axes_that_differ_in_name_or_size():
     with pytest.raises(AssertionError, match=re.escape(message)):
         ht.assert_named_allclose(x, other)
     resized = hax.named(jnp.zeros((2, 4)), ("batch", "embed"))
-    with pytest.raises(AssertionError, match=re.escape("  axis 'embed' has size 3 in actual but 4 in expected")):
+    with pytest.raises(
+        AssertionError, match=re.escape("  axis 'embed' has size 3 in actual but 4 in expected")
+    ):
         ht.assert_named_allclose(x, resized)
 
 
@@ -54,7 +56,9 @@ def test_assert_named_allclose_reads_an_unnamed_expected_in_actual_order():
     ht.assert_named_allclose(hax.named(jnp.full((2,), 3), ("a",)), 3)
     with pytest.raises(
         AssertionError,
-        match=re.escape("assert_named_allclose: actual {batch: 2, embed: 3} has shape (2, 3) but the unnamed expected array has shape (3, 2)"),
+        match=re.escape(
+            "assert_named_allclose: actual {batch: 2, embed: 3} has shape (2, 3) but the unnamed expected array has shape (3, 2)"
+        ),
     ):
         ht.assert_named_allclose(x, np.zeros((3, 2)))
 
@@ -81,7 +85,9 @@ def test_assert_named_allclose_on_scalars_bools_and_bfloat16():
 
 
 def test_assert_named_allclose_requires_a_named_actual():
-    with pytest.raises(TypeError, match=re.escape("assert_named_allclose: `actual` must be a NamedArray, got ndarray")):
+    with pytest.raises(
+        TypeError, match=re.escape("assert_named_allclose: `actual` must be a NamedArray, got ndarray")
+    ):
         ht.assert_named_allclose(np.zeros(2), np.zeros(2))
 
 
@@ -112,5 +118,10 @@ def test_assert_axes_equal_reports_order_and_per_axis_differences():
 
 
 def test_assert_axes_equal_rejects_other_types():
-    with pytest.raises(TypeError, match=re.escape("assert_axes_equal: expected a NamedArray, a sequence of Axis or a {name: size} dict, got int")):
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "assert_axes_equal: expected a NamedArray, a sequence of Axis or a {name: size} dict, got int"
+        ),
+    ):
         ht.assert_axes_equal(_x(), 3)

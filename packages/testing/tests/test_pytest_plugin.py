@@ -22,7 +22,9 @@ def test_needs_devices_skips_when_too_few_devices_are_present(pytester):
     )
     result = pytester.runpytest("-rs", "--strict-markers", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, skipped=1)
-    result.stdout.fnmatch_lines([f"*needs_devices: the test needs 100000 devices but {jax.device_count()} are present*"])
+    result.stdout.fnmatch_lines(
+        [f"*needs_devices: the test needs 100000 devices but {jax.device_count()} are present*"]
+    )
 
 
 def test_needs_devices_rejects_a_malformed_marker(pytester):
@@ -36,7 +38,9 @@ def test_needs_devices_rejects_a_malformed_marker(pytester):
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines(["*needs_devices: expected one positive int, as in @pytest.mark.needs_devices(4)*"])
+    result.stdout.fnmatch_lines(
+        ["*needs_devices: expected one positive int, as in @pytest.mark.needs_devices(4)*"]
+    )
     assert result.ret != 0
 
 
@@ -84,9 +88,23 @@ def test_prng_key_fixture_is_a_typed_key_seeded_by_param(pytester):
     result.assert_outcomes(passed=2)
 
 
-def test_plugin_loads_through_its_entry_point_and_registers_the_marker(pytester):
-    result = pytester.runpytest_subprocess("--markers")
-    result.stdout.fnmatch_lines(["*needs_devices(n): skip the test when fewer than n jax devices are present*"])
+def test_plugin_loads_in_a_fresh_process_and_honours_jax_platforms_from_conftest(pytester, monkeypatch):
+    # pytest imports the plugin (and jax) before conftest.py runs; the plugin re-applies JAX_PLATFORMS.
+    monkeypatch.delenv("JAX_PLATFORMS", raising=False)
+    pytester.makeconftest("import os\nos.environ['JAX_PLATFORMS'] = 'cpu'\n")
+    pytester.makepyfile(
+        """
+        import jax
+        import pytest
+
+        @pytest.mark.needs_devices(1)
+        def test_platform(pytestconfig):
+            assert jax.config.jax_platforms == "cpu"
+            assert any(m.startswith("needs_devices(n):") for m in pytestconfig.getini("markers"))
+        """
+    )
+    result = pytester.runpytest_subprocess("--strict-markers", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
     result = pytester.runpytest("--fixtures", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["mesh*", "*jax.sharding.Mesh*", "prng_key*"])
 

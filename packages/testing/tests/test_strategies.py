@@ -117,7 +117,9 @@ def test_permute_transposes_to_the_given_order():
 
 def test_permute_rejects_a_non_permutation():
     x = hax.named(jnp.zeros((2, 3)), ("a", "b"))
-    with pytest.raises(ValueError, match=r"permute: \['a'\] is not a permutation of the array's axes \['a', 'b'\]"):
+    with pytest.raises(
+        ValueError, match=r"permute: \['a'\] is not a permutation of the array's axes \['a', 'b'\]"
+    ):
         ht.permute(x, ("a",))
 
 
@@ -178,5 +180,7 @@ def test_meshes_use_as_many_devices_as_their_shape(mesh):
 
 
 def test_make_test_mesh_says_how_to_get_more_devices():
-    with pytest.raises(ValueError, match=r"make_test_mesh: a mesh of shape \{data: 1000\} needs 1000 devices"):
+    with pytest.raises(
+        ValueError, match=r"make_test_mesh: a mesh of shape \{data: 1000\} needs 1000 devices"
+    ):
         ht.make_test_mesh({"data": 1000})

@@ -39,14 +39,19 @@ def _reapply_jax_environment() -> None:
     import jax
 
     platforms = os.environ.get("JAX_PLATFORMS")
-    if platforms and jax.config.jax_platforms is None:
+    if platforms and getattr(jax.config, "jax_platforms", None) is None:
         jax.config.update("jax_platforms", platforms)
 
 
 def _needed_devices(item: pytest.Item) -> int | None:
     needed = None
     for marker in item.iter_markers("needs_devices"):
-        if len(marker.args) != 1 or marker.kwargs or not isinstance(marker.args[0], int) or marker.args[0] < 1:
+        if (
+            len(marker.args) != 1
+            or marker.kwargs
+            or not isinstance(marker.args[0], int)
+            or marker.args[0] < 1
+        ):
             raise pytest.UsageError(
                 f"needs_devices: expected one positive int, as in @pytest.mark.needs_devices(4); "
                 f"got args={marker.args!r} kwargs={marker.kwargs!r} on {item.nodeid}"

@@ -30,12 +30,13 @@ DEFAULT_MESH_AXIS_NAMES: tuple[str, ...] = ("data", "model", "replica")
 """The pool `mesh_shapes` and `meshes` draw mesh axis names from."""
 
 
-
 def _maybe_draw(draw: st.DrawFn, value: T | st.SearchStrategy[T]) -> T:
     return draw(value) if isinstance(value, st.SearchStrategy) else value
 
 
-def _draw_axes(draw: st.DrawFn, given: Sequence[Axis] | st.SearchStrategy[tuple[Axis, ...]] | None) -> tuple[Axis, ...]:
+def _draw_axes(
+    draw: st.DrawFn, given: Sequence[Axis] | st.SearchStrategy[tuple[Axis, ...]] | None
+) -> tuple[Axis, ...]:
     """Fixed axes as given, or drawn from a strategy (the default `axes` strategy when None)."""
     if given is None:
         return draw(axes())
@@ -54,7 +55,9 @@ def axis_names(min_size: int = 1, max_size: int = 8) -> st.SearchStrategy[str]:
         >>> test_name()
     """
     if min_size < 1 or max_size < min_size:
-        raise ValueError(f"axis_names: need 1 <= min_size <= max_size, got min_size={min_size}, max_size={max_size}")
+        raise ValueError(
+            f"axis_names: need 1 <= min_size <= max_size, got min_size={min_size}, max_size={max_size}"
+        )
     first = st.sampled_from(string.ascii_lowercase)
     rest = st.text(string.ascii_lowercase + string.digits + "_", min_size=min_size - 1, max_size=max_size - 1)
     return st.builds(lambda a, b: a + b, first, rest)
@@ -79,9 +82,13 @@ def axes(
         max_size: largest axis size.
     """
     if not 0 <= min_axes <= max_axes:
-        raise ValueError(f"axes: need 0 <= min_axes <= max_axes, got min_axes={min_axes}, max_axes={max_axes}")
+        raise ValueError(
+            f"axes: need 0 <= min_axes <= max_axes, got min_axes={min_axes}, max_axes={max_axes}"
+        )
     if not 0 <= min_size <= max_size:
-        raise ValueError(f"axes: need 0 <= min_size <= max_size, got min_size={min_size}, max_size={max_size}")
+        raise ValueError(
+            f"axes: need 0 <= min_size <= max_size, got min_size={min_size}, max_size={max_size}"
+        )
     if names is None:
         names = DEFAULT_AXIS_NAMES
     if isinstance(names, st.SearchStrategy):
@@ -89,13 +96,19 @@ def axes(
     else:
         pool = list(dict.fromkeys(names))
         if len(pool) < min_axes:
-            raise ValueError(f"axes: min_axes={min_axes} but the name pool has only {len(pool)} distinct names")
-        name_lists = st.lists(st.sampled_from(pool), min_size=min_axes, max_size=min(max_axes, len(pool)), unique=True)
+            raise ValueError(
+                f"axes: min_axes={min_axes} but the name pool has only {len(pool)} distinct names"
+            )
+        name_lists = st.lists(
+            st.sampled_from(pool), min_size=min_axes, max_size=min(max_axes, len(pool)), unique=True
+        )
     return _sized(name_lists, min_size, max_size)
 
 
 @st.composite
-def _sized(draw: st.DrawFn, name_lists: st.SearchStrategy[list[str]], min_size: int, max_size: int) -> tuple[Axis, ...]:
+def _sized(
+    draw: st.DrawFn, name_lists: st.SearchStrategy[list[str]], min_size: int, max_size: int
+) -> tuple[Axis, ...]:
     name_list = draw(name_lists)
     sizes = draw(st.lists(st.integers(min_size, max_size), min_size=len(name_list), max_size=len(name_list)))
     return tuple(Axis(n, s) for n, s in zip(name_list, sizes, strict=True))
@@ -251,7 +264,9 @@ def mesh_shapes(
 
 
 @st.composite
-def _mesh_shapes(draw: st.DrawFn, names: tuple[str, ...], max_devices: int | None, min_axes: int) -> dict[str, int]:
+def _mesh_shapes(
+    draw: st.DrawFn, names: tuple[str, ...], max_devices: int | None, min_axes: int
+) -> dict[str, int]:
     remaining = device_count() if max_devices is None else max_devices
     n_axes = draw(st.integers(min_axes, len(names)))
     shape: dict[str, int] = {}
