@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import jax
 import numpy as np
+from jax.core import Tracer
 
 from .errors import format_shape
 
@@ -26,7 +27,7 @@ def named_array_repr(x: NamedArray) -> str:
     """The named shape, then the values when they are concrete."""
     head = named_shape_str(x)
     arr = x.array
-    if isinstance(arr, jax.core.Tracer) or not hasattr(arr, "shape"):
+    if isinstance(arr, Tracer) or not hasattr(arr, "shape"):
         return f"NamedArray({head}, {arr!r})"
     try:
         values = np.array2string(np.asarray(arr), separator=", ", threshold=64, prefix="  ")
@@ -63,10 +64,9 @@ def register_treescope() -> bool:
         _jax = jax_support.JAXArrayAdapter()
 
         def get_axis_info_for_array_data(self, array: NamedArray) -> tuple[Any, ...]:
-            return tuple(
-                ndarray_adapters.NamedPositionalAxisInfo(i, ax.name, ax.size)
-                for i, ax in enumerate(array.axes)
-            )
+            # treescope annotates axis_name as int, but axis names are strings
+            info = ndarray_adapters.NamedPositionalAxisInfo
+            return tuple(info(i, ax.name, ax.size) for i, ax in enumerate(array.axes))  # type: ignore[arg-type]
 
         def get_array_data_with_truncation(
             self, array: NamedArray, mask: Any, edge_items_per_axis: Any

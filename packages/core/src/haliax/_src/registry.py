@@ -35,7 +35,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Generic, Protocol, TypeAlias, TypeVar
+from typing import Any, Generic, NoReturn, Protocol, TypeAlias, TypeVar
 
 from .errors import RegistryError, did_you_mean
 
@@ -238,7 +238,7 @@ class Registry(Generic[T]):
             )
         return obj
 
-    def _fail(self, name: str, message: str, cause: BaseException | None) -> None:
+    def _fail(self, name: str, message: str, cause: BaseException | None) -> NoReturn:
         self._failed[name] = message
         warnings.warn(message, PluginLoadWarning, stacklevel=4)
         raise RegistryError(message) from cause

@@ -240,7 +240,7 @@ def unflatten_modules_from_export(tree: T, template: T) -> T:
     def go(node: Any, tmpl: Any) -> Any:
         if _is_module(tmpl):
             node = node.unflatten_from_export(tmpl)
-        stop: Callable[[Any], bool] = lambda root: (
+        stop: Callable[[Any], Callable[[Any], bool]] = lambda root: (
             lambda x: x is not root and (_is_module(x) or isinstance(x, NamedArray))
         )
         node_leaves, node_def = jax.tree_util.tree_flatten(node, is_leaf=stop(node))
