@@ -58,7 +58,11 @@ def test_set_mesh_enters_jax_mesh_context_and_works_bare() -> None:
     with jax.set_mesh(mesh):  # a mesh entered through JAX itself is found too
         assert hp.current_mesh() == mesh
     assert hp.mesh_context is hp.set_mesh
-    assert hp.ResourceAxis.DATA == "data" and hp.ResourceAxis.MODEL == "model" and hp.ResourceAxis.REPLICA == "replica"
+    assert (
+        hp.ResourceAxis.DATA == "data"
+        and hp.ResourceAxis.MODEL == "model"
+        and hp.ResourceAxis.REPLICA == "replica"
+    )
 
 
 def test_shard_places_named_arrays_of_any_pytree_and_leaves_plain_arrays() -> None:
@@ -135,7 +139,9 @@ def test_pspec_for_keeps_existing_shardings_unless_asked_not_to() -> None:
     with hp.set_mesh(mesh_2x4()):
         x = hp.shard(hax.ones((Batch, Embed)), {"embed": "model"})
         assert hp.pspec_for(x, {"batch": "data"}) == PartitionSpec(None, "model")
-        assert hp.pspec_for(x, {"batch": "data"}, preserve_existing_shardings=False) == PartitionSpec("data", None)
+        assert hp.pspec_for(x, {"batch": "data"}, preserve_existing_shardings=False) == PartitionSpec(
+            "data", None
+        )
 
 
 def test_named_jit_lays_out_inputs_and_outputs_and_runs_the_body_under_the_mapping() -> None:
@@ -221,8 +227,14 @@ def test_named_shard_map_with_collectives_and_replicated_outputs() -> None:
 def test_strategies_are_registered_and_map_the_documented_axes() -> None:
     assert {"dp", "fsdp", "tp", "fsdp+tp"} <= set(list_sharding_strategies())
     mesh = mesh_2x4()
-    assert get_sharding_strategy("dp")(None, mesh) == ({"batch": ("data", "model")}, {"batch": ("data", "model")})
-    assert get_sharding_strategy("fsdp")(None, mesh)[0] == {"batch": ("data", "model"), "embed": ("data", "model")}
+    assert get_sharding_strategy("dp")(None, mesh) == (
+        {"batch": ("data", "model")},
+        {"batch": ("data", "model")},
+    )
+    assert get_sharding_strategy("fsdp")(None, mesh)[0] == {
+        "batch": ("data", "model"),
+        "embed": ("data", "model"),
+    }
     params, compute = get_sharding_strategy("fsdp+tp")(None, mesh)
     assert params == {"batch": "data", "mlp": "model", "heads": "model", "embed": "data"}
     assert compute == {"batch": "data", "mlp": "model", "heads": "model"}

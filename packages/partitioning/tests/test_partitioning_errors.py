@@ -25,35 +25,47 @@ def raises(message: str) -> pytest.RaisesContext[PartitioningError]:
 
 
 def test_error_mapping_to_a_mesh_axis_the_mesh_lacks() -> None:
-    with hp.set_mesh(mesh_2x4()), raises(
-        "shard: axis 'batch' maps to mesh axis 'modle', which the mesh {data: 2, model: 4} does not have; "
-        "did you mean 'model'? fix the axis mapping or build the mesh with a 'modle' axis"
+    with (
+        hp.set_mesh(mesh_2x4()),
+        raises(
+            "shard: axis 'batch' maps to mesh axis 'modle', which the mesh {data: 2, model: 4} does not have; "
+            "did you mean 'model'? fix the axis mapping or build the mesh with a 'modle' axis"
+        ),
     ):
         hp.shard(hax.ones((Batch,)), {"batch": "modle"})
 
 
 def test_error_axis_size_the_mesh_axis_does_not_divide() -> None:
-    with hp.set_mesh(mesh_2x4()), raises(
-        "shard: axis 'embed' of size 6 is split over mesh axis 'model' of size 4, which does not divide it; "
-        "pad the axis to a multiple with haliax.partitioning.round_axis_for_partitioning (-> embed: 8) or "
-        "map 'embed' to another mesh axis"
+    with (
+        hp.set_mesh(mesh_2x4()),
+        raises(
+            "shard: axis 'embed' of size 6 is split over mesh axis 'model' of size 4, which does not divide it; "
+            "pad the axis to a multiple with haliax.partitioning.round_axis_for_partitioning (-> embed: 8) or "
+            "map 'embed' to another mesh axis"
+        ),
     ):
         hp.shard(hax.ones((Batch, Embed)), {"embed": "model"})
 
 
 def test_error_axis_split_over_several_mesh_axes_that_do_not_divide_it() -> None:
-    with hp.set_mesh(mesh_2x4()), raises(
-        "shard: axis 'embed' of size 6 is split over mesh axis 'data' of size 2 x 'model' of size 4, which "
-        "does not divide it; pad the axis to a multiple with haliax.partitioning.round_axis_for_partitioning "
-        "(-> embed: 8) or map 'embed' to another mesh axis"
+    with (
+        hp.set_mesh(mesh_2x4()),
+        raises(
+            "shard: axis 'embed' of size 6 is split over mesh axis 'data' of size 2 x 'model' of size 4, which "
+            "does not divide it; pad the axis to a multiple with haliax.partitioning.round_axis_for_partitioning "
+            "(-> embed: 8) or map 'embed' to another mesh axis"
+        ),
     ):
         hp.shard(hax.ones((Embed,)), {"embed": ("data", "model")})
 
 
 def test_error_one_mesh_axis_used_twice_in_one_array() -> None:
-    with hp.set_mesh(mesh_2x4()), raises(
-        "shard: mesh axis 'data' is used by both 'batch' and 'embed' of {batch: 8, embed: 6}; an array can "
-        "use each mesh axis once: map one of them to another mesh axis or to None"
+    with (
+        hp.set_mesh(mesh_2x4()),
+        raises(
+            "shard: mesh axis 'data' is used by both 'batch' and 'embed' of {batch: 8, embed: 6}; an array can "
+            "use each mesh axis once: map one of them to another mesh axis or to None"
+        ),
     ):
         hp.shard(hax.ones((Batch, Embed)), {"batch": "data", "embed": "data"})
 

@@ -94,14 +94,19 @@ def _train(layout: str) -> tuple[list[float], pm.Model]:
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-def test_layout_trains_to_the_single_device_losses_with_mapped_shardings(layout: str, reference_losses: list[float]) -> None:
+def test_layout_trains_to_the_single_device_losses_with_mapped_shardings(
+    layout: str, reference_losses: list[float]
+) -> None:
     losses, model = _train(layout)
     np.testing.assert_allclose(losses, reference_losses, rtol=1e-5)
     weights = [model.inp.weight, model.up.weight, model.down.weight, model.head.weight]
     for w, expected in zip(weights, EXPECTED_SPECS[layout], strict=True):
         sharding = w.array.sharding
         assert isinstance(sharding, jax.sharding.NamedSharding)
-        assert sharding.is_equivalent_to(jax.sharding.NamedSharding(sharding.mesh, expected), 2), (w.axes, sharding.spec)
+        assert sharding.is_equivalent_to(jax.sharding.NamedSharding(sharding.mesh, expected), 2), (
+            w.axes,
+            sharding.spec,
+        )
 
 
 def _compiled_text(layout: str) -> tuple[str, list[tuple[int, ...]], list[tuple[int, ...]]]:
@@ -111,8 +116,14 @@ def _compiled_text(layout: str) -> tuple[str, list[tuple[int, ...]], list[tuple[
         model = hp.shard(pm.Model.init(jax.random.PRNGKey(0)), params)
         x, y = _batch()
         text = hp.fsdp(pm.train_step, params, compute).lower(model, x, y).compile().as_text()
-    full = [tuple(w.array.shape) for w in (model.inp.weight, model.up.weight, model.down.weight, model.head.weight)]
-    local = [tuple(w.array.sharding.shard_shape(w.array.shape)) for w in (model.inp.weight, model.up.weight, model.down.weight, model.head.weight)]
+    full = [
+        tuple(w.array.shape)
+        for w in (model.inp.weight, model.up.weight, model.down.weight, model.head.weight)
+    ]
+    local = [
+        tuple(w.array.sharding.shard_shape(w.array.shape))
+        for w in (model.inp.weight, model.up.weight, model.down.weight, model.head.weight)
+    ]
     return text, full, local
 
 
@@ -153,7 +164,9 @@ def test_tp_step_all_reduces_activations_and_never_gathers_sharded_weights() -> 
     assert _count(text, "all-reduce") >= 3
     signature = _entry_signature(text)
     assert _shape_text(local[1]) in signature and _shape_text(full[1]) not in signature  # up: [embed, mlp/4]
-    assert _shape_text(local[2]) in signature and _shape_text(full[2]) not in signature  # down: [mlp/4, embed]
+    assert (
+        _shape_text(local[2]) in signature and _shape_text(full[2]) not in signature
+    )  # down: [mlp/4, embed]
 
 
 def _free_port() -> int:
@@ -162,7 +175,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_processes_train_the_fsdp_step_to_the_single_process_losses(reference_losses: list[float]) -> None:
+def test_two_processes_train_the_fsdp_step_to_the_single_process_losses(
+    reference_losses: list[float],
+) -> None:
     coordinator = f"127.0.0.1:{_free_port()}"
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
     procs = []

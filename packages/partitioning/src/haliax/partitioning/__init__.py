@@ -25,6 +25,7 @@ from ._src.named_jit import fsdp as fsdp
 from ._src.named_jit import named_jit as named_jit
 from ._src.shard import auto_sharded as auto_sharded
 from ._src.shard import infer_resource_partitions as infer_resource_partitions
+from ._src.shard import install_constraint_hook as _install_constraint_hook
 from ._src.shard import pspec_for as pspec_for
 from ._src.shard import shard as shard
 from ._src.shard import shard_with_axis_mapping as shard_with_axis_mapping
@@ -35,7 +36,5 @@ from ._src.strategies import data_parallel as data_parallel
 from ._src.strategies import fully_sharded as fully_sharded
 from ._src.strategies import fully_sharded_tensor_parallel as fully_sharded_tensor_parallel
 from ._src.strategies import tensor_parallel as tensor_parallel
-
-from ._src.shard import install_constraint_hook as _install_constraint_hook
 
 _install_constraint_hook()

@@ -125,7 +125,10 @@ def explain_sharding(
         names = tuple(a.name for a in axes)
         spec = spec_for_axes("explain_sharding", axes, mapping, found)
         local = [
-            -(-ax.size // (1 if e is None else math.prod(shape[m] for m in ((e,) if isinstance(e, str) else e))))
+            -(
+                -ax.size
+                // (1 if e is None else math.prod(shape[m] for m in ((e,) if isinstance(e, str) else e)))
+            )
             for ax, e in zip(axes, tuple(spec) + (None,) * (len(axes) - len(spec)), strict=True)
         ]
         if isinstance(leaf, NamedArray):
@@ -134,7 +137,11 @@ def explain_sharding(
         else:
             shape_text = str(tuple(leaf.shape))
             nbytes = math.prod(leaf.shape) * np.dtype(dtype).itemsize
-        rows.append(ParameterLayout(jax.tree_util.keystr(path), shape_text, _layout(names, spec), dtype_abbrev(dtype), nbytes))
+        rows.append(
+            ParameterLayout(
+                jax.tree_util.keystr(path), shape_text, _layout(names, spec), dtype_abbrev(dtype), nbytes
+            )
+        )
     report = ShardingReport(format_mesh(found) if found is not None else "(none)", tuple(rows))
     out = sys.stdout if file is None else file
     if use_rich is None:
@@ -150,8 +157,7 @@ def explain_sharding(
 
 def _rich_available() -> bool:
     try:
-        import rich  # noqa: F401
+        import rich
     except ImportError:
         return False
     return True
-

@@ -115,7 +115,7 @@ def pspec_for_axis(axis: AxisSelection, mapping: ResourceMapping | None = None) 
     Example:
         >>> import haliax as hax
         >>> hax.partitioning.pspec_for_axis(("batch", "embed"), {"batch": "data"})
-        PartitionSpec('data', None)
+        P('data', None)
     """
     return spec_for_axes("pspec_for_axis", axis_spec_to_tuple(axis), mapping, None)
 
@@ -209,7 +209,9 @@ def first_mapped_axis(
     return None
 
 
-def no_mesh_error(op: str, axes: Sequence[AxisSelector], mapping: ResourceMapping | None) -> PartitioningError | None:
+def no_mesh_error(
+    op: str, axes: Sequence[AxisSelector], mapping: ResourceMapping | None
+) -> PartitioningError | None:
     """The error for placing ``axes`` under ``mapping`` with no mesh, or None if nothing is mapped."""
     first = first_mapped_axis(axes, mapping)
     if first is None:

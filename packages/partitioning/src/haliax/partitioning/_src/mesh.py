@@ -48,7 +48,7 @@ def _enter_jax_mesh(mesh: Mesh) -> Any:
     return ctx
 
 
-class set_mesh:  # noqa: N801 - lower case like jax.set_mesh, which it mirrors
+class set_mesh:
     """Make ``mesh`` the active mesh: as a context manager, or (called bare) for the rest of the thread.
 
     Like ``jax.set_mesh``, it works both ways: ``with hax.set_mesh(mesh): ...`` restores the

@@ -161,11 +161,21 @@ class _NamedJit(WrappedCallable[P, R]):
             shardings.append(target)
 
         static = _Static(tuple(statics))
-        key = (treedef, tuple(layout), static, tuple(shardings), tuple(donated), _freeze(compute), _freeze(out_mapping))
+        key = (
+            treedef,
+            tuple(layout),
+            static,
+            tuple(shardings),
+            tuple(donated),
+            _freeze(compute),
+            _freeze(out_mapping),
+        )
         jitted = self._cache.get(key)
         if jitted is None:
             body = _make_body(self.fn, treedef, tuple(layout), static.values, compute, out_mapping, mesh)
-            jitted = jax.jit(body, in_shardings=tuple(shardings), donate_argnums=tuple(donated), **self.jit_kwargs)
+            jitted = jax.jit(
+                body, in_shardings=tuple(shardings), donate_argnums=tuple(donated), **self.jit_kwargs
+            )
             self._cache[key] = jitted
         return jitted, dynamic
 
@@ -239,9 +249,18 @@ def named_jit(
             **jax_jit_kwargs,
         )
     if isinstance(fn, dict):  # named_jit(mapping) used as a decorator factory
-        return named_jit(None, fn, in_axis_resources=in_axis_resources, out_axis_resources=out_axis_resources,
-                         donate_args=donate_args, donate_kwargs=donate_kwargs, **jax_jit_kwargs)
-    return _NamedJit(fn, axis_resources, in_axis_resources, out_axis_resources, donate_args, donate_kwargs, jax_jit_kwargs)
+        return named_jit(
+            None,
+            fn,
+            in_axis_resources=in_axis_resources,
+            out_axis_resources=out_axis_resources,
+            donate_args=donate_args,
+            donate_kwargs=donate_kwargs,
+            **jax_jit_kwargs,
+        )
+    return _NamedJit(
+        fn, axis_resources, in_axis_resources, out_axis_resources, donate_args, donate_kwargs, jax_jit_kwargs
+    )
 
 
 def fsdp(
@@ -259,6 +278,8 @@ def fsdp(
     if fn is None:
         return functools.partial(fsdp, parameter_mapping=parameter_mapping, compute_mapping=compute_mapping)
     return named_jit(
-        fn, axis_resources=compute_mapping, in_axis_resources=parameter_mapping, out_axis_resources=parameter_mapping
+        fn,
+        axis_resources=compute_mapping,
+        in_axis_resources=parameter_mapping,
+        out_axis_resources=parameter_mapping,
     )
-

@@ -40,7 +40,9 @@ def _named_fields(x: Any) -> tuple[dataclasses.Field[Any], ...] | None:
     return fields if any(f.metadata.get("axis_names") for f in fields) else None
 
 
-def _map_named(tree: Any, on_named: Callable[[Sequence[Axis], Any], Any], on_other: Callable[[Any], Any]) -> Any:
+def _map_named(
+    tree: Any, on_named: Callable[[Sequence[Axis], Any], Any], on_other: Callable[[Any], Any]
+) -> Any:
     """Map NamedArrays (and arrays in fields with ``axis_names`` metadata) with ``on_named``.
 
     ``on_named(axes, array)`` gets the axes and raw array; every other leaf goes to ``on_other``.
@@ -93,7 +95,7 @@ def pspec_for(
         >>> import haliax as hax
         >>> x = hax.zeros((hax.Axis("batch", 8), hax.Axis("embed", 4)))
         >>> hax.partitioning.pspec_for({"x": x}, {"batch": "data"})
-        {'x': PartitionSpec('data', None)}
+        {'x': P('data', None)}
     """
     mesh = current_mesh()
 
@@ -184,7 +186,7 @@ def shard(x: T, mapping: ResourceMapping | None = None, mesh: MeshLike | None = 
         >>> x = hax.zeros((hax.Axis("batch", 4), hax.Axis("embed", 3)))
         >>> with hax.set_mesh(mesh), hax.axis_mapping({"batch": "data"}):
         ...     hax.shard(x).array.sharding.spec
-        PartitionSpec('data', None)
+        P('data', None)
     """
     mapping = _mapping.current_thread_local_mapping() if mapping is None else mapping
     if not mapping:

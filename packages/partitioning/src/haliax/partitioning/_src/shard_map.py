@@ -33,7 +33,9 @@ def _ways(spec_entry: Any, shape: dict[str, int]) -> int:
     return math.prod(shape[n] for n in names)
 
 
-def _resize(axes: tuple[Axis, ...], spec: PartitionSpec, shape: dict[str, int], *, grow: bool) -> tuple[Axis, ...]:
+def _resize(
+    axes: tuple[Axis, ...], spec: PartitionSpec, shape: dict[str, int], *, grow: bool
+) -> tuple[Axis, ...]:
     out = []
     for ax, entry in zip(axes, tuple(spec) + (None,) * (len(axes) - len(spec)), strict=True):
         ways = _ways(entry, shape)
@@ -103,7 +105,8 @@ def shard_map(
         def kernel(*blocks: Any) -> tuple[Any, ...]:
             it = iter(blocks)
             rebuilt = [
-                NamedArray._new(next(it), e[1]) if e[0] == "n" else next(it) if e[0] == "a" else e[1] for e in layout
+                NamedArray._new(next(it), e[1]) if e[0] == "n" else next(it) if e[0] == "a" else e[1]
+                for e in layout
             ]
             a, kw = jax.tree.unflatten(treedef, rebuilt)
             with axis_mapping({}):  # every mesh axis is manual here: no sharding constraints
@@ -113,18 +116,29 @@ def shard_map(
             record["axes"] = tuple(leaf.axes if isinstance(leaf, NamedArray) else None for leaf in out_leaves)
             return tuple(leaf.array if isinstance(leaf, NamedArray) else leaf for leaf in out_leaves)
 
-        key = (treedef, tuple(layout), tuple(specs), tuple((np.shape(d), getattr(d, "dtype", None)) for d in dynamic))
+        key = (
+            treedef,
+            tuple(layout),
+            tuple(specs),
+            tuple((np.shape(d), getattr(d, "dtype", None)) for d in dynamic),
+        )
         if key not in out_cache:
             # Trace once with placeholder out specs (nothing runs) to learn the results' axes.
-            probe = jax.shard_map(kernel, mesh=found, in_specs=tuple(specs), out_specs=PartitionSpec(), check_vma=False)
+            probe = jax.shard_map(
+                kernel, mesh=found, in_specs=tuple(specs), out_specs=PartitionSpec(), check_vma=False
+            )
             jax.eval_shape(probe, *dynamic)
             out_cache[key] = (record["tree"], record["axes"])
         out_tree, out_axes = out_cache[key]
         out_specs = tuple(
-            PartitionSpec() if axes is None else spec_for_axes("shard_map", tuple(a.name for a in axes), used, found)
+            PartitionSpec()
+            if axes is None
+            else spec_for_axes("shard_map", tuple(a.name for a in axes), used, found)
             for axes in out_axes
         )
-        mapped = jax.shard_map(kernel, mesh=found, in_specs=tuple(specs), out_specs=out_specs, check_vma=check_vma)
+        mapped = jax.shard_map(
+            kernel, mesh=found, in_specs=tuple(specs), out_specs=out_specs, check_vma=check_vma
+        )
         results = mapped(*dynamic)
         named = [
             r if axes is None else NamedArray._new(r, _resize(axes, spec, shape, grow=True))
