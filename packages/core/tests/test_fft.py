@@ -56,7 +56,9 @@ def test_hfft_and_ihfft_take_one_axis():
     assert out.axes == (T, B, hax.Axis("freq", 10))
     _close(out.array, jnp.fft.hfft(RAW, axis=2))
     _close(hax.ihfft(X, "time").array, jnp.fft.ihfft(RAW, axis=0))
-    with pytest.raises(TypeError, match="^hfft: transforms one axis at a time, got 2 axes; call it once per axis$"):
+    with pytest.raises(
+        TypeError, match=r"^hfft: transforms one axis at a time, got 2 axes; call it once per axis$"
+    ):
         hax.hfft(X, ("time", "freq"))
 
 
@@ -69,14 +71,17 @@ def test_frequencies_and_shifts():
     _close(shifted.array, jnp.fft.fftshift(RAW, axes=(2,)))
     _close(hax.ifftshift(shifted, "freq").array, RAW)
     _close(hax.fftshift(X).array, jnp.fft.fftshift(RAW))
-    with pytest.raises(TypeError, match="^fftfreq: axis must be an Axis with a size, got 'freq'$"):
+    with pytest.raises(TypeError, match=r"^fftfreq: axis must be an Axis with a size, got 'freq'$"):
         hax.fftfreq("freq")
 
 
 def test_fft_errors_name_the_op():
-    with pytest.raises(ValueError, match=r"^fft: axis 'frq' not found in \{time: 8, batch: 2, freq: 6\}; did you mean 'freq'\?$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^fft: axis 'frq' not found in \{time: 8, batch: 2, freq: 6\}; did you mean 'freq'\?$",
+    ):
         hax.fft(X, "frq")
-    with pytest.raises(TypeError, match="^rfft: expected a NamedArray, got ArrayImpl$"):
+    with pytest.raises(TypeError, match=r"^rfft: expected a NamedArray, got ArrayImpl$"):
         hax.rfft(RAW, "time")
 
 

@@ -47,7 +47,7 @@ def test_where_one_argument_form_returns_indices():
 
 def test_where_errors():
     x = _x()
-    with pytest.raises(TypeError, match="^where: the one-argument form needs fill_value= and new_axis="):
+    with pytest.raises(TypeError, match=r"^where: the one-argument form needs fill_value= and new_axis="):
         hax.where(x)
     with pytest.raises(TypeError, match=r"^where: pass both x and y, or neither \(for the index form\)$"):
         hax.where(x > 0, x)
@@ -112,7 +112,9 @@ def test_nonzero_pads_with_fill_value():
 
 
 def test_packbits_roundtrip_on_a_leading_axis():
-    bits = hax.named(jnp.array(np.random.default_rng(0).integers(0, 2, (10, 2)), dtype=bool), ("bit", "batch"))
+    bits = hax.named(
+        jnp.array(np.random.default_rng(0).integers(0, 2, (10, 2)), dtype=bool), ("bit", "batch")
+    )
     packed = hax.packbits(bits, "bit")
     assert packed.axes == (hax.Axis("bit", 2), hax.Axis("batch", 2))
     np.testing.assert_array_equal(packed.array, jnp.packbits(bits.array, axis=0))
@@ -128,7 +130,9 @@ def test_searchsorted():
     assert out.axes == v.axes
     np.testing.assert_array_equal(out.array, jnp.searchsorted(a.array, v.array, side="right"))
     assert int(hax.searchsorted(a, 2.5)) == 2
-    with pytest.raises(TypeError, match=r"^searchsorted: the sorted array must have one axis, got \{batch: 2, embed: 3\}"):
+    with pytest.raises(
+        TypeError, match=r"^searchsorted: the sorted array must have one axis, got \{batch: 2, embed: 3\}"
+    ):
         hax.searchsorted(_x(), 1.0)
 
 
@@ -157,9 +161,11 @@ def test_tril_triu_match_jnp_for_any_axis_order(k):
 
 def test_triangle_errors():
     m = hax.named(jnp.ones((3, 4)), (R, C))
-    with pytest.raises(TypeError, match="^tril: axis1 and axis2 must be different axes, both are 'row'$"):
+    with pytest.raises(TypeError, match=r"^tril: axis1 and axis2 must be different axes, both are 'row'$"):
         hax.tril(m, "row", "row")
-    with pytest.raises(ValueError, match=r"^triu: axis 'cols' not found in \{row: 3, col: 4\}; did you mean 'col'\?$"):
+    with pytest.raises(
+        ValueError, match=r"^triu: axis 'cols' not found in \{row: 3, col: 4\}; did you mean 'col'\?$"
+    ):
         hax.triu(m, "row", "cols")
 
 
@@ -200,7 +206,9 @@ def test_top_k_on_a_middle_axis():
     np.testing.assert_allclose(values.array, jnp.moveaxis(ref_v, -1, 1))
     np.testing.assert_array_equal(indices.array, jnp.moveaxis(ref_i, -1, 1))
     assert hax.top_k(x, "vocab", 3)[0].axes == (B, hax.Axis("vocab", 3), E)
-    with pytest.raises(ValueError, match=r"^top_k: k=6 does not fit axis 'vocab' of \{batch: 2, vocab: 5, embed: 3\}"):
+    with pytest.raises(
+        ValueError, match=r"^top_k: k=6 does not fit axis 'vocab' of \{batch: 2, vocab: 5, embed: 3\}"
+    ):
         hax.top_k(x, "vocab", 6)
 
 

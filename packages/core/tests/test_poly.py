@@ -82,7 +82,7 @@ def test_polyfit_single_and_batched():
     batch = hax.polyfit(x, ys, 2, new_axis="c")
     assert batch.axes == (hax.Axis("c", 3), hax.Axis("series", 2))
     _close(batch.array, jnp.polyfit(x.array, ys.array.T, 2))
-    c, cov = hax.polyfit(x, y + 0.01 * hax.sin(10 * x), 1, cov=True)
+    _, cov = hax.polyfit(x, y + 0.01 * hax.sin(10 * x), 1, cov=True)
     assert cov.axes == (hax.Axis("degree", 2), hax.Axis("degree_cov", 2))
     full = hax.polyfit(x, y, 2, full=True)
     assert len(full) == 5 and full[0].axes == coef.axes
@@ -107,7 +107,9 @@ def test_poly_errors():
         "polyder: expected a coefficient array with one axis, got {batch: 2, coef: 3}; "
         "select a single polynomial first (e.g. with hax.vmap over the other axes)"
     )
-    with pytest.raises(TypeError, match=r"^vander: pass N when x has more than one axis, got \{batch: 2, coef: 3\}$"):
+    with pytest.raises(
+        TypeError, match=r"^vander: pass N when x has more than one axis, got \{batch: 2, coef: 3\}$"
+    ):
         hax.vander(two)
     x = hax.named(jnp.ones(3), "sample")
     with pytest.raises(ValueError, match=r"^polyfit: axis 'sample' not found in \{batch: 2, coef: 3\}"):

@@ -8,8 +8,6 @@ from ._src.ops import clip as clip
 from ._src.ops import isclose as isclose
 from ._src.ops import nonzero as nonzero
 from ._src.ops import packbits as packbits
-from ._src.shape import pad as pad
-from ._src.shape import pad_left as pad_left
 from ._src.ops import raw_array_or_scalar as raw_array_or_scalar
 from ._src.ops import searchsorted as searchsorted
 from ._src.ops import trace as trace
@@ -22,3 +20,5 @@ from ._src.ops import unique_inverse as unique_inverse
 from ._src.ops import unique_values as unique_values
 from ._src.ops import unpackbits as unpackbits
 from ._src.ops import where as where
+from ._src.shape import pad as pad
+from ._src.shape import pad_left as pad_left

@@ -22,7 +22,9 @@ AxisMapping: TypeAlias = Mapping[AxisSelector, AxisSizeLike]
 FFTAxes: TypeAlias = AxisSelector | Sequence[AxisSelector] | AxisMapping
 
 
-def _plan(op: str, a: Any, axis: FFTAxes) -> tuple[NamedArray, tuple[int, ...], tuple[int, ...] | None, list[str]]:
+def _plan(
+    op: str, a: Any, axis: FFTAxes
+) -> tuple[NamedArray, tuple[int, ...], tuple[int, ...] | None, list[str]]:
     """Positions of the transformed axes, the lengths (jnp ``s``; None = keep), output names."""
     if not isinstance(a, NamedArray):
         raise NamedTypeError(f"{op}: expected a NamedArray, got {type(a).__name__}")
@@ -62,7 +64,9 @@ def _transform(
     if single:
         out = one(a.array, n=None if s is None else s[0], axis=pos[0], norm=norm)
     elif many is None:
-        raise NamedTypeError(f"{op}: transforms one axis at a time, got {len(pos)} axes; call it once per axis")
+        raise NamedTypeError(
+            f"{op}: transforms one axis at a time, got {len(pos)} axes; call it once per axis"
+        )
     else:
         out = many(a.array, s=s, axes=pos, norm=norm)
     return _named_out(a, out, pos, names)

@@ -21,7 +21,9 @@ from .named_array import NamedArray
 
 def _expect_named(op: str, x: Any) -> NamedArray:
     if not isinstance(x, NamedArray):
-        raise NamedTypeError(f"{op}: expected a NamedArray, got {type(x).__name__}; name its axes with hax.named")
+        raise NamedTypeError(
+            f"{op}: expected a NamedArray, got {type(x).__name__}; name its axes with hax.named"
+        )
     return x
 
 
@@ -101,7 +103,11 @@ def clip(array: Any, a_min: Any = None, a_max: Any = None) -> Any:
 
 
 # ----- comparison -----
-isclose = binary(jnp.isclose, name="isclose", summary="Elementwise closeness test (rtol, atol, equal_nan), broadcasting by name.")
+isclose = binary(
+    jnp.isclose,
+    name="isclose",
+    summary="Elementwise closeness test (rtol, atol, equal_nan), broadcasting by name.",
+)
 
 
 def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
@@ -164,9 +170,7 @@ def array_equiv(a1: Any, a2: Any) -> bool:
 
 
 # ----- counting, indices, bits -----
-def bincount(
-    x: NamedArray, Counts: Axis, *, weights: Any = None, minlength: int = 0
-) -> NamedArray:
+def bincount(x: NamedArray, Counts: Axis, *, weights: Any = None, minlength: int = 0) -> NamedArray:
     """Count occurrences of each non-negative int of ``x`` (all axes), into the ``Counts`` axis.
 
     ``Counts.size`` is the static number of bins: values at or past it are dropped. ``weights``
@@ -224,7 +228,9 @@ def packbits(a: NamedArray, axis: AxisSelector, bitorder: str = "big") -> NamedA
     return NamedArray._new(out, _resized(a.axes, pos, out.shape[pos]))
 
 
-def unpackbits(a: NamedArray, axis: AxisSelector, count: int | None = None, bitorder: str = "big") -> NamedArray:
+def unpackbits(
+    a: NamedArray, axis: AxisSelector, count: int | None = None, bitorder: str = "big"
+) -> NamedArray:
     """Unpack ``uint8`` values along ``axis`` into bits: the axis grows to ``8 * n`` (or ``count``).
 
     Example:
@@ -243,9 +249,7 @@ def _resized(axes: tuple[Axis, ...], pos: int, size: int) -> tuple[Axis, ...]:
     return (*axes[:pos], Axis(axes[pos].name, size), *axes[pos + 1 :])
 
 
-def searchsorted(
-    a: NamedArray, v: Any, side: str = "left", sorter: Any = None, method: str = "scan"
-) -> Any:
+def searchsorted(a: NamedArray, v: Any, side: str = "left", sorter: Any = None, method: str = "scan") -> Any:
     """Indices at which to insert ``v`` into the sorted one-axis ``a``; the result has ``v``'s axes.
 
     Example:
@@ -270,7 +274,9 @@ def searchsorted(
 def _two_axes(op: str, array: NamedArray, axis1: AxisSelector, axis2: AxisSelector) -> tuple[int, int]:
     p1, p2 = axis_positions(op, array, (axis1, axis2))
     if p1 == p2:
-        raise NamedTypeError(f"{op}: axis1 and axis2 must be different axes, both are {array.axes[p1].name!r}")
+        raise NamedTypeError(
+            f"{op}: axis1 and axis2 must be different axes, both are {array.axes[p1].name!r}"
+        )
     return p1, p2
 
 
@@ -291,7 +297,9 @@ def trace(
     return NamedArray._new(out, tuple(ax for i, ax in enumerate(array.axes) if i not in (p1, p2)))
 
 
-def _triangle(op: str, array: NamedArray, axis1: AxisSelector, axis2: AxisSelector, k: int, lower: bool) -> NamedArray:
+def _triangle(
+    op: str, array: NamedArray, axis1: AxisSelector, axis2: AxisSelector, k: int, lower: bool
+) -> NamedArray:
     array = _expect_named(op, array)
     p1, p2 = _two_axes(op, array, axis1, axis2)
     shape = array.array.shape
@@ -390,7 +398,9 @@ def unique_values(array: NamedArray, Unique: Axis, *, fill_value: Any = None) ->
     return unique(array, Unique, fill_value=fill_value)  # type: ignore[return-value]  # one result
 
 
-def unique_counts(array: NamedArray, Unique: Axis, *, fill_value: Any = None) -> tuple[NamedArray, NamedArray]:
+def unique_counts(
+    array: NamedArray, Unique: Axis, *, fill_value: Any = None
+) -> tuple[NamedArray, NamedArray]:
     """``(values, counts)``: unique values and how often each occurs, along ``Unique``.
 
     Example:
@@ -403,7 +413,9 @@ def unique_counts(array: NamedArray, Unique: Axis, *, fill_value: Any = None) ->
     return unique(array, Unique, return_counts=True, fill_value=fill_value)  # type: ignore[return-value]  # two results
 
 
-def unique_inverse(array: NamedArray, Unique: Axis, *, fill_value: Any = None) -> tuple[NamedArray, NamedArray]:
+def unique_inverse(
+    array: NamedArray, Unique: Axis, *, fill_value: Any = None
+) -> tuple[NamedArray, NamedArray]:
     """``(values, inverse)``: unique values, and for each element of ``array`` its index in them.
 
     Example:

@@ -218,7 +218,9 @@ def polyfit(
         return (NamedArray._new(coef, coef_axes), *extra)
     if cov:
         coef, c = res
-        return NamedArray._new(coef, coef_axes), NamedArray._new(c, (Degree, Degree.alias(f"{Degree.name}_cov"), *others))
+        return NamedArray._new(coef, coef_axes), NamedArray._new(
+            c, (Degree, Degree.alias(f"{Degree.name}_cov"), *others)
+        )
     return NamedArray._new(res, coef_axes)
 
 
@@ -255,7 +257,9 @@ def trim_zeros(filt: Any, trim: str = "fb") -> NamedArray:
     return _along(jnp.trim_zeros(coeffs, trim), name)
 
 
-def vander(x: NamedArray, N: int | None = None, increasing: bool = False, new_axis: AxisSelector | None = None) -> NamedArray:
+def vander(
+    x: NamedArray, N: int | None = None, increasing: bool = False, new_axis: AxisSelector | None = None
+) -> NamedArray:
     """Vandermonde matrix: powers of ``x`` along a new last axis (``new_axis``, default ``'degree'``).
 
     ``x`` may have any axes; the new axis has size ``N`` (default: the size of ``x``'s only

@@ -18,7 +18,9 @@ Scalar: TypeAlias = float | int | jax.Array
 IntScalar: TypeAlias = int | jax.Array
 """A Python int or an integer jax array."""
 
-PrecisionLike: TypeAlias = None | str | jax.lax.Precision | tuple[str, str] | tuple[jax.lax.Precision, jax.lax.Precision]
+PrecisionLike: TypeAlias = (
+    str | jax.lax.Precision | tuple[str, str] | tuple[jax.lax.Precision, jax.lax.Precision] | None
+)
 """What `dot`'s ``precision`` accepts."""
 
 GatherScatterModeStr: TypeAlias = Literal["promise_in_bounds", "clip", "drop", "fill"]

@@ -146,7 +146,11 @@ class ReductionFunction(Protocol):
     """A named reduction with a ``where`` mask: ``f(array, axis=None, where=None, **kw)`` (e.g. ``hax.mean``)."""
 
     def __call__(
-        self, array: NamedArray, axis: AxisSelection | None = None, where: NamedArray | None = None, **kwargs: Any
+        self,
+        array: NamedArray,
+        axis: AxisSelection | None = None,
+        where: NamedArray | None = None,
+        **kwargs: Any,
     ) -> NamedArray: ...
 
 
@@ -205,7 +209,9 @@ def apply_positional(
     return jax.tree_util.tree_map(lambda r: _name_result(op, r, batch, tail), out)
 
 
-def _lay_out(op: str, x: NamedArray, batch: tuple[Axis, ...], chosen: Sequence[str], sizes: dict[str, int]) -> Any:
+def _lay_out(
+    op: str, x: NamedArray, batch: tuple[Axis, ...], chosen: Sequence[str], sizes: dict[str, int]
+) -> Any:
     """``x``'s array as (aligned batch axes, then its chosen axes in order)."""
     pos = {ax.name: i for i, ax in enumerate(x.axes)}
     for name in chosen:
