@@ -403,7 +403,7 @@ def map(  # noqa: A001 - the public name is haliax.map
         >>> x = hax.named(jnp.arange(6.0).reshape(2, 3), ("batch", "step"))
         >>> y = hax.map(lambda xi: xi * 2, "step")(x)
         >>> y.axes, y.array[:, 0].tolist()
-        ((Axis(name='step', size=3), Axis(name='batch', size=2)), [0.0, 6.0, 12.0])
+        ((Axis(name='step', size=3), Axis(name='batch', size=2)), [0.0, 2.0, 4.0])
     """
 
     def step(carry: None, *args: Any, **kwargs: Any) -> tuple[None, Any]:
