@@ -134,7 +134,8 @@ class GPT(eqx.Module):
     def __call__(self, tokens: hax.NamedArray) -> hax.NamedArray:
         """Logits over ``vocab`` for each position of ``tokens`` (an int array with a ``position`` axis)."""
         c = self.config
-        x = self.token_embeddings(tokens) + self.position_embeddings.embed(hax.arange(c.Pos))
+        # The position table is (position, embed): exactly the embeddings of positions 0..seq_len-1.
+        x = self.token_embeddings(tokens) + self.position_embeddings.weight
         x = self.blocks.fold(x)
         x = self.ln_f(x)
         return self.token_embeddings.unembed(x)
