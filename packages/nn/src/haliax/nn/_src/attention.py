@@ -203,13 +203,21 @@ def alibi_attention_bias(
     return NamedArray._new(raw, (Heads, KPos))
 
 
+def _union(m1: NamedArray, m2: NamedArray) -> tuple[Any, Any, tuple[Axis, ...]]:
+    """Both masks as raw arrays over the union of their axes (masks on disjoint axes combine to an outer product)."""
+    have = {ax.name for ax in m1.axes}
+    axes = m1.axes + tuple(ax for ax in m2.axes if ax.name not in have)
+    return m1.broadcast_to(axes).array, m2.broadcast_to(axes).array, axes
+
+
 def combine_masks_and(mask1: NamedArray | None, mask2: NamedArray | None) -> NamedArray | None:
     """Logical AND of two masks broadcast by name; ``None`` means "no mask"."""
     if mask1 is None:
         return mask2
     if mask2 is None:
         return mask1
-    return mask1 & mask2
+    a, b, axes = _union(mask1, mask2)
+    return NamedArray._new(a & b, axes)
 
 
 def combine_masks_or(mask1: NamedArray | None, mask2: NamedArray | None) -> NamedArray | None:
@@ -218,4 +226,5 @@ def combine_masks_or(mask1: NamedArray | None, mask2: NamedArray | None) -> Name
         return mask2
     if mask2 is None:
         return mask1
-    return mask1 | mask2
+    a, b, axes = _union(mask1, mask2)
+    return NamedArray._new(a | b, axes)
