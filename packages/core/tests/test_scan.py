@@ -202,6 +202,12 @@ def test_checkpoint_policy_from_bool_or_str():
     )
 
 
+def test_checkpoint_policy_is_hashable_with_name_lists():
+    p = ScanCheckpointPolicy(save_block_internals=["mid"], offload_block_internals=["attn"])
+    assert hash(p) == hash(ScanCheckpointPolicy(save_block_internals=("mid",), offload_block_internals=("attn",)))
+    assert p.save_block_internals == ("mid",)
+
+
 def test_checkpoint_policy_to_jax_policy():
     assert ScanCheckpointPolicy(save_carries=False).to_jax_policy() is None
     assert ScanCheckpointPolicy(save_block_internals=["mid"]).to_jax_policy() is not None

@@ -23,9 +23,17 @@ from .named_array import NamedArray
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
-combine = eqx.combine
-"""Merge pytrees of one structure, taking each leaf from the first tree where it is not None
-([equinox.combine](https://docs.kidger.site/equinox/api/manipulation/#equinox.combine))."""
+def combine(*pytrees: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """Merge pytrees of one structure, taking each leaf from the first tree where it is not None.
+
+    The inverse of `equinox.partition`; same as `equinox.combine`.
+
+    Example:
+        >>> from haliax.jax_utils import combine
+        >>> combine({"a": None, "b": 2}, {"a": 1, "b": None})
+        {'a': 1, 'b': 2}
+    """
+    return eqx.combine(*pytrees, is_leaf=is_leaf)
 
 
 class Static(eqx.Module):

@@ -66,10 +66,10 @@ class ScanCheckpointPolicy:
     save_inputs: bool | Literal["offload"] = False
     """Keep each step's scanned inputs (True), recompute (False) or keep them on the host ("offload")."""
 
-    save_block_internals: bool | list[str] = False
+    save_block_internals: bool | Sequence[str] = False
     """Keep every internal (True), none (False), or only those tagged with these checkpoint names."""
 
-    offload_block_internals: list[str] = dataclasses.field(default_factory=list)
+    offload_block_internals: Sequence[str] = ()
     """Checkpoint names of internals to keep on the host instead of recomputing them."""
 
     prevent_cse: bool = False
@@ -84,6 +84,12 @@ class ScanCheckpointPolicy:
     nested: bool | int = False
     """Split the scan into this many checkpointed blocks of inner scans (True: a divisor of the
     length close to its square root), so the backward pass keeps O(sqrt(N)) carries."""
+
+    def __post_init__(self) -> None:
+        # Name lists are stored as tuples so a policy is hashable (a static field of a module).
+        if not isinstance(self.save_block_internals, bool):
+            object.__setattr__(self, "save_block_internals", tuple(self.save_block_internals))
+        object.__setattr__(self, "offload_block_internals", tuple(self.offload_block_internals))
 
     @staticmethod
     def from_bool_or_str(remat_policy: bool | str | ScanCheckpointPolicy) -> ScanCheckpointPolicy:
