@@ -23,10 +23,10 @@ def python_blocks(page: pathlib.Path) -> str:
 def test_page_code_runs(page: pathlib.Path) -> None:
     code = python_blocks(page)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
-    exec(compile(code, str(page), "exec"), namespace)
+    exec(compile(code, str(page), "exec", dont_inherit=True), namespace)
 
 
 def test_readme_code_runs() -> None:
     readme = DOCS.parent / "README.md"
     code = python_blocks(readme)
-    exec(compile(code, str(readme), "exec"), {"__name__": "readme"})
+    exec(compile(code, str(readme), "exec", dont_inherit=True), {"__name__": "readme"})
