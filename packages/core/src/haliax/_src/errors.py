@@ -97,3 +97,7 @@ class PatternError(HaliaxError, ValueError):
 
 class StateDictError(HaliaxError, ValueError):
     """A state dict does not fit its template: a missing or extra key, or a shape mismatch."""
+
+
+class QuantizationError(HaliaxError, ValueError):
+    """A quantization config that does not fit the model: a target matching no Linear, a non-Linear target."""
