@@ -91,3 +91,13 @@ def test_import_haliax_imports_no_other_distribution():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_deprecated_alias_warns_and_names_the_replacement() -> None:
+    import pytest
+
+    import haliax
+
+    with pytest.warns(DeprecationWarning, match=r"haliax.concat_axis_specs is deprecated; use haliax.axis.concat_axes"):
+        f = haliax.concat_axis_specs
+    assert f is haliax.axis.concat_axes

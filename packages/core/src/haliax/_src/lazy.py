@@ -9,6 +9,7 @@ ImportError that says what to install.
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import Any
 
 # Submodules that other distributions add to the haliax package: attribute -> distribution.
@@ -28,6 +29,13 @@ NAMES: dict[str, str] = {
     "set_mesh": "partitioning",
     "shard": "partitioning",
     "shard_with_axis_mapping": "partitioning",
+}
+
+
+# Deprecated top-level aliases, the one deprecation mechanism: old name -> (module, new name).
+# Reaching one warns with a DeprecationWarning naming the replacement.
+DEPRECATED: dict[str, tuple[str, str]] = {
+    "concat_axis_specs": ("haliax.axis", "concat_axes"),
 }
 
 
@@ -60,6 +68,12 @@ def resolve(package: str, namespace: dict[str, Any], name: str) -> Any:
         value = _import_submodule(package, name, name)
     elif name in NAMES:
         value = getattr(_import_submodule(package, NAMES[name], name), name)
+    elif name in DEPRECATED:
+        module, new = DEPRECATED[name]
+        warnings.warn(
+            f"haliax.{name} is deprecated; use {module}.{new} (same function)", DeprecationWarning, stacklevel=3
+        )
+        return getattr(importlib.import_module(module), new)
     else:
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
     namespace[name] = value
@@ -68,4 +82,4 @@ def resolve(package: str, namespace: dict[str, Any], name: str) -> Any:
 
 def lazy_names() -> tuple[str, ...]:
     """Every name `resolve` can provide, for ``dir(haliax)``."""
-    return tuple(sorted({*SUBMODULES, *NAMES}))
+    return tuple(sorted({*SUBMODULES, *NAMES, *DEPRECATED}))
