@@ -89,7 +89,11 @@ def test_rng_splitting():
 def test_predicates():
     assert not ju.is_in_jit()
     assert jax.jit(lambda x: jnp.float32(ju.is_in_jit()) + x)(0.0) == 1.0
-    assert ju.is_scalarish(1.0) and ju.is_scalarish(jnp.ones(())) and ju.is_scalarish(hax.named(jnp.ones(()), ()))
+    assert (
+        ju.is_scalarish(1.0)
+        and ju.is_scalarish(jnp.ones(()))
+        and ju.is_scalarish(hax.named(jnp.ones(()), ()))
+    )
     assert not ju.is_scalarish(jnp.ones(2)) and not ju.is_scalarish(_n((2,), ("a",)))
     assert ju.is_jax_array_like(jnp.ones(2)) and ju.is_jax_array_like(np.ones(2))
     assert ju.is_jax_array_like(jax.ShapeDtypeStruct((2,), jnp.float32)) and not ju.is_jax_array_like(2.0)
@@ -104,7 +108,10 @@ def test_ensure_scalar():
     assert ju.ensure_scalar(hax.named(jnp.array(2.0), ())) == 2.0
     with pytest.raises(TypeError) as e:
         ju.ensure_scalar(_n((2,), ("a",)), name="lr")
-    assert str(e.value) == "ensure_scalar: expected a scalar for 'lr', got a NamedArray {a: 2}; reduce its axes first"
+    assert (
+        str(e.value)
+        == "ensure_scalar: expected a scalar for 'lr', got a NamedArray {a: 2}; reduce its axes first"
+    )
 
 
 def test_static_and_combine_and_broadcast_prefix():

@@ -16,7 +16,10 @@ CASES = {
         lambda k, s: hax.random.uniform(k, s, minval=-1.0, maxval=2.0),
         lambda k, sh: jax.random.uniform(k, sh, minval=-1.0, maxval=2.0),
     ),
-    "bernoulli": (lambda k, s: hax.random.bernoulli(k, s, 0.3), lambda k, sh: jax.random.bernoulli(k, 0.3, sh)),
+    "bernoulli": (
+        lambda k, s: hax.random.bernoulli(k, s, 0.3),
+        lambda k, sh: jax.random.bernoulli(k, 0.3, sh),
+    ),
     "randint": (lambda k, s: hax.random.randint(k, s, 0, 10), lambda k, sh: jax.random.randint(k, sh, 0, 10)),
     "poisson": (lambda k, s: hax.random.poisson(k, s, 2.0), lambda k, sh: jax.random.poisson(k, 2.0, sh)),
     "exponential": (lambda k, s: hax.random.exponential(k, s), lambda k, sh: jax.random.exponential(k, sh)),
@@ -60,7 +63,9 @@ def test_shape_may_be_one_axis_or_a_dict():
 def test_named_parameters_broadcast_by_name():
     lo = hax.named(jnp.arange(4.0), "embed")
     out = hax.random.uniform(KEY, (B, E), minval=lo, maxval=lo + 1.0)
-    ref = jax.random.uniform(KEY, (3, 4), minval=jnp.broadcast_to(jnp.arange(4.0), (3, 4)), maxval=jnp.arange(1.0, 5.0)[None, :])
+    ref = jax.random.uniform(
+        KEY, (3, 4), minval=jnp.broadcast_to(jnp.arange(4.0), (3, 4)), maxval=jnp.arange(1.0, 5.0)[None, :]
+    )
     np.testing.assert_array_equal(out.array, ref)
     p = hax.named(jnp.array([0.0, 1.0, 0.5]), "batch")
     draws = hax.random.bernoulli(KEY, (E, B), p)
@@ -80,7 +85,7 @@ def test_parameter_with_extra_axes_is_an_error():
 
 def test_unsized_axis_is_an_error():
     with pytest.raises(TypeError) as e:
-        hax.random.normal(KEY, ("batch",))
+        hax.random.normal(KEY, ("batch",))  # type: ignore[arg-type]  # the error under test
     assert str(e.value) == "normal: axis 'batch' needs a size to sample; pass hax.Axis('batch', n)"
 
 
@@ -100,7 +105,9 @@ def test_choice_replaces_the_axis_by_the_shape():
     p = hax.named(jnp.array([0.0, 0.0, 1.0, 0.0]), "vocab")
     picked = hax.random.choice(KEY, S, a, "vocab", p=p)
     np.testing.assert_array_equal(picked.array, jnp.broadcast_to(a.array[:, 2:3], (3, 6)))
-    with pytest.raises(ValueError, match=r"choice: axis 'vcab' not found in \{batch: 3, vocab: 4\}; did you mean 'vocab'\?"):
+    with pytest.raises(
+        ValueError, match=r"choice: axis 'vcab' not found in \{batch: 3, vocab: 4\}; did you mean 'vocab'\?"
+    ):
         hax.random.choice(KEY, S, a, "vcab")
 
 

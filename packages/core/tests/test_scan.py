@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from jax.ad_checkpoint import checkpoint_name
+from jax.ad_checkpoint import checkpoint_name, print_saved_residuals
 
 import haliax as hax
 from haliax import Axis, ScanCheckpointPolicy
@@ -19,7 +19,7 @@ def _x(shape=(2, 3), names=("batch", "step")):
 def _residuals(f, *args) -> list[str]:
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        jax.ad_checkpoint.print_saved_residuals(f, *args)
+        print_saved_residuals(f, *args)
     return [line for line in buf.getvalue().splitlines() if line.strip()]
 
 
@@ -40,7 +40,7 @@ def test_scan_matches_lax_scan_with_axis_not_leading():
 
 def test_scan_moves_axis_with_one_transpose_only_when_not_leading():
     init = hax.named(jnp.zeros(2), "batch")
-    step = lambda c, xi: (c + xi, None)  # noqa: E731
+    step = lambda c, xi: (c + xi, None)
     leading = jax.make_jaxpr(lambda x: hax.scan(step, "step")(init, x))(_x((3, 2), ("step", "batch")))
     middle = jax.make_jaxpr(lambda x: hax.scan(step, "step")(init, x))(_x((2, 3), ("batch", "step")))
     assert sum(e.primitive.name == "transpose" for e in leading.jaxpr.eqns) == 0
@@ -86,7 +86,9 @@ def test_scan_is_scanned_leaves_a_named_array_whole():
         assert b.axes == (Axis("step", 3),)
         return c + xi, None
 
-    carry, _ = hax.scan(step, "step", is_scanned=lambda leaf: leaf is not bias)(hax.named(jnp.zeros(2), "batch"), x, bias)
+    carry, _ = hax.scan(step, "step", is_scanned=lambda leaf: leaf is not bias)(
+        hax.named(jnp.zeros(2), "batch"), x, bias
+    )
     np.testing.assert_allclose(carry.array, x.array.sum(0))
 
 
@@ -99,7 +101,7 @@ def test_scan_with_sized_axis_and_no_inputs():
 def test_scan_unroll_gives_the_same_result():
     x = _x((4, 2), ("step", "batch"))
     init = hax.named(jnp.zeros(2), "batch")
-    f = lambda c, xi: (hax.sin(c) + xi, c)  # noqa: E731
+    f = lambda c, xi: (hax.sin(c) + xi, c)
     a = hax.scan(f, "step")(init, x)
     b = hax.scan(f, "step", unroll=2)(init, x)
     np.testing.assert_allclose(a[0].array, b[0].array, rtol=1e-6)
@@ -109,7 +111,7 @@ def test_scan_unroll_gives_the_same_result():
 def test_scan_under_jit_and_filter_jit():
     x = _x((3, 2), ("step", "batch"))
     init = hax.named(jnp.zeros(2), "batch")
-    f = lambda c, xi: (c + xi, c)  # noqa: E731
+    f = lambda c, xi: (c + xi, c)
     eager = hax.scan(f, "step")(init, x)
     jitted = jax.jit(lambda i, xx: hax.scan(f, "step")(i, xx))(init, x)
     filtered = eqx.filter_jit(lambda i, xx, name: hax.scan(f, name)(i, xx))(init, x, "step")
@@ -148,7 +150,9 @@ def test_scan_error_for_disagreeing_sizes_names_axis_sizes_and_paths():
         "scan: axis 'step' has size 3 at args[0] but size 5 at args[1]; "
         "every scanned input must have the same length along 'step'"
     )
-    with pytest.raises(ValueError, match=r"scan: axis 'step' has size 4 at the given Axis but size 3 at args\[0\]"):
+    with pytest.raises(
+        ValueError, match=r"scan: axis 'step' has size 4 at the given Axis but size 3 at args\[0\]"
+    ):
         hax.scan(lambda c, a: (c, None), Axis("step", 4))(0.0, _x())
 
 
@@ -204,7 +208,9 @@ def test_checkpoint_policy_from_bool_or_str():
 
 def test_checkpoint_policy_is_hashable_with_name_lists():
     p = ScanCheckpointPolicy(save_block_internals=["mid"], offload_block_internals=["attn"])
-    assert hash(p) == hash(ScanCheckpointPolicy(save_block_internals=("mid",), offload_block_internals=("attn",)))
+    assert hash(p) == hash(
+        ScanCheckpointPolicy(save_block_internals=("mid",), offload_block_internals=("attn",))
+    )
     assert p.save_block_internals == ("mid",)
 
 
@@ -273,7 +279,7 @@ def test_checkpoint_policies_change_what_is_saved():
 def test_nested_scan_matches_plain_scan_values():
     x = _x((6, 2), ("step", "batch"))
     init = hax.named(jnp.zeros(2), "batch")
-    f = lambda c, xi: (hax.sin(c) + xi, c * 2)  # noqa: E731
+    f = lambda c, xi: (hax.sin(c) + xi, c * 2)
     a = hax.scan(f, "step")(init, x)
     for nested in (True, 2, 3):
         b = hax.scan(f, "step", remat=ScanCheckpointPolicy(nested=nested))(init, x)

@@ -14,6 +14,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jax.ad_checkpoint import checkpoint_name
+from jax.core import Tracer
 from jax.experimental import multihost_utils
 
 from .axis import to_jax_shape as to_jax_shape
@@ -22,6 +23,7 @@ from .named_array import NamedArray
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
+
 
 def combine(*pytrees: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
     """Merge pytrees of one structure, taking each leaf from the first tree where it is not None.
@@ -77,7 +79,7 @@ def ensure_scalar(x: Any, *, name: str = "x") -> Any:
 
 def is_in_jit() -> bool:
     """True when called while jax is tracing (under ``jit``, ``grad``, ``vmap``, ``scan``...)."""
-    return isinstance(jnp.zeros(()), jax.core.Tracer)
+    return isinstance(jnp.zeros(()), Tracer)
 
 
 def is_on_mac_metal() -> bool:
@@ -130,9 +132,10 @@ def named_call(f: Callable[..., Any] | None = None, name: str | None = None) -> 
     if f is None:
         return functools.partial(named_call, name=name)
     if name is None:
-        qual = getattr(f, "__qualname__", None) or getattr(f, "__name__", "fn")
-        name = qual[: -len(".__call__")] if qual.endswith(".__call__") else qual
-    scope = name
+        qual: str = getattr(f, "__qualname__", None) or getattr(f, "__name__", "fn")
+        scope = qual[: -len(".__call__")] if qual.endswith(".__call__") else qual
+    else:
+        scope = name
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -246,13 +249,17 @@ def multilevel_scan(
     def block(c: Any, block_xs: Any) -> tuple[Any, Any]:
         return jax.lax.scan(f, c, block_xs, length=inner_size, reverse=reverse, unroll=unroll)
 
-    carry, ys = jax.lax.scan(block, carry, jax.tree_util.tree_map(split, xs), length=outer_size, reverse=reverse)
+    carry, ys = jax.lax.scan(
+        block, carry, jax.tree_util.tree_map(split, xs), length=outer_size, reverse=reverse
+    )
     return carry, jax.tree_util.tree_map(merge, ys)
 
 
 def _unname(tree: Any) -> Any:
     return jax.tree_util.tree_map(
-        lambda x: x.array if isinstance(x, NamedArray) else x, tree, is_leaf=lambda x: isinstance(x, NamedArray)
+        lambda x: x.array if isinstance(x, NamedArray) else x,
+        tree,
+        is_leaf=lambda x: isinstance(x, NamedArray),
     )
 
 
@@ -265,7 +272,10 @@ def broadcast_one_to_all(in_tree: T, is_source: bool | None = None) -> T:
     """Multi-host: every process gets the pytree held by the source process (process 0 by default)."""
     leaves, treedef = jax.tree_util.tree_flatten(in_tree, is_leaf=lambda x: isinstance(x, NamedArray))
     raw = multihost_utils.broadcast_one_to_all(_unname(leaves), is_source=is_source)
-    out = [NamedArray._new(r, x.axes) if isinstance(x, NamedArray) else r for r, x in zip(raw, leaves, strict=True)]
+    out = [
+        NamedArray._new(r, x.axes) if isinstance(x, NamedArray) else r
+        for r, x in zip(raw, leaves, strict=True)
+    ]
     return jax.tree_util.tree_unflatten(treedef, out)
 
 

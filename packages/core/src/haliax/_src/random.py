@@ -20,7 +20,7 @@ from .named_array import NamedArray
 
 
 def _axes(op: str, shape: AxisSpec) -> tuple[Axis, ...]:
-    axes = axis_spec_to_tuple(shape)
+    axes = axis_spec_to_tuple(shape)  # type: ignore[arg-type]  # a ShapeDict is a (fully sized) PartialShapeDict
     for ax in axes:
         if not isinstance(ax, Axis):
             raise NamedTypeError(f"{op}: axis {ax!r} needs a size to sample; pass hax.Axis({ax!r}, n)")
@@ -173,7 +173,7 @@ def weibull_min(key: Any, shape: AxisSpec, scale: Any, concentration: Any, dtype
     return NamedArray._new(jax.random.weibull_min(key, sc, co, _shape(axes), dtype), axes)
 
 
-def ball(key: Any, shape: AxisSpec, D: Axis, p: float = 2.0, dtype: Any = float) -> NamedArray:  # noqa: N803 - an axis
+def ball(key: Any, shape: AxisSpec, D: Axis, p: float = 2.0, dtype: Any = float) -> NamedArray:
     """Points drawn uniformly from the unit ``p``-norm ball; ``D`` is the vector axis, added last.
 
     Example:
@@ -213,7 +213,9 @@ def choice(
     return NamedArray._new(out, a.axes[:pos] + axes + a.axes[pos + 1 :])
 
 
-def categorical(key: Any, logits: NamedArray, axis: AxisSelector, shape: AxisSpec | None = None) -> NamedArray:
+def categorical(
+    key: Any, logits: NamedArray, axis: AxisSelector, shape: AxisSpec | None = None
+) -> NamedArray:
     """Sample indices along ``axis`` from unnormalized log-probabilities; other axes are batched.
 
     Without ``shape`` the result has ``logits``'s axes less ``axis``. With ``shape``, ``logits``'s
@@ -259,4 +261,3 @@ def permutation(key: Any, x: NamedArray, axis: AxisSelector, independent: bool =
         raise NamedTypeError(f"permutation: expected a NamedArray, got {type(x).__name__}")
     (pos,) = axis_positions("permutation", x, axis)
     return NamedArray._new(jax.random.permutation(key, x.array, axis=pos, independent=independent), x.axes)
-

@@ -126,7 +126,9 @@ class ScanCheckpointPolicy:
     # The name haliax.nn uses for the same conversion.
     _mk = from_bool_or_str
 
-    def to_jax_policy(self, carry_name: str = CARRY_NAME, input_name: str = INPUT_NAME) -> Callable[..., Any] | None:
+    def to_jax_policy(
+        self, carry_name: str = CARRY_NAME, input_name: str = INPUT_NAME
+    ) -> Callable[..., Any] | None:
         """The `jax.checkpoint` policy, given the names the scan tags carries and inputs with.
 
         ``None`` means jax's default (keep nothing but the checkpointed function's own inputs).
@@ -166,7 +168,11 @@ class ScanCheckpointPolicy:
             )
         if internals is True:
             # Everything except what was asked to be recomputed.
-            return policies.save_anything_except_these_names(*recompute) if recompute else policies.everything_saveable
+            return (
+                policies.save_anything_except_these_names(*recompute)
+                if recompute
+                else policies.everything_saveable
+            )
         if save:
             return policies.save_only_these_names(*save)
         return None
@@ -177,7 +183,9 @@ class ScanCheckpointPolicy:
             return fn
         if self.simple:
             return jax.checkpoint(fn, prevent_cse=self.prevent_cse)
-        return jax.checkpoint(fn, prevent_cse=self.prevent_cse, policy=self.to_jax_policy(carry_name, input_name))
+        return jax.checkpoint(
+            fn, prevent_cse=self.prevent_cse, policy=self.to_jax_policy(carry_name, input_name)
+        )
 
     def nested_outer_size(self, length: int) -> int | None:
         """Number of outer blocks for a nested scan of ``length`` steps (None when not nested)."""
@@ -204,7 +212,9 @@ class _Prepared:
     def __init__(self, op: str, axis: AxisSelector, xs: Any, is_scanned: Callable[[Any], bool]):
         name = _axis_name(axis)
         scanned, self.unscanned = eqx.partition(xs, is_scanned, is_leaf=is_named_array)
-        leaves_with_paths, self.treedef = jax.tree_util.tree_flatten_with_path(scanned, is_leaf=is_named_array)
+        leaves_with_paths, self.treedef = jax.tree_util.tree_flatten_with_path(
+            scanned, is_leaf=is_named_array
+        )
         size = axis.size if isinstance(axis, Axis) else None
         first_path = "the given Axis" if size is not None else None
         self.raw: list[Any] = []
@@ -349,7 +359,9 @@ def scan(
         length = prep.axis.size
         outer = policy.nested_outer_size(length)
         if outer is not None and not policy.disable:
-            carry, raw_ys = multilevel_scan(body, init, prep.raw, outer, length, reverse=reverse, unroll=unroll)
+            carry, raw_ys = multilevel_scan(
+                body, init, prep.raw, outer, length, reverse=reverse, unroll=unroll
+            )
         else:
             carry, raw_ys = jax.lax.scan(body, init, prep.raw, length=length, reverse=reverse, unroll=unroll)
         treedef, axes = out_meta[-1]
@@ -390,7 +402,7 @@ def fold(
     return folded
 
 
-def map(  # noqa: A001 - the public name is haliax.map
+def map(
     fn: Callable[..., Any],
     axis: AxisSelector,
     *,

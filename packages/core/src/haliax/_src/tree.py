@@ -39,7 +39,9 @@ def _with_named(is_leaf: Callable[[Any], bool] | None) -> Callable[[Any], bool]:
     return lambda x: isinstance(x, NamedArray) or is_leaf(x)
 
 
-def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
+def tree_map(
+    fn: Callable[..., Any], tree: Any, *rest: Any, is_leaf: Callable[[Any], bool] | None = None
+) -> Any:
     """`jax.tree_util.tree_map` that hands ``fn`` whole NamedArrays.
 
     Example:
@@ -110,12 +112,12 @@ def _resize_leaf(x: Any, name: str, new_size: int, key: Any) -> Any:
     if pos is None:
         return x
     old = x.axes[pos].size
-    new_axes = x.axes[:pos] + (Axis(name, new_size),) + x.axes[pos + 1 :]
+    new_axes = (*x.axes[:pos], Axis(name, new_size), *x.axes[pos + 1 :])
     if new_size == old:
         return x
     if new_size < old:
         return NamedArray._new(jax.lax.slice_in_dim(x.array, 0, new_size, axis=pos), new_axes)
-    pad_axes = x.axes[:pos] + (Axis(name, new_size - old),) + x.axes[pos + 1 :]
+    pad_axes = (*x.axes[:pos], Axis(name, new_size - old), *x.axes[pos + 1 :])
     pad_shape = tuple(ax.size for ax in pad_axes)
     mean = jnp.mean(x.array, axis=pos, keepdims=True)
     if key is None:
@@ -143,7 +145,9 @@ def resize_axis(tree: Any, old_axis: AxisSelector, new_size: int, key: Any = Non
     name = old_axis.name if isinstance(old_axis, Axis) else old_axis
     leaves, treedef = tree_flatten(tree)
     keys = [None] * len(leaves) if key is None else list(jax.random.split(key, max(len(leaves), 1)))
-    return tree_unflatten(treedef, [_resize_leaf(x, name, new_size, k) for x, k in zip(leaves, keys, strict=False)])
+    return tree_unflatten(
+        treedef, [_resize_leaf(x, name, new_size, k) for x, k in zip(leaves, keys, strict=False)]
+    )
 
 
 def hashable_partition(tree: Any, filter_spec: Any) -> tuple[Any, tuple[tuple[Any, ...], Any]]:
@@ -160,4 +164,3 @@ def hashable_combine(dynamic: Any, static: tuple[tuple[Any, ...], Any]) -> Any:
     """Inverse of [haliax.tree_util.hashable_partition][]."""
     static_leaves, static_treedef = static
     return eqx.combine(dynamic, jax.tree_util.tree_unflatten(static_treedef, static_leaves))
-

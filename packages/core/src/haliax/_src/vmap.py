@@ -24,7 +24,7 @@ from .errors import AxisNotFoundError, AxisSizeError, DuplicateAxisError, NamedT
 from .jax_utils import broadcast_prefix, is_jax_array_like
 from .named_array import NamedArray, is_named_array
 
-UnnamedAxisSpec: TypeAlias = int | None | Callable[[Any], int | None]
+UnnamedAxisSpec: TypeAlias = int | Callable[[Any], int | None] | None
 
 
 def zero_if_array_else_none(x: Any) -> int | None:
@@ -72,11 +72,15 @@ def _arguments_and_specs(
             return dict(bound.arguments), specs, bound
     values = {f"args[{i}]": x for i, x in enumerate(a)} | dict(kw)
     pos = tuple(args_spec) + (default,) * (len(a) - len(args_spec))
-    specs = {f"args[{i}]": s for i, s in enumerate(pos[: len(a)])} | {k: kwargs_spec.get(k, default) for k in kw}
+    specs = {f"args[{i}]": s for i, s in enumerate(pos[: len(a)])} | {
+        k: kwargs_spec.get(k, default) for k in kw
+    }
     return values, specs, None
 
 
-def _call(fn: Callable[..., Any], values: dict[str, Any], bound: inspect.BoundArguments | None, n_pos: int) -> Any:
+def _call(
+    fn: Callable[..., Any], values: dict[str, Any], bound: inspect.BoundArguments | None, n_pos: int
+) -> Any:
     if bound is not None:
         bound.arguments = values  # type: ignore[misc]  # BoundArguments.arguments is documented as mutable
         return fn(*bound.args, **bound.kwargs)
@@ -100,7 +104,9 @@ def _vmap_one(
         values, specs, bound = _arguments_and_specs(sig, a, kw, default, args_spec, kwargs_spec)
         # Key order must match between the two dicts: flatten both as lists in `values` order.
         keys = list(values)
-        full_specs = broadcast_prefix([specs[k] for k in keys], [values[k] for k in keys], is_leaf=is_named_array)
+        full_specs = broadcast_prefix(
+            [specs[k] for k in keys], [values[k] for k in keys], is_leaf=is_named_array
+        )
         leaves_with_path, treedef = jax.tree_util.tree_flatten_with_path(
             [values[k] for k in keys], is_leaf=is_named_array
         )
@@ -112,6 +118,7 @@ def _vmap_one(
         in_axes: list[int | None] = []
         kinds: list[Any] = []  # per leaf: ("named", elem_axes) | ("array",) | ("static", value)
         for (path, leaf), spec in zip(leaves_with_path, spec_leaves, strict=True):
+            pos: Any
             where = _render_path((jax.tree_util.DictKey(keys[path[0].idx]), *path[1:]))
             if isinstance(leaf, NamedArray):
                 pos = next((i for i, ax in enumerate(leaf.axes) if ax.name == name), None)
