@@ -30,6 +30,8 @@ def _align_plan(src: tuple[Axis, ...], dst: tuple[Axis, ...]) -> Plan:
     perm = None if order == tuple(range(len(src))) else order
     reshape = None
     if len(src) != len(dst):
+        # Always equal ranks: works under jax_numpy_rank_promotion="raise", and costs nothing (a
+        # reshape XLA folds under jit; inside the fused eager program otherwise).
         reshape = tuple(ax.size if ax.name in pos else 1 for ax in dst)
     return perm, reshape
 
@@ -71,6 +73,29 @@ def binary_plan(op: str, a: tuple[Axis, ...], b: tuple[Axis, ...]) -> tuple[tupl
             f"axes explicitly with x.broadcast_axis(...) or hax.broadcast_to(...)"
         )
     return out, _align_plan(a, out), _align_plan(b, out)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fused_eager(fn: Any, pa: Plan, pb: Plan) -> Any:
+    """One jitted program that aligns both operands and applies ``fn``: one dispatch in eager mode."""
+
+    def run(x: Any, y: Any) -> Any:
+        return fn(_apply_plan(x, pa), _apply_plan(y, pb))
+
+    return jax.jit(run)
+
+
+def broadcast_binary(op: str, fn: Any, a: NamedArray, b: NamedArray) -> NamedArray:
+    """``fn(a, b)`` for operands with different axes, broadcasting by name.
+
+    Under tracing the alignment is plain transposes/reshapes that XLA fuses. Eagerly, each of those
+    would be a dispatch of its own, so alignment and op run as one cached jitted program instead.
+    """
+    out, pa, pb = binary_plan(op, a.axes, b.axes)
+    x, y = a.array, b.array
+    if isinstance(x, jax.core.Tracer) or isinstance(y, jax.core.Tracer):
+        return NamedArray._new(fn(_apply_plan(x, pa), _apply_plan(y, pb)), out)
+    return NamedArray._new(_fused_eager(fn, pa, pb)(x, y), out)
 
 
 def align_pair(op: str, a: NamedArray, b: NamedArray) -> tuple[tuple[Axis, ...], Any, Any]:

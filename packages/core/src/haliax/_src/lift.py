@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 
 from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
-from .broadcast import align_pair, broadcast_to
+from .broadcast import align_pair, broadcast_binary, broadcast_to
 from .errors import BroadcastError, NamedTypeError, axis_not_found, axis_size_mismatch, format_shape
 from .named_array import NamedArray
 
@@ -89,8 +89,10 @@ def binary(fn: Callable[..., Any], *, name: str | None = None, summary: str | No
             if isinstance(b, NamedArray):
                 if a.axes == b.axes:
                     return NamedArray._new(fn(a.array, b.array, *args, **kwargs), a.axes)
-                axes, x, y = align_pair(op_name, a, b)
-                return NamedArray._new(fn(x, y, *args, **kwargs), axes)
+                if args or kwargs:
+                    axes, x, y = align_pair(op_name, a, b)
+                    return NamedArray._new(fn(x, y, *args, **kwargs), axes)
+                return broadcast_binary(op_name, fn, a, b)
             return NamedArray._new(fn(a.array, check_unnamed(op_name, a.axes, b), *args, **kwargs), a.axes)
         if isinstance(b, NamedArray):
             return NamedArray._new(fn(check_unnamed(op_name, b.axes, a), b.array, *args, **kwargs), b.axes)
