@@ -1,8 +1,8 @@
 """Named tensors for JAX: arrays whose axes have names.
 
 This module is a manifest: every public name is imported from the private implementation in
-``haliax._src``. Names owned by other distributions (``haliax.nn``, ``haliax.partitioning``, ...)
-are resolved lazily at the bottom.
+``haliax._src``. Names owned by other distributions (``haliax.nn``, ``haliax.shard``, ...) and
+deprecated aliases are resolved lazily by the module ``__getattr__`` at the bottom.
 """
 
 import pkgutil as _pkgutil
@@ -10,14 +10,33 @@ import pkgutil as _pkgutil
 # haliax.nn, haliax.partitioning, ... ship in other distributions and join this package.
 __path__ = _pkgutil.extend_path(__path__, __name__)
 
+# ----- submodules -----
+from . import axis as axis
+from . import core as core
+from . import debug as debug
+from . import haxtyping as haxtyping
+from . import hof as hof
+from . import jax_utils as jax_utils
+from . import ops as ops
+from . import random as random
+from . import ref as ref
+from . import registry as registry
+from . import specialized_fns as specialized_fns
+from . import state_dict as state_dict
+from . import tree as tree
+from . import tree_util as tree_util
+from . import types as types
+from . import util as util
+from . import wrap as wrap
+
 # ----- axes -----
 from ._src.axis import Axis as Axis
-from ._src.axis import AxisSelection as AxisSelection
-from ._src.axis import AxisSelector as AxisSelector
-from ._src.axis import AxisSpec as AxisSpec
 from ._src.axis import axis_name as axis_name
 from ._src.axis import axis_size as axis_size
 from ._src.axis import axis_spec_to_tuple as axis_spec_to_tuple
+from ._src.axis import AxisSelection as AxisSelection
+from ._src.axis import AxisSelector as AxisSelector
+from ._src.axis import AxisSpec as AxisSpec
 from ._src.axis import concat_axes as concat_axes
 from ._src.axis import dblock as dblock
 from ._src.axis import ds as ds
@@ -29,15 +48,54 @@ from ._src.axis import resolve_axis as resolve_axis
 from ._src.axis import selects_axis as selects_axis
 from ._src.axis import to_jax_shape as to_jax_shape
 
-# ----- the NamedArray and broadcasting -----
+# ----- the NamedArray, broadcasting and typing -----
 from ._src.broadcast import broadcast_arrays as broadcast_arrays
 from ._src.broadcast import broadcast_axis as broadcast_axis
 from ._src.broadcast import broadcast_to as broadcast_to
-from ._src.named_array import NamedArray as NamedArray
+from ._src.haxtyping import Named as Named
+from ._src.haxtyping import NamedArrayAxes as NamedArrayAxes
+from ._src.haxtyping import NamedArrayAxesSpec as NamedArrayAxesSpec
+from ._src.indexing import NamedOrNumeric as NamedOrNumeric
 from ._src.named_array import are_shape_checks_enabled as are_shape_checks_enabled
 from ._src.named_array import enable_shape_checks as enable_shape_checks
 from ._src.named_array import is_named_array as is_named_array
 from ._src.named_array import named as named
+from ._src.named_array import NamedArray as NamedArray
+
+# ----- creation -----
+from ._src.creation import arange as arange
+from ._src.creation import empty_like as empty_like
+from ._src.creation import full as full
+from ._src.creation import full_like as full_like
+from ._src.creation import geomspace as geomspace
+from ._src.creation import linspace as linspace
+from ._src.creation import logspace as logspace
+from ._src.creation import ones as ones
+from ._src.creation import ones_like as ones_like
+from ._src.creation import zeros as zeros
+from ._src.creation import zeros_like as zeros_like
+
+# ----- indexing -----
+from ._src.indexing import index as index
+from ._src.indexing import slice as slice
+from ._src.indexing import take as take
+from ._src.indexing import updated_slice as updated_slice
+
+# ----- shape manipulation -----
+from ._src.shape import concatenate as concatenate
+from ._src.shape import flatten as flatten
+from ._src.shape import flatten_axes as flatten_axes
+from ._src.shape import pad as pad
+from ._src.shape import pad_left as pad_left
+from ._src.shape import ravel as ravel
+from ._src.shape import rename as rename
+from ._src.shape import repeat as repeat
+from ._src.shape import roll as roll
+from ._src.shape import split as split
+from ._src.shape import stack as stack
+from ._src.shape import tile as tile
+from ._src.shape import unbind as unbind
+from ._src.shape import unflatten_axis as unflatten_axis
 
 # ----- elementwise ops -----
 from ._src.ufuncs import abs as abs
@@ -101,9 +159,9 @@ from ._src.ufuncs import left_shift as left_shift
 from ._src.ufuncs import less as less
 from ._src.ufuncs import less_equal as less_equal
 from ._src.ufuncs import log as log
+from ._src.ufuncs import log10 as log10
 from ._src.ufuncs import log1p as log1p
 from ._src.ufuncs import log2 as log2
-from ._src.ufuncs import log10 as log10
 from ._src.ufuncs import logaddexp as logaddexp
 from ._src.ufuncs import logaddexp2 as logaddexp2
 from ._src.ufuncs import logical_and as logical_and
@@ -175,35 +233,12 @@ from ._src.reductions import std as std
 from ._src.reductions import sum as sum
 from ._src.reductions import var as var
 
-# ----- appended by area (sorted into the groups above before release) -----
-# ----- plugin registries (core-infra) -----
-from . import registry as registry
-from ._src.registry import get_op as get_op
-from ._src.registry import list_ops as list_ops
-from ._src.registry import register_op as register_op
-# ----- typing (core-infra) -----
-from . import haxtyping as haxtyping
-from ._src.haxtyping import Named as Named
-from ._src.haxtyping import NamedArrayAxes as NamedArrayAxes
-from ._src.haxtyping import NamedArrayAxesSpec as NamedArrayAxesSpec
-# ----- names from other distributions, resolved lazily (core-infra) -----
-from ._src import lazy as _lazy
+# ----- contraction and rearrangement -----
+from ._src.dot import dot as dot
+from ._src.einsum import einsum as einsum
+from ._src.rearrange import rearrange as rearrange
 
-
-def __getattr__(name: str):  # noqa: ANN202 - module __getattr__; the value's type depends on the name
-    """Resolve ``haliax.nn``, ``haliax.shard``, ... from the distributions that ship them."""
-    return _lazy.resolve(__name__, globals(), name)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_lazy.lazy_names()})
-# ----- ops, wrapping, fft, polynomials, specialized fns, util/types/field (core-ops) -----
-from . import axis as axis
-from . import ops as ops
-from . import specialized_fns as specialized_fns
-from . import types as types
-from . import util as util
-from . import wrap as wrap
+# ----- other ops -----
 from ._src.ops import allclose as allclose
 from ._src.ops import array_equal as array_equal
 from ._src.ops import array_equiv as array_equiv
@@ -224,18 +259,8 @@ from ._src.ops import unique_values as unique_values
 from ._src.ops import unpackbits as unpackbits
 from ._src.ops import where as where
 from ._src.specialized import top_k as top_k
-from ._src.types import DTypeLike as DTypeLike
-from ._src.types import Scalar as Scalar
-from ._src.lift import unwrap_namedarrays as unwrap_namedarrays
-from ._src.wrap import ReductionFunction as ReductionFunction
-from ._src.wrap import SimpleReductionFunction as SimpleReductionFunction
-from ._src.wrap import apply_positional as apply_positional
-from ._src.wrap import wrap_axiswise_call as wrap_axiswise_call
-from ._src.wrap import wrap_elemwise_binary as wrap_elemwise_binary
-from ._src.wrap import wrap_elemwise_unary as wrap_elemwise_unary
-from ._src.wrap import wrap_reduction_call as wrap_reduction_call
-# haliax.fft, haliax.poly and haliax.field are the functions (as in Haliax); the modules stay
-# importable with `from haliax.fft import ifft`.
+
+# ----- fft, polynomials and fields (the functions shadow their modules, as in Haliax) -----
 from .fft import fft as fft
 from .fft import fftfreq as fftfreq
 from .fft import fftshift as fftshift
@@ -259,61 +284,49 @@ from .poly import polyval as polyval
 from .poly import roots as roots
 from .poly import trim_zeros as trim_zeros
 from .poly import vander as vander
-from ._src.dot import dot as dot
-from ._src.einsum import einsum as einsum
-from ._src.rearrange import rearrange as rearrange
-# ----- shape, indexing and creation (core-shape) -----
-from . import core as core
-from ._src.creation import arange as arange
-from ._src.creation import empty_like as empty_like
-from ._src.creation import full as full
-from ._src.creation import full_like as full_like
-from ._src.creation import geomspace as geomspace
-from ._src.creation import linspace as linspace
-from ._src.creation import logspace as logspace
-from ._src.creation import ones as ones
-from ._src.creation import ones_like as ones_like
-from ._src.creation import zeros as zeros
-from ._src.creation import zeros_like as zeros_like
-from ._src.indexing import index as index
-from ._src.indexing import slice as slice
-from ._src.indexing import take as take
-from ._src.indexing import updated_slice as updated_slice
-from ._src.shape import concatenate as concatenate
-from ._src.shape import flatten as flatten
-from ._src.shape import flatten_axes as flatten_axes
-from ._src.shape import pad as pad
-from ._src.shape import pad_left as pad_left
-from ._src.shape import ravel as ravel
-from ._src.shape import rename as rename
-from ._src.shape import repeat as repeat
-from ._src.shape import roll as roll
-from ._src.shape import split as split
-from ._src.shape import stack as stack
-from ._src.shape import tile as tile
-from ._src.shape import unbind as unbind
-from ._src.shape import unflatten_axis as unflatten_axis
-# ----- state dicts (core-infra) -----
-from . import state_dict as state_dict
-# ----- transforms, randomness, trees (core-transforms) -----
+
+# ----- wrapping jax.numpy functions -----
+from ._src.lift import unwrap_namedarrays as unwrap_namedarrays
+from ._src.wrap import apply_positional as apply_positional
+from ._src.wrap import ReductionFunction as ReductionFunction
+from ._src.wrap import SimpleReductionFunction as SimpleReductionFunction
+from ._src.wrap import wrap_axiswise_call as wrap_axiswise_call
+from ._src.wrap import wrap_elemwise_binary as wrap_elemwise_binary
+from ._src.wrap import wrap_elemwise_unary as wrap_elemwise_unary
+from ._src.wrap import wrap_reduction_call as wrap_reduction_call
+
+# ----- transforms -----
 from ._src.jax_utils import tree_checkpoint_name as tree_checkpoint_name
-from ._src.scan import ScanCheckpointPolicy as ScanCheckpointPolicy
 from ._src.scan import fold as fold
 from ._src.scan import map as map
 from ._src.scan import scan as scan
+from ._src.scan import ScanCheckpointPolicy as ScanCheckpointPolicy
 from ._src.vmap import vmap as vmap
-from . import hof as hof
-from . import jax_utils as jax_utils
-from . import random as random
-from . import tree as tree
-from . import tree_util as tree_util
-# ----- mutable refs (core-infra) -----
-from . import ref as ref
-from ._src.ref import NamedRef as NamedRef
+
+# ----- mutable references -----
 from ._src.ref import freeze as freeze
 from ._src.ref import get as get
+from ._src.ref import NamedRef as NamedRef
 from ._src.ref import new_ref as new_ref
 from ._src.ref import swap as swap
-# ----- debugging (core-infra) -----
-from . import debug as debug
-from ._src.indexing import NamedOrNumeric as NamedOrNumeric
+
+# ----- plugin registries -----
+from ._src.registry import get_op as get_op
+from ._src.registry import list_ops as list_ops
+from ._src.registry import register_op as register_op
+
+# ----- types -----
+from ._src.types import DTypeLike as DTypeLike
+from ._src.types import Scalar as Scalar
+
+# ----- names from other distributions and deprecated aliases, resolved lazily -----
+from ._src import lazy as _lazy
+
+
+def __getattr__(name: str) -> object:
+    """Resolve ``haliax.nn``, ``haliax.shard``, ... from the distributions that ship them."""
+    return _lazy.resolve(__name__, globals(), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_lazy.lazy_names()})
