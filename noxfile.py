@@ -1,15 +1,16 @@
 """Every task a person or CI runs. Sessions run inside the workspace environment through uv.
 
-    nox -s tests         every package's tests, the docs' code and the tutorials
-    nox -s lint          ruff format --check + ruff check
-    nox -s types         pyright
-    nox -s docs          mkdocs build --strict
-    nox -s bench         benchmarks against plain JAX (CPU table)
-    nox -s demo          train the small GPT on the offline corpus
-    nox -s interop       GPT-2 state dicts to and from Hugging Face transformers (CPU torch)
+nox -s tests         every package's tests, the docs' code and the tutorials
+nox -s lint          ruff format --check + ruff check
+nox -s types         pyright
+nox -s docs          mkdocs build --strict
+nox -s bench         benchmarks against plain JAX (CPU table)
+nox -s demo          train the small GPT on the offline corpus
+nox -s interop       GPT-2 state dicts to and from Hugging Face transformers (CPU torch)
 """
 
 import os
+import sys
 
 import nox
 
@@ -63,18 +64,42 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def interop(session: nox.Session) -> None:
-    """Load a random Hugging Face GPT-2 into haliax.nn and back, matching logits."""
-    # The CPU build of torch: a looser pin pulls several GB of CUDA wheels.
-    _uv(
-        session,
-        "--with",
-        "torch==2.13.0",
-        "--with",
-        "transformers>=4.40",
-        "--index",
-        "https://download.pytorch.org/whl/cpu",
+    """Load a random Hugging Face GPT-2 into haliax.nn and back, matching logits (CPU torch).
+
+    torch and transformers never enter the workspace lock: they go into their own environment,
+    .nox/interop-env, next to the workspace's locked packages (installed there by ``uv pip`` from
+    ``uv export``). torch comes from pip, pinned to the CPU build this machine's pip finds in its
+    local wheel folder; uv, or a looser pin, would fetch gigabytes of CUDA wheels instead. Any
+    install failure fails the session: the interop tests are never skipped here.
+    """
+    env_dir = os.path.join(".nox", "interop-env")
+    python = os.path.join(env_dir, "bin", "python")
+    if not os.path.exists(python):
+        session.run(sys.executable, "-m", "venv", env_dir, external=True)
+    locked = os.path.join(env_dir, "workspace-requirements.txt")
+    session.run(
+        "uv", "export", "--frozen", "--all-packages", "--no-hashes", "--quiet", "-o", locked, external=True
+    )
+    session.run("uv", "pip", "install", "--quiet", "--python", python, "-r", locked, external=True)
+    session.run(
+        python, "-m", "pip", "install", "--quiet", "torch==2.13.0", "transformers>=4.40", external=True
+    )
+    session.run(
+        python,
+        "-c",
+        "import torch, transformers; assert torch.version.cuda is None, torch.__version__; "
+        "print('interop: torch', torch.__version__, 'transformers', transformers.__version__)",
+        external=True,
+    )
+    session.run(
+        python,
+        "-m",
         "pytest",
         "-q",
+        "-p",
+        "no:randomly",
         "packages/nn/tests/interop",
         *session.posargs,
+        external=True,
+        env={"HALIAX_REQUIRE_INTEROP": "1"},
     )

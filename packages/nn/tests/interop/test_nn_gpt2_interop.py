@@ -135,7 +135,9 @@ def test_round_trip_hugging_face_to_haliax_and_back_keeps_every_weight(tmp_path)
     hf = _hf_model(seed=5)
     hf.save_pretrained(tmp_path / "theirs", safe_serialization=True)
     template = gpt2.Gpt2LMHeadModel.init(_our_config(), key=jax.random.PRNGKey(0))
-    ours = from_torch_compatible_state_dict(template, load_state_dict(tmp_path / "theirs" / "model.safetensors"))
+    ours = from_torch_compatible_state_dict(
+        template, load_state_dict(tmp_path / "theirs" / "model.safetensors")
+    )
 
     (tmp_path / "ours").mkdir()
     _hf_config().save_pretrained(tmp_path / "ours")
