@@ -288,7 +288,9 @@ def save_state_dict(state_dict: Mapping[str, Any], path: str | os.PathLike[str])
     """Write a state dict to a safetensors file (arrays are gathered to host numpy first)."""
     from safetensors.numpy import save_file
 
-    save_file({k: np.ascontiguousarray(_to_host(v)) for k, v in state_dict.items()}, os.fspath(path))
+    host = {k: np.asarray(_to_host(v)) for k, v in state_dict.items()}
+    # np.ascontiguousarray turns a 0-d array into shape (1,); reshape keeps scalars (fp8 scales) 0-d
+    save_file({k: np.ascontiguousarray(v).reshape(v.shape) for k, v in host.items()}, os.fspath(path))
 
 
 def load_state_dict(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from haliax.nn._src.linear import DefaultDotGeneralOp as DefaultDotGeneralOp
 
 
-@runtime_checkable
 class DotGeneralOp(Protocol):
     """What a `Linear` holds as ``dot_general``: a callable with ``jax.lax.dot_general``'s signature.
 
