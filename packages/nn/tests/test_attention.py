@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import haliax as hax
-import haliax.nn as hnn
 from haliax.nn import attention as attn
 from haliax.nn._src import fused_attention as fused_mod
 
@@ -41,8 +40,12 @@ def test_dot_product_attention_matches_softmax_qk_v():
 def test_attention_with_mask_and_bias_and_permuted_inputs():
     mask = attn.causal_mask(Pos, KPos)
     bias = attn.alibi_attention_bias(Heads, KPos)
-    out = attn.dot_product_attention(KPos, Key, q.rearrange((Key, Heads, Pos, Batch)), k, v, mask=mask, bias=bias)
-    ref = _reference(q.array, k.array, v.array, mask=mask.array[None, None], bias=bias.array[None, :, None, :])
+    out = attn.dot_product_attention(
+        KPos, Key, q.rearrange((Key, Heads, Pos, Batch)), k, v, mask=mask, bias=bias
+    )
+    ref = _reference(
+        q.array, k.array, v.array, mask=mask.array[None, None], bias=bias.array[None, :, None, :]
+    )
     np.testing.assert_allclose(out.broadcast_to((Batch, Pos, Heads, Key)).array, ref, rtol=1e-5, atol=1e-6)
 
 
@@ -56,7 +59,9 @@ def test_attention_weights_sum_to_one_and_respect_the_mask():
 def test_attention_bad_inputs():
     with pytest.raises(ValueError, match=r"dot_product_attention_weights \(key\): axis 'kpos' not found"):
         attn.dot_product_attention(KPos, Key, q, q, v)
-    with pytest.raises(ValueError, match=r"dot_product_attention_weights: axis 'key' has size 8 in one place and 4"):
+    with pytest.raises(
+        ValueError, match=r"dot_product_attention_weights: axis 'key' has size 8 in one place and 4"
+    ):
         attn.dot_product_attention(KPos, Key, q, _x(3, Batch, KPos, Heads, Key.resize(4)), v)
 
 
@@ -101,7 +106,10 @@ def test_fused_attention_falls_back_and_warns_once_per_reason():
     fused_mod._warned.clear()
     if jax.default_backend() == "gpu":
         pytest.skip("the fallback is exercised off-GPU")
-    with pytest.warns(attn.FusedAttentionFallbackWarning, match=r"kernel 'cudnn' cannot run \(cuDNN attention needs a GPU backend"):
+    with pytest.warns(
+        attn.FusedAttentionFallbackWarning,
+        match=r"kernel 'cudnn' cannot run \(cuDNN attention needs a GPU backend",
+    ):
         out = attn.fused_attention(Pos, KPos, Key, q, k, v)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

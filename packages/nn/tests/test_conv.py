@@ -1,6 +1,5 @@
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -17,7 +16,13 @@ def _x(*axes):
 def _eqx_conv(conv: hnn.Conv, transpose: bool, **kw):
     cls = eqx.nn.ConvTranspose if transpose else eqx.nn.Conv
     ref = cls(2, C.size, D.size, conv.kernel_size, key=jax.random.PRNGKey(9), **kw)
-    ref = eqx.tree_at(lambda m: m.weight, ref, conv.weight.broadcast_to((D, C.resize(C.size // conv.groups), H.resize(conv.kernel_size[0]), W.resize(conv.kernel_size[1]))).array)
+    ref = eqx.tree_at(
+        lambda m: m.weight,
+        ref,
+        conv.weight.broadcast_to(
+            (D, C.resize(C.size // conv.groups), H.resize(conv.kernel_size[0]), W.resize(conv.kernel_size[1]))
+        ).array,
+    )
     return eqx.tree_at(lambda m: m.bias, ref, conv.bias.array[:, None, None])
 
 
@@ -52,7 +57,9 @@ def test_conv_permuted_and_multi_batch_inputs_agree():
     out2 = conv(x2)
     assert {a.name for a in out2.axes} == {"batch", "extra", "feat", "height", "width"}
     one = conv(x2[{"extra": 1}])
-    np.testing.assert_allclose(out2[{"extra": 1}].broadcast_to(one.axes).array, one.array, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        out2[{"extra": 1}].broadcast_to(one.axes).array, one.array, rtol=1e-5, atol=1e-5
+    )
     unbatched = conv(x[{"batch": 0}])
     np.testing.assert_allclose(unbatched.array, base.array[0], rtol=1e-5, atol=1e-5)
 
@@ -65,7 +72,9 @@ def test_conv_1d_and_3d():
     assert c3(_x(Batch, Dp, H, W, C)).axes == (Batch, Dp.resize(3), H.resize(5), W.resize(4), D)
 
 
-@pytest.mark.parametrize("kw", [dict(kernel_size=3), dict(kernel_size=3, stride=2, padding=1, output_padding=1)])
+@pytest.mark.parametrize(
+    "kw", [dict(kernel_size=3), dict(kernel_size=3, stride=2, padding=1, output_padding=1)]
+)
 def test_conv_transpose_matches_equinox(kw):
     conv = hnn.ConvTranspose.init((H, W), C, D, key=jax.random.PRNGKey(0), **kw)
     ref = _eqx_conv(conv, True, **{k: v for k, v in kw.items() if k != "kernel_size"})

@@ -24,7 +24,9 @@ def test_embedding_bad_inputs():
     emb = hnn.Embedding.init(Vocab, Embed, key=jax.random.PRNGKey(0))
     with pytest.raises(TypeError, match=r"Embedding: token ids must be integers"):
         emb(hax.named(jnp.ones(3), "pos"))
-    with pytest.raises(ValueError, match=r"Embedding.unembed: axis 'embed' not found in \{batch: 2, pos: 3\}"):
+    with pytest.raises(
+        ValueError, match=r"Embedding.unembed: axis 'embed' not found in \{batch: 2, pos: 3\}"
+    ):
         emb.unembed(hax.named(jnp.ones((2, 3)), (Batch, Pos)))
 
 

@@ -22,7 +22,9 @@ def test_linear_matches_x_at_w_transpose_plus_bias():
     out = layer(x)
     assert out.axes == (Batch, Hidden)
     assert layer.weight.axes == (Hidden, Embed)
-    np.testing.assert_allclose(out.array, x.array @ layer.weight.array.T + jnp.arange(3.0)[None, :], rtol=1e-6)
+    np.testing.assert_allclose(
+        out.array, x.array @ layer.weight.array.T + jnp.arange(3.0)[None, :], rtol=1e-6
+    )
 
 
 def test_linear_is_invariant_to_input_axis_order():
@@ -54,7 +56,9 @@ def test_linear_missing_in_axis_raises_instead_of_broadcasting():
 
 def test_linear_input_that_already_has_an_output_axis_raises():
     layer = hnn.Linear.init(Embed, Hidden, key=jax.random.PRNGKey(0))
-    with pytest.raises(ValueError, match=r"Linear: the input \{hidden: 3, embed: 4\} already has output axis 'hidden'"):
+    with pytest.raises(
+        ValueError, match=r"Linear: the input \{hidden: 3, embed: 4\} already has output axis 'hidden'"
+    ):
         layer(_x(Hidden, Embed))
 
 
@@ -75,7 +79,9 @@ def test_linear_dot_general_is_a_pluggable_module():
             return 2 * jax.lax.dot_general(lhs, rhs, dims)
 
     plain = hnn.Linear.init(Embed, Hidden, key=jax.random.PRNGKey(0), use_bias=False)
-    doubled = hnn.Linear.init(Embed, Hidden, key=jax.random.PRNGKey(0), use_bias=False, dot_general=Doubling())
+    doubled = hnn.Linear.init(
+        Embed, Hidden, key=jax.random.PRNGKey(0), use_bias=False, dot_general=Doubling()
+    )
     x = _x(Batch, Embed)
     np.testing.assert_allclose(doubled(x).array, 2 * plain(x).array, rtol=1e-6)
     assert isinstance(plain.dot_general, hnn.DefaultDotGeneralOp)
@@ -90,7 +96,9 @@ def test_linear_init_scale_follows_reparam():
 
 
 def test_linear_output_mup_scales_activation():
-    layer = hnn.Linear.init(Embed, Hidden, key=jax.random.PRNGKey(0), reparam_cls=hnn.mup.OutputLinearMup, use_bias=False)
+    layer = hnn.Linear.init(
+        Embed, Hidden, key=jax.random.PRNGKey(0), reparam_cls=hnn.mup.OutputLinearMup, use_bias=False
+    )
     x = _x(Batch, Embed)
     ref = x.array @ layer.weight.array.T / Embed.size
     np.testing.assert_allclose(layer(x).array, ref, rtol=1e-5)
@@ -124,10 +132,16 @@ def test_moe_linear_matches_per_expert_matmul():
     assert out.axes == (Token, Hidden)
     expert = np.repeat(np.arange(3), np.asarray(sizes))
     w = np.asarray(moe.weight.array)
-    ref = np.stack([np.asarray(x.array)[t] @ w[e] + np.arange(9.0).reshape(3, 3)[e] for t, e in enumerate(expert)])
+    ref = np.stack(
+        [np.asarray(x.array)[t] @ w[e] + np.arange(9.0).reshape(3, 3)[e] for t, e in enumerate(expert)]
+    )
     np.testing.assert_allclose(out.array, ref, rtol=1e-5)
-    out_first = hnn.MoELinear.init(Experts, Embed, Hidden, key=jax.random.PRNGKey(0), out_first=True, use_bias=False)
-    ref2 = np.stack([np.asarray(x.array)[t] @ np.asarray(out_first.weight.array)[e].T for t, e in enumerate(expert)])
+    out_first = hnn.MoELinear.init(
+        Experts, Embed, Hidden, key=jax.random.PRNGKey(0), out_first=True, use_bias=False
+    )
+    ref2 = np.stack(
+        [np.asarray(x.array)[t] @ np.asarray(out_first.weight.array)[e].T for t, e in enumerate(expert)]
+    )
     np.testing.assert_allclose(out_first(x, sizes).array, ref2, rtol=1e-5)
 
 

@@ -17,7 +17,9 @@ def test_cross_entropy_matches_optax_for_one_hot_and_integer_targets():
     per = hnn.cross_entropy_loss(logits, Vocab, hnn.one_hot(ids, Vocab), reduction=None)
     assert per.axes == (Batch, Pos)
     np.testing.assert_allclose(per.array, ref, rtol=1e-5)
-    np.testing.assert_allclose(hnn.cross_entropy_loss(logits, Vocab, ids, reduction=None).array, ref, rtol=1e-5)
+    np.testing.assert_allclose(
+        hnn.cross_entropy_loss(logits, Vocab, ids, reduction=None).array, ref, rtol=1e-5
+    )
     np.testing.assert_allclose(hnn.cross_entropy_loss(logits, Vocab, ids).array, ref.mean(), rtol=1e-5)
 
 
@@ -38,7 +40,9 @@ def test_loss_and_log_normalizers():
 
 
 def test_binary_cross_entropy_matches_optax():
-    t = hax.named((jax.random.uniform(jax.random.PRNGKey(1), (2, 3, 5)) > 0.5).astype(jnp.float32), logits.axes)
+    t = hax.named(
+        (jax.random.uniform(jax.random.PRNGKey(1), (2, 3, 5)) > 0.5).astype(jnp.float32), logits.axes
+    )
     ref = optax.sigmoid_binary_cross_entropy(logits.array, t.array)
     np.testing.assert_allclose(hnn.binary_cross_entropy_loss(logits, t).array, ref.mean(), rtol=1e-5)
 

@@ -51,7 +51,9 @@ def test_stacked_and_blockseq_agree_under_jit_and_grad():
     )
     gs = eqx.filter_grad(lambda s: s.fold(x).array.sum())(stack)
     gq = eqx.filter_grad(lambda s: s.fold(x).array.sum())(seq)
-    np.testing.assert_allclose(gs.stacked.up.weight.array[1], gq.blocks[1].up.weight.array, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        gs.stacked.up.weight.array[1], gq.blocks[1].up.weight.array, rtol=1e-4, atol=1e-6
+    )
 
 
 def test_scan_and_vmap_stack_outputs_along_block():
@@ -60,6 +62,7 @@ def test_scan_and_vmap_stack_outputs_along_block():
     carry, outs = stack.scan_via(lambda layer, c: (layer(c), c.sum(Embed)))(x)
     carry2, outs2 = seq.scan_via(lambda layer, c: (layer(c), c.sum(Embed)))(x)
     assert outs.axes == (Layers, Batch) == outs2.axes
+    np.testing.assert_allclose(carry.array, carry2.array, rtol=1e-5)
     np.testing.assert_allclose(outs.array, outs2.array, rtol=1e-5)
     v = stack.vmap(x)
     assert v.axes == (Layers, Batch, Embed)
@@ -88,7 +91,9 @@ def test_state_dict_uses_per_layer_keys_and_round_trips():
     back = from_state_dict({"layers": stack}, sd)
     np.testing.assert_array_equal(back["layers"].stacked.up.weight.array, stack.stacked.up.weight.array)
     into_seq = from_state_dict({"layers": seq}, sd)
-    np.testing.assert_array_equal(into_seq["layers"].blocks[2].up.weight.array, stack.stacked.up.weight.array[2])
+    np.testing.assert_array_equal(
+        into_seq["layers"].blocks[2].up.weight.array, stack.stacked.up.weight.array[2]
+    )
     torch_sd = to_torch_compatible_state_dict({"layers": stack})
     assert torch_sd["layers.0.up.weight"].shape == (Hidden.size, Embed.size)
 

@@ -156,7 +156,9 @@ def test_named_gpt_stack_compiles_like_raw_jax():
         raw_c = raw_fn.lower(params, ids, targets).compile()
     nv, ng = named_fn(model, n_ids, n_targets)
     np.testing.assert_allclose(nv, rv, rtol=1e-5)
-    np.testing.assert_allclose(ng.blocks.stacked.qkv.weight.array, rg["layers"]["qkv_w"], rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(
+        ng.blocks.stacked.qkv.weight.array, rg["layers"]["qkv_w"], rtol=1e-3, atol=1e-6
+    )
 
     named_c = named_fn.lower(model, n_ids, n_targets).compile().compiled  # the jax Compiled inside
     n_ops, r_ops = _op_counts(named_c), _op_counts(raw_c)

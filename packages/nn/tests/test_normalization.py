@@ -16,7 +16,9 @@ def _x(*axes, seed=0):
 def test_softmax_family_matches_jax_over_named_axis_in_any_position():
     x = _x(Batch, Embed, Pos)
     np.testing.assert_allclose(hnn.softmax(x, Embed).array, jax.nn.softmax(x.array, axis=1), rtol=1e-6)
-    np.testing.assert_allclose(hnn.log_softmax(x, "pos").array, jax.nn.log_softmax(x.array, axis=2), rtol=1e-6)
+    np.testing.assert_allclose(
+        hnn.log_softmax(x, "pos").array, jax.nn.log_softmax(x.array, axis=2), rtol=1e-6
+    )
     lse = hnn.logsumexp(x, Embed)
     assert lse.axes == (Batch, Pos)
     np.testing.assert_allclose(lse.array, jax.nn.logsumexp(x.array, axis=1), rtol=1e-6)

@@ -11,6 +11,8 @@ import haliax
 import haliax as hax
 import haliax.nn as hnn
 
+# The example stays byte-for-byte as the README has it.
+# fmt: off
 Pos = hax.Axis("position", 1024)  # sequence length
 KPos = Pos.alias("key_position")
 Head = hax.Axis("head", 8)  # number of attention heads
@@ -69,6 +71,9 @@ class Attention(eqx.Module):
 
         x = self.proj_answer(answers)
         return x
+
+
+# fmt: on
 
 
 # ----- the test: call the example once on a batch-free input and check it against positional jnp -----

@@ -106,6 +106,8 @@ class Embedding(eqx.Module, ReparamEnabled):
                 rows = jnp.broadcast_to(mean, (extra, self.Embed.size))
             else:
                 std = jnp.std(old, axis=0)
-                rows = mean[None, :] + std[None, :] * jax.random.normal(key, (extra, self.Embed.size), dtype=old.dtype)
+                rows = mean[None, :] + std[None, :] * jax.random.normal(
+                    key, (extra, self.Embed.size), dtype=old.dtype
+                )
             raw = jnp.concatenate([old, rows.astype(old.dtype)], axis=0)
         return Embedding(NamedArray._new(raw, (NewVocab, self.Embed)), NewVocab, self.Embed, self.reparam_cls)
