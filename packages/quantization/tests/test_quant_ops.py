@@ -69,12 +69,12 @@ def test_fp8_gradients_match_full_precision_dot(dims, lshape, rshape):
     a, b = jax.random.normal(k1, lshape), jax.random.normal(k2, rshape)
     op = hq.Fp8DotGeneralOp.init(amax_history_length=2)
     # fit the scales on the same loss first (delayed scaling starts from unit scales)
-    loss = lambda o, a_, b_: (o(a_, b_, dims) ** 2).sum() / 2  # noqa: E731
+    loss = lambda o, a_, b_: (o(a_, b_, dims) ** 2).sum() / 2
     for _ in range(2):
         op = hq.apply_updates(op, None, jax.grad(loss)(op, a, b))
     ga = jax.grad(loss, argnums=(1, 2))(op, a, b)
     ref = jax.grad(lambda a_, b_: (jax.lax.dot_general(a_, b_, dims) ** 2).sum() / 2, argnums=(0, 1))(a, b)
-    for got, want in zip(ga, ref):
+    for got, want in zip(ga, ref, strict=True):
         assert got.shape == want.shape
         assert _rel_err(got, want) < 0.15
 
@@ -85,7 +85,7 @@ def test_int8_gradients_are_straight_through():
     op = hq.Int8DotGeneralOp.init()
     got = jax.grad(lambda a_, b_: op(a_, b_, DIMS).sum(), argnums=(0, 1))(a, b)
     want = jax.grad(lambda a_, b_: jax.lax.dot_general(a_, b_, DIMS).sum(), argnums=(0, 1))(a, b)
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-6)
 
 
@@ -116,10 +116,14 @@ def test_fp8_linear_train_step_updates_scales_through_gradient():
     amax = float(jnp.max(jnp.abs(x.array)))
     np.testing.assert_allclose(op.input_amax_history.array, [amax, 0.0, 0.0, 0.0], rtol=1e-6)
     np.testing.assert_allclose(op.input_scale.array, amax / fmax, rtol=1e-6)
-    np.testing.assert_allclose(op.kernel_scale.array, float(jnp.max(jnp.abs(layer.weight.array))) / fmax, rtol=1e-6)
+    np.testing.assert_allclose(
+        op.kernel_scale.array, float(jnp.max(jnp.abs(layer.weight.array))) / fmax, rtol=1e-6
+    )
     # the output gradient of sum() is all ones: its amax is 1, scaled to e5m2's range
     np.testing.assert_allclose(op.output_grad_amax_history.array[0], 1.0)
-    np.testing.assert_allclose(op.output_grad_scale.array, 1.0 / float(jnp.finfo(jnp.float8_e5m2).max), rtol=1e-6)
+    np.testing.assert_allclose(
+        op.output_grad_scale.array, 1.0 / float(jnp.finfo(jnp.float8_e5m2).max), rtol=1e-6
+    )
     layer2 = _calibrated(layer, x * 0.5)
     np.testing.assert_allclose(layer2.dot_general.input_amax_history.array[:2], [amax * 0.5, amax], rtol=1e-6)
 

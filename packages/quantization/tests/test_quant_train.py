@@ -24,7 +24,9 @@ class Mlp(eqx.Module):
     @staticmethod
     def init(key: jax.Array) -> "Mlp":
         k1, k2 = jax.random.split(key)
-        return Mlp(hnn.Linear.init(In, Hidden, key=k1), hnn.Linear.init(Hidden, Out, key=k2), hnn.LayerNorm.init(Out))
+        return Mlp(
+            hnn.Linear.init(In, Hidden, key=k1), hnn.Linear.init(Hidden, Out, key=k2), hnn.LayerNorm.init(Out)
+        )
 
     def __call__(self, x: hax.NamedArray) -> hax.NamedArray:
         return self.down(hax.nn.relu(self.up(x)))
@@ -55,11 +57,13 @@ def _train(model: Mlp, steps: int = 30) -> float:
         return hq.apply_updates(m, updates, overwrites), opt_state, loss
 
     for _ in range(steps):
-        model, opt_state, loss = step(model, opt_state)
+        model, opt_state, _ = step(model, opt_state)
     return float(loss_fn(model))
 
 
-@pytest.mark.parametrize("config", [hq.QuantizationConfig(fp8=True, amax_history_length=8), hq.QuantizationConfig(int8=True)])
+@pytest.mark.parametrize(
+    "config", [hq.QuantizationConfig(fp8=True, amax_history_length=8), hq.QuantizationConfig(int8=True)]
+)
 def test_quantized_mlp_trains_within_10_percent_of_full_precision(config):
     model = Mlp.init(jax.random.PRNGKey(0))
     full = _train(model)
@@ -71,15 +75,21 @@ def test_quantized_mlp_trains_within_10_percent_of_full_precision(config):
 
 def test_quantize_targets_choose_layers():
     model = Mlp.init(jax.random.PRNGKey(0))
-    q = hq.quantize_linear_layers(model, hq.QuantizationConfig(targets=["up"], fp8=True, amax_history_length=4))
+    q = hq.quantize_linear_layers(
+        model, hq.QuantizationConfig(targets=["up"], fp8=True, amax_history_length=4)
+    )
     assert isinstance(q.up.dot_general, hq.Fp8DotGeneralOp)
     assert isinstance(q.down.dot_general, hq.DefaultDotGeneralOp)
     q = hq.quantize_linear_layers(model, hq.QuantizationConfig(targets="u.*|down", int8=True))
-    assert isinstance(q.up.dot_general, hq.Int8DotGeneralOp) and isinstance(q.down.dot_general, hq.Int8DotGeneralOp)
+    assert isinstance(q.up.dot_general, hq.Int8DotGeneralOp) and isinstance(
+        q.down.dot_general, hq.Int8DotGeneralOp
+    )
 
 
 def test_state_dict_round_trip_keeps_fp8_scales(tmp_path):
-    model = hq.quantize_linear_layers(Mlp.init(jax.random.PRNGKey(0)), hq.QuantizationConfig(fp8=True, amax_history_length=4))
+    model = hq.quantize_linear_layers(
+        Mlp.init(jax.random.PRNGKey(0)), hq.QuantizationConfig(fp8=True, amax_history_length=4)
+    )
     x, _ = _data()
     grads = eqx.filter_grad(lambda m: m(x).sum().scalar())(model)
     overwrites, _ = hq.partition_for_grad_overwrite(grads)
@@ -88,10 +98,16 @@ def test_state_dict_round_trip_keeps_fp8_scales(tmp_path):
     assert "up.dot_general.input_scale" in sd and sd["up.dot_general.input_amax_history"].shape == (4,)
     path = str(tmp_path / "model.safetensors")
     save_state_dict(sd, path)
-    template = hq.quantize_linear_layers(Mlp.init(jax.random.PRNGKey(1)), hq.QuantizationConfig(fp8=True, amax_history_length=4))
+    template = hq.quantize_linear_layers(
+        Mlp.init(jax.random.PRNGKey(1)), hq.QuantizationConfig(fp8=True, amax_history_length=4)
+    )
     loaded = from_state_dict(template, load_state_dict(path))
-    np.testing.assert_allclose(loaded.up.dot_general.input_scale.array, model.up.dot_general.input_scale.array)
-    np.testing.assert_allclose(loaded.down.dot_general.kernel_amax_history.array, model.down.dot_general.kernel_amax_history.array)
+    np.testing.assert_allclose(
+        loaded.up.dot_general.input_scale.array, model.up.dot_general.input_scale.array
+    )
+    np.testing.assert_allclose(
+        loaded.down.dot_general.kernel_amax_history.array, model.down.dot_general.kernel_amax_history.array
+    )
     assert float(loaded.up.dot_general.input_scale.array) != 1.0
 
 
@@ -110,7 +126,9 @@ def test_stacked_linears_get_per_layer_fp8_state():
     Layers = hax.Axis("layers", 3)
     stack = hnn.Stacked.init(Layers, Block)(key=jax.random.split(jax.random.PRNGKey(0), 3))
     model = {"blocks": stack}
-    q = hq.quantize_linear_layers(model, hq.QuantizationConfig(targets="blocks.proj", fp8=True, amax_history_length=5))
+    q = hq.quantize_linear_layers(
+        model, hq.QuantizationConfig(targets="blocks.proj", fp8=True, amax_history_length=5)
+    )
     op = q["blocks"].stacked.proj.dot_general
     assert op.input_scale.axes == (Layers,)
     assert op.input_amax_history.shape == {"layers": 3, "amax_history": 5}

@@ -62,7 +62,9 @@ def _free(ndim: int, contract: tuple[int, ...], batch: tuple[int, ...]) -> list[
 
 
 @functools.lru_cache(maxsize=1024)
-def _transpose_plan(dims: Any, lhs_ndim: int, rhs_ndim: int) -> tuple[Any, tuple[int, ...], Any, tuple[int, ...]]:
+def _transpose_plan(
+    dims: Any, lhs_ndim: int, rhs_ndim: int
+) -> tuple[Any, tuple[int, ...], Any, tuple[int, ...]]:
     """Dimension numbers and permutations for ``d lhs = g · rhs`` and ``d rhs = g · lhs``."""
     (lc, rc), (lb, rb) = dims
     lc, rc, lb, rb = tuple(lc), tuple(rc), tuple(lb), tuple(rb)

@@ -27,7 +27,9 @@ def _quantize(x: jax.Array, reduce_dims: tuple[int, ...]) -> tuple[jax.Array, ja
     return q, scale
 
 
-def _scale_in_output(scale: jax.Array, contract: tuple[int, ...], batch: tuple[int, ...], lhs_side: bool, n_other_free: int) -> jax.Array:
+def _scale_in_output(
+    scale: jax.Array, contract: tuple[int, ...], batch: tuple[int, ...], lhs_side: bool, n_other_free: int
+) -> jax.Array:
     """Lay a keepdims scale out like the dot_general output: (batch, lhs free, rhs free)."""
     ndim = scale.ndim
     free = [d for d in range(ndim) if d not in contract and d not in batch]
@@ -42,7 +44,9 @@ def _scale_in_output(scale: jax.Array, contract: tuple[int, ...], batch: tuple[i
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
-def int8_dot_general(lhs: jax.Array, rhs: jax.Array, dims: Any, per_channel: bool, out_dtype: Any) -> jax.Array:
+def int8_dot_general(
+    lhs: jax.Array, rhs: jax.Array, dims: Any, per_channel: bool, out_dtype: Any
+) -> jax.Array:
     """int8 GEMM with int32 accumulation, rescaled to ``out_dtype``; straight-through gradients."""
     (lc, rc), (lb, rb) = dims
     if per_channel:

@@ -46,6 +46,7 @@ def partition_for_grad_overwrite(grad: T) -> tuple[T, T]:
         >>> params.dot_general.input_scale.array is None, overwrites.weight.array is None
         (True, True)
     """
+
     def spec(x: Any) -> Any:
         return jax.tree_util.tree_map(lambda _: True, x) if _is_overwrite(x) else False
 
@@ -75,4 +76,6 @@ def apply_updates(tree: T, updates: Any, overwrites: Any) -> T:
     leaves, treedef = jax.tree_util.tree_flatten(tree, is_leaf=none_leaf)
     up = treedef.flatten_up_to(updates) if updates is not None else [None] * len(leaves)
     ov = treedef.flatten_up_to(overwrites) if overwrites is not None else [None] * len(leaves)
-    return treedef.unflatten([one(leaf, u, o) if leaf is not None else leaf for leaf, u, o in zip(leaves, up, ov)])
+    return treedef.unflatten(
+        [one(leaf, u, o) if leaf is not None else leaf for leaf, u, o in zip(leaves, up, ov, strict=True)]
+    )
