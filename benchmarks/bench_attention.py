@@ -22,12 +22,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-from harness import Result, compare, table  # noqa: E402
+import jax
+import jax.numpy as jnp
+from harness import Result, compare, table
 
-import haliax as hax  # noqa: E402
-import haliax.nn as hnn  # noqa: E402
+import haliax as hax
+import haliax.nn as hnn
 
 
 def _cases(gpu: bool) -> list[tuple[int, int, int, int]]:
@@ -37,7 +37,9 @@ def _cases(gpu: bool) -> list[tuple[int, int, int, int]]:
     return [(2, 64, 4, 16), (2, 128, 4, 32)]
 
 
-def run_case(b: int, t: int, h: int, d: int, dtype: jnp.dtype, gpu: bool, number: int, rounds: int) -> list[Result]:
+def run_case(
+    b: int, t: int, h: int, d: int, dtype: jnp.dtype, gpu: bool, number: int, rounds: int
+) -> list[Result]:
     impl = "cudnn" if gpu else "xla"
     fused_name = "cudnn" if gpu else "jax_xla"
     Batch, Pos, Heads, Head = hax.make_axes(batch=b, position=t, heads=h, head_size=d)
@@ -76,7 +78,7 @@ def run_case(b: int, t: int, h: int, d: int, dtype: jnp.dtype, gpu: bool, number
                 compare(
                     f"{label} {mode}: {vname} vs jax.nn ({impl})",
                     lambda n_fn=n_fn: jax.block_until_ready(n_fn(q, k, v)),
-                    lambda: jax.block_until_ready(d_fn(q, k, v)),
+                    lambda d_fn=d_fn: jax.block_until_ready(d_fn(q, k, v)),
                     target=1.05 if vname == "named fused" else float("inf"),
                     number=number,
                     rounds=rounds,

@@ -26,8 +26,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import jax  # noqa: E402
-from gpt_steps import (  # noqa: E402
+import gpt_positional
+import jax
+from gpt_steps import (
     GPTConfig,
     abstract_state,
     concrete_state,
@@ -41,9 +42,7 @@ from gpt_steps import (  # noqa: E402
     set_named_attention,
     temp_bytes,
 )
-from harness import compare, table  # noqa: E402
-
-import gpt_positional  # noqa: E402
+from harness import compare, table
 
 GPT2_SMALL = GPTConfig(vocab=50304, seq_len=1024, embed=768, heads=12, layers=12)
 CPU_SMALL = GPTConfig(vocab=256, seq_len=128, embed=128, heads=4, layers=4)
@@ -67,15 +66,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--gpu", action="store_true", help="GPU configs (also the default when jax runs on a GPU)")
     p.add_argument("--batch-size", type=int, help="batch size (default: 8 on CPU; 16/8/4 for 124M/350M/1.3B)")
-    p.add_argument("--checkpointing", default=None, help="GPTConfig.gradient_checkpointing: false, true, full, offload, ...")
+    p.add_argument(
+        "--checkpointing",
+        default=None,
+        help="GPTConfig.gradient_checkpointing: false, true, full, offload, ...",
+    )
     p.add_argument(
         "--attention",
         default="auto",
         choices=["auto", "xla", "cudnn", "jax_xla"],
         help="attention kernel for both variants (auto: what fused_attention picks for the dtype)",
     )
-    p.add_argument("--compute-dtype", choices=["float32", "bfloat16"], help="default: bfloat16 on GPU, float32 on CPU")
-    p.add_argument("--peak-tflops", type=float, default=989.0, help="accelerator peak for MFU (989: H100/H200 dense bf16)")
+    p.add_argument(
+        "--compute-dtype", choices=["float32", "bfloat16"], help="default: bfloat16 on GPU, float32 on CPU"
+    )
+    p.add_argument(
+        "--peak-tflops",
+        type=float,
+        default=989.0,
+        help="accelerator peak for MFU (989: H100/H200 dense bf16)",
+    )
     p.add_argument("--models", default=",".join(GPU_CONFIGS), help="GPU configs to run, comma-separated")
     p.add_argument("--compile-rounds", type=int, default=3)
     p.add_argument("--skip-compile", action="store_true", help="skip part (a)")
@@ -116,7 +126,9 @@ def _stage_times(
 def compile_table(config: GPTConfig, batch: int, compute: str, kind: str, rounds: int) -> str:
     """Median trace/lower/compile seconds over ``rounds`` interleaved rounds, and program sizes."""
     # Warm-up of jax's one-time costs (backend start, primitive caches) on a tiny model.
-    _stage_times(dataclasses.replace(CPU_SMALL, layers=1, vocab=64, seq_len=16, embed=32), 2, compute, "xla", False)
+    _stage_times(
+        dataclasses.replace(CPU_SMALL, layers=1, vocab=64, seq_len=16, embed=32), 2, compute, "xla", False
+    )
     # Alternate which variant goes first so drift in machine load hits both alike.
     runs = [_stage_times(config, batch, compute, kind, bool(i % 2)) for i in range(rounds)]
     lines = [
@@ -147,7 +159,14 @@ def _mfu_flops_per_token(config: GPTConfig, n_params: int) -> float:
 
 
 def step_table(
-    label: str, config: GPTConfig, batch: int, compute: str, kind: str, number: int, rounds: int, peak: float | None
+    label: str,
+    config: GPTConfig,
+    batch: int,
+    compute: str,
+    kind: str,
+    number: int,
+    rounds: int,
+    peak: float | None,
 ) -> tuple[str, str]:
     """Step time named vs positional (interleaved medians), memory and program size; MFU on GPU."""
     policy = mp_policy(compute)
@@ -189,7 +208,9 @@ def step_table(
         fpt = _mfu_flops_per_token(config, n_mfu)
         mfu_n = fpt * n_tok_s / (peak * 1e12)
         mfu_p = fpt * p_tok_s / (peak * 1e12)
-        lines.append(f"| MFU (N = {n_mfu:,}, peak {peak:g} TFLOP/s) | {mfu_n:.1%} | {mfu_p:.1%} | {mfu_n / mfu_p:.3f} |")
+        lines.append(
+            f"| MFU (N = {n_mfu:,}, peak {peak:g} TFLOP/s) | {mfu_n:.1%} | {mfu_p:.1%} | {mfu_n / mfu_p:.3f} |"
+        )
     return t_named, "\n".join(lines)
 
 
@@ -222,15 +243,27 @@ def main(argv: list[str] | None = None) -> None:
             bs = args.batch_size or batch
             t, extra = step_table(
                 f"GPT-2 {name} (remat {cfg.gradient_checkpointing})",
-                cfg, bs, compute, kind_for(cfg), number=3, rounds=7, peak=args.peak_tflops,
+                cfg,
+                bs,
+                compute,
+                kind_for(cfg),
+                number=3,
+                rounds=7,
+                peak=args.peak_tflops,
             )
             print(t + "\n" + extra + "\n", flush=True)
     else:
         cfg = dataclasses.replace(CPU_SMALL, gradient_checkpointing=ckpt if ckpt is not None else False)
         bs = args.batch_size or 8
         t, extra = step_table(
-            f"GPT {cfg.layers}L/{cfg.embed}d/seq {cfg.seq_len}", cfg, bs, compute, kind_for(cfg),
-            number=3, rounds=9, peak=None,
+            f"GPT {cfg.layers}L/{cfg.embed}d/seq {cfg.seq_len}",
+            cfg,
+            bs,
+            compute,
+            kind_for(cfg),
+            number=3,
+            rounds=9,
+            peak=None,
         )
         print(t + "\n" + extra)
 

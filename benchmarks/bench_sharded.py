@@ -71,8 +71,21 @@ TP_SPECS = {
 }
 
 _COLLECTIVES = ("all-reduce", "all-gather", "reduce-scatter", "all-to-all", "collective-permute")
-_BYTES = {"f64": 8, "s64": 8, "u64": 8, "f32": 4, "s32": 4, "u32": 4, "bf16": 2, "f16": 2, "s16": 2,
-          "u16": 2, "s8": 1, "u8": 1, "pred": 1}
+_BYTES = {
+    "f64": 8,
+    "s64": 8,
+    "u64": 8,
+    "f32": 4,
+    "s32": 4,
+    "u32": 4,
+    "bf16": 2,
+    "f16": 2,
+    "s16": 2,
+    "u16": 2,
+    "s8": 1,
+    "u8": 1,
+    "pred": 1,
+}
 _SHAPE = re.compile(r"\b([a-z]+\d*)\[([\d,]*)\]")
 
 
@@ -159,7 +172,12 @@ def main() -> None:
     auto = jax.sharding.AxisType.Auto
     cases = [
         ("fsdp", jax.make_mesh((8,), ("data",), axis_types=(auto,)), FSDP_SPECS, "FSDP, mesh {data: 8}"),
-        ("tp", jax.make_mesh((2, 4), ("data", "model"), axis_types=(auto, auto)), TP_SPECS, "TP, mesh {data: 2, model: 4}"),
+        (
+            "tp",
+            jax.make_mesh((2, 4), ("data", "model"), axis_types=(auto, auto)),
+            TP_SPECS,
+            "TP, mesh {data: 2, model: 4}",
+        ),
     ]
     c = CONFIG
     for strategy, mesh, specs, label in cases:

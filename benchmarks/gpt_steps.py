@@ -23,6 +23,7 @@ for _p in (_HERE, os.path.join(os.path.dirname(_HERE), "examples")):
         sys.path.insert(0, _p)
 
 import equinox as eqx  # noqa: E402
+import gpt_positional  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import jmp  # noqa: E402
@@ -30,7 +31,6 @@ import optax  # noqa: E402
 from gpt.model import GPT, GPTConfig  # noqa: E402
 from gpt.model import loss_fn as named_loss_fn  # noqa: E402
 
-import gpt_positional  # noqa: E402
 import haliax as hax  # noqa: E402
 import haliax.nn as hnn  # noqa: E402
 
@@ -88,7 +88,9 @@ def set_named_attention(implementation: str | None) -> None:
     mod = hnn.attention
     orig = getattr(mod, "_bench_original_fused_attention", mod.fused_attention)
     mod._bench_original_fused_attention = orig  # type: ignore[attr-defined]  # benchmark-only bookkeeping
-    mod.fused_attention = orig if implementation is None else functools.partial(orig, implementation=implementation)
+    mod.fused_attention = (
+        orig if implementation is None else functools.partial(orig, implementation=implementation)
+    )
 
 
 def abstract_state(config: GPTConfig, batch: int) -> tuple[Any, Any, Any, Any, Any, Any]:
@@ -99,7 +101,9 @@ def abstract_state(config: GPTConfig, batch: int) -> tuple[Any, Any, Any, Any, A
     n_opt = jax.eval_shape(opt.init, model)
     p_opt = jax.eval_shape(opt.init, params)
     raw_window = jax.ShapeDtypeStruct((batch, config.seq_len + 1), jnp.int32)
-    window = hax.NamedArray._new(raw_window, (hax.Axis("batch", batch), hax.Axis("window", config.seq_len + 1)))
+    window = hax.NamedArray._new(
+        raw_window, (hax.Axis("batch", batch), hax.Axis("window", config.seq_len + 1))
+    )
     return model, n_opt, window, params, p_opt, raw_window
 
 

@@ -18,7 +18,7 @@ ROOT = os.path.dirname(HERE)
 BENCHMARKS = [
     ("core", "bench_core.py", []),
     ("scan_compile", "bench_scan_compile.py", []),
-    ("gpt", "bench_gpt.py", ["--compile-rounds", "2"]),
+    ("gpt", "bench_gpt.py", ["--compile-rounds", "5"]),
     ("attention", "bench_attention.py", []),
     ("sharded", "bench_sharded.py", []),
 ]
@@ -27,12 +27,16 @@ BENCHMARKS = [
 def _env(name: str) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("JAX_PLATFORMS", "cpu")
-    paths = [os.path.join(ROOT, "packages", p, "src") for p in sorted(os.listdir(os.path.join(ROOT, "packages")))]
+    paths = [
+        os.path.join(ROOT, "packages", p, "src") for p in sorted(os.listdir(os.path.join(ROOT, "packages")))
+    ]
     paths.append(os.path.join(ROOT, "examples"))
     env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     if name != "sharded":
         # One CPU device for the single-device benchmarks, whatever the caller's XLA_FLAGS say.
-        flags = " ".join(f for f in env.get("XLA_FLAGS", "").split() if "force_host_platform_device_count" not in f)
+        flags = " ".join(
+            f for f in env.get("XLA_FLAGS", "").split() if "force_host_platform_device_count" not in f
+        )
         env["XLA_FLAGS"] = flags
     return env
 
