@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import pickle
 import sys
 from pathlib import Path
 
@@ -55,6 +56,18 @@ CONFIG = {"n_layer": 2, "n_embd": 64, "n_head": 4, "vocab_size": 128, "n_positio
 ATOL = 1e-5
 
 
+@pytest.fixture(autouse=True)
+def no_unpickling(monkeypatch):
+    """Checkpoints move through safetensors only: any unpickling during a test is an error."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a checkpoint was unpickled; interop must go through safetensors")
+
+    monkeypatch.setattr(torch, "load", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+
+
 def _hf_config():
     return transformers.GPT2Config(**CONFIG, attn_implementation="eager")
 
@@ -80,13 +93,9 @@ def _hf_logits(model, ids: np.ndarray) -> np.ndarray:
 
 def _our_logits(model, ids: np.ndarray) -> np.ndarray:
     named = hax.named(jnp.asarray(ids, dtype=jnp.int32), ("batch", "position"))
-    logits = eqx_jit(model)(named)
+    logits = jax.jit(lambda x: model(x))(named)
     assert tuple(ax.name for ax in logits.axes) == ("batch", "position", "vocab")
     return np.asarray(logits.array)
-
-
-def eqx_jit(model):
-    return jax.jit(lambda ids: model(ids))
 
 
 def _hf_params(model) -> dict[str, np.ndarray]:
