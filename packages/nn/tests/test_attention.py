@@ -133,3 +133,24 @@ def test_attention_kernel_registry():
         attn.register_attention_kernel(name, doubled)
     out = attn.fused_attention(Pos, KPos, Key, q, k, v, implementation=name)
     np.testing.assert_allclose(out.array, 2 * attn.dot_product_attention(KPos, Key, q, k, v).array, rtol=1e-6)
+
+
+@pytest.mark.skipif(jax.default_backend() != "gpu", reason="cuDNN attention needs a GPU")
+def test_cudnn_kernel_agrees_with_reference_on_gpu():
+    fused_mod._warned.clear()
+    bf = lambda a: a.astype(jnp.bfloat16)
+    qb, kb, vb = bf(q), bf(k), bf(v)
+    mask = attn.causal_mask(Pos, KPos)
+    bias = attn.alibi_attention_bias(Heads, KPos)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback: the kernel itself must run
+        fused = jax.jit(
+            lambda q, k, v: attn.fused_attention(
+                Pos, KPos, Key, q, k, v, mask=mask, bias=bias, implementation="cudnn"
+            )
+        )(qb, kb, vb)
+    ref = attn.fused_attention(Pos, KPos, Key, q, k, v, mask=mask, bias=bias, implementation="xla")
+    assert fused.axes == q.axes and fused.dtype == jnp.bfloat16
+    np.testing.assert_allclose(
+        ref.broadcast_to(q.axes).array, fused.array.astype(jnp.float32), rtol=3e-2, atol=3e-2
+    )

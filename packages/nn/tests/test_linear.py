@@ -135,14 +135,14 @@ def test_moe_linear_matches_per_expert_matmul():
     ref = np.stack(
         [np.asarray(x.array)[t] @ w[e] + np.arange(9.0).reshape(3, 3)[e] for t, e in enumerate(expert)]
     )
-    np.testing.assert_allclose(out.array, ref, rtol=1e-5)
+    np.testing.assert_allclose(out.array, ref, rtol=2e-3, atol=2e-3)  # TF32 matmuls on GPU
     out_first = hnn.MoELinear.init(
         Experts, Embed, Hidden, key=jax.random.PRNGKey(0), out_first=True, use_bias=False
     )
     ref2 = np.stack(
         [np.asarray(x.array)[t] @ np.asarray(out_first.weight.array)[e].T for t, e in enumerate(expert)]
     )
-    np.testing.assert_allclose(out_first(x, sizes).array, ref2, rtol=1e-5)
+    np.testing.assert_allclose(out_first(x, sizes).array, ref2, rtol=2e-3, atol=2e-3)
 
 
 def test_moe_linear_rejects_several_token_axes():

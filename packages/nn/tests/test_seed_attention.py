@@ -94,4 +94,4 @@ def test_seed_attention_example_runs_and_matches_positional_attention():
     w = jax.nn.softmax(s, axis=-1)
     ans = jnp.einsum("hqk,khd->qhd", w, va)
     ref = jnp.einsum("qhd,ehd->qe", ans, model.proj_answer.weight.array) + model.proj_answer.bias.array[None]
-    np.testing.assert_allclose(out.array, ref, rtol=2e-4, atol=2e-4)
+    np.testing.assert_allclose(out.array, ref, rtol=5e-3, atol=5e-3)  # loose enough for TF32 on GPU
