@@ -161,7 +161,8 @@ class Conv(_ConvBase):
     """N-d convolution over the named ``Spatial`` axes, mapping channels ``In`` to ``Out``.
 
     The weight has axes ``(Out, In/groups, *Spatial)`` (kernel sizes along the spatial names).
-    The output keeps the input's axis order, with ``Out`` where ``In`` was and spatial axes resized.
+    With at most one batch axis the output keeps the input's axis order, with ``Out`` where ``In``
+    was and the spatial axes resized; several batch axes are merged for the kernel and come first.
 
     Example:
         >>> import jax, haliax as hax, haliax.nn as hnn
