@@ -62,10 +62,15 @@ def _policy_arg(value: str) -> bool | str:
     return v
 
 
+def _unroll_arg(value: str) -> int | bool:
+    return True if value.lower() in ("true", "all", "full") else int(value)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--gpu", action="store_true", help="GPU configs (also the default when jax runs on a GPU)")
     p.add_argument("--batch-size", type=int, help="batch size (default: 8 on CPU; 16/8/4 for 124M/350M/1.3B)")
+    p.add_argument("--unroll", default="1", help="layers per scan iteration (true: fully unrolled)")
     p.add_argument(
         "--checkpointing",
         default=None,
@@ -239,10 +244,14 @@ def main(argv: list[str] | None = None) -> None:
         for name in args.models.split(","):
             cfg, batch = GPU_CONFIGS[name]
             default_ckpt = name == "1.3B"
-            cfg = dataclasses.replace(cfg, gradient_checkpointing=ckpt if ckpt is not None else default_ckpt)
+            cfg = dataclasses.replace(
+                cfg,
+                gradient_checkpointing=ckpt if ckpt is not None else default_ckpt,
+                scan_unroll=_unroll_arg(args.unroll),
+            )
             bs = args.batch_size or batch
             t, extra = step_table(
-                f"GPT-2 {name} (remat {cfg.gradient_checkpointing})",
+                f"GPT-2 {name} (remat {cfg.gradient_checkpointing}, unroll {cfg.scan_unroll})",
                 cfg,
                 bs,
                 compute,

@@ -22,6 +22,7 @@ class GPTConfig:
     mlp_ratio: int = 4
     layers: int = 4
     gradient_checkpointing: bool | str = False
+    scan_unroll: int | bool = 1
 
     @property
     def Vocab(self) -> hax.Axis:
@@ -120,7 +121,9 @@ class GPT(eqx.Module):
     @staticmethod
     def init(config: GPTConfig, *, key: jax.Array) -> GPT:
         k_tok, k_pos, k_blocks = jax.random.split(key, 3)
-        blocks = hnn.Stacked.init(config.Layers, Block, gradient_checkpointing=config.gradient_checkpointing)(
+        blocks = hnn.Stacked.init(
+            config.Layers, Block, gradient_checkpointing=config.gradient_checkpointing, unroll=config.scan_unroll
+        )(
             config, key=jax.random.split(k_blocks, config.layers)
         )
         return GPT(
@@ -147,5 +150,7 @@ def loss_fn(model: GPT, window: hax.NamedArray) -> jax.Array:
     inputs = window["window", 0 : c.seq_len].rename({"window": "position"})
     targets = window["window", 1 : c.seq_len + 1].rename({"window": "position"})
     logits = model(inputs)
-    loss = hnn.cross_entropy_loss(logits, c.Vocab, hnn.one_hot(targets, c.Vocab, dtype=logits.dtype))
+    # Integer targets take the memory-lean path: no one-hot {batch, position, vocab} array, and
+    # float32 only inside the reductions (see haliax.nn.loss.cross_entropy_loss).
+    loss = hnn.cross_entropy_loss(logits, c.Vocab, targets)
     return loss.scalar()

@@ -55,3 +55,24 @@ def test_reduce_loss_defaults_and_errors():
         hnn.reduce_loss(per, reduction_axis=Vocab)
     with pytest.raises(ValueError, match=r"cross_entropy_loss: axis 'label' not found"):
         hnn.cross_entropy_loss(logits, "label", ids)
+
+
+def test_integer_targets_take_the_lean_kernel_and_match_the_one_hot_loss_and_grads() -> None:
+    import numpy as np
+
+    B, V = hax.make_axes(batch=3, vocab=7)
+    logits = hax.random.normal(jax.random.PRNGKey(0), (B, V)).astype(jnp.bfloat16)
+    ids = hax.named(jnp.array([0, 6, 3]), (B,))
+
+    def lean(x):
+        return hnn.cross_entropy_loss(x, V, ids).scalar()
+
+    def dense(x):
+        return hnn.cross_entropy_loss(x.astype(jnp.float32), V, hnn.one_hot(ids, V)).scalar()
+
+    lv, lg = jax.value_and_grad(lean)(logits)
+    dv, dg = jax.value_and_grad(dense)(logits)
+    assert lv.dtype == jnp.float32
+    assert lg.dtype == jnp.bfloat16 and lg.axes == logits.axes
+    np.testing.assert_allclose(lv, dv, rtol=1e-6)
+    np.testing.assert_allclose(lg.array.astype(np.float32), dg.array, rtol=1e-2, atol=1e-3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -17,6 +18,38 @@ from haliax._src.sentinels import UNSPECIFIED, Unspecified
 from .normalization import logsumexp
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def sparse_cross_entropy(logits: jax.Array, ids: jax.Array, axis: int) -> jax.Array:
+    """Per-position ``logsumexp(logits) - logits[id]`` over ``axis``, in float32, memory-lean.
+
+    The positional kernel behind `cross_entropy_loss` with integer targets. Reductions run in
+    float32 inside one fusion, so float32 logits are never materialized; the backward pass
+    saves only the logits and the log-normalizers and writes ``softmax - one_hot`` in the
+    logits' dtype in one pass (no one-hot array, no scatter). On an H100 this took a GPT-2 124M
+    step from 34.8% to the MFU in benchmarks/README.md.
+    """
+    return _sparse_xent_fwd(logits, ids, axis)[0]
+
+
+def _sparse_xent_fwd(logits: jax.Array, ids: jax.Array, axis: int) -> tuple[jax.Array, Any]:
+    x = logits.astype(jnp.float32)
+    m = jax.lax.stop_gradient(jnp.max(x, axis=axis, keepdims=True))
+    lse = jnp.log(jnp.sum(jnp.exp(x - m), axis=axis)) + jnp.squeeze(m, axis)
+    picked = jnp.take_along_axis(x, jnp.expand_dims(ids, axis), axis=axis).squeeze(axis)
+    return lse - picked, (logits, ids, lse)
+
+
+def _sparse_xent_bwd(axis: int, res: Any, g: jax.Array) -> tuple[jax.Array, None]:
+    logits, ids, lse = res
+    probs = jnp.exp(logits.astype(jnp.float32) - jnp.expand_dims(lse, axis))
+    hit = jax.lax.broadcasted_iota(ids.dtype, logits.shape, axis) == jnp.expand_dims(ids, axis)
+    grad = (probs - hit.astype(jnp.float32)) * jnp.expand_dims(g, axis)
+    return grad.astype(logits.dtype), None
+
+
+sparse_cross_entropy.defvjp(_sparse_xent_fwd, _sparse_xent_bwd)
+
+
 def cross_entropy_loss_and_log_normalizers(
     pred_y: NamedArray, Label: AxisSelector, target_y: NamedArray
 ) -> tuple[NamedArray, NamedArray]:
@@ -29,13 +62,14 @@ def cross_entropy_loss_and_log_normalizers(
     names = [ax.name for ax in pred_y.axes]
     if label not in names:
         raise axis_not_found("cross_entropy_loss", [label], pred_y.axes)
-    log_normalizers = logsumexp(pred_y, label)
     if not target_y.has_axis(label) and jnp.issubdtype(target_y.dtype, jnp.integer):
         pos = names.index(label)
-        idx = target_y.broadcast_to(log_normalizers.axes).array
-        picked = jnp.take_along_axis(pred_y.array, jnp.expand_dims(idx, pos), axis=pos).squeeze(pos)
-        loss = log_normalizers - NamedArray._new(picked, log_normalizers.axes)
-        return loss, log_normalizers
+        out_axes = tuple(ax for ax in pred_y.axes if ax.name != label)
+        idx = target_y.broadcast_to(out_axes).array
+        loss = NamedArray._new(sparse_cross_entropy(pred_y.array, idx, pos), out_axes)
+        # The log-normalizers are recomputed here; when only the loss is used XLA drops them.
+        return loss, logsumexp(pred_y.astype(jnp.float32), label)
+    log_normalizers = logsumexp(pred_y, label)
     if not target_y.has_axis(label):
         raise axis_not_found("cross_entropy_loss", [label], target_y.axes)
     neg_log_probs = log_normalizers - pred_y

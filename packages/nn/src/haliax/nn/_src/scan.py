@@ -166,6 +166,7 @@ class Stacked(ModuleWithStateDictSerialization, Generic[M]):
     gradient_checkpointing: ScanCheckpointPolicy = eqx.field(
         static=True, default=ScanCheckpointPolicy(disable=True)
     )
+    unroll: int | bool = eqx.field(static=True, default=1)
 
     @classmethod
     def init(
@@ -175,13 +176,20 @@ class Stacked(ModuleWithStateDictSerialization, Generic[M]):
         *,
         gradient_checkpointing: ScanCheckpointPolicy | bool | str = False,
         prevent_cse: bool = False,
+        unroll: int | bool = 1,
     ) -> ModuleInit[Stacked[M]]:
-        """A curried initializer: ``Stacked.init(Block, Module)(*args, **kwargs)`` vmaps ``Module.init``."""
+        """A curried initializer: ``Stacked.init(Block, Module)(*args, **kwargs)`` vmaps ``Module.init``.
+
+        ``unroll`` is the layers per loop iteration of the scan (``True``: all of them). Unrolling
+        trades compile time for speed: a loop body stores residuals into stacked buffers with
+        dynamic-update-slices and copies, which an unrolled stack avoids (on an H100 this was
+        about 15% of a GPT-2 124M step).
+        """
         policy = _policy(gradient_checkpointing, prevent_cse)
 
         def make(*args: Any, **kwargs: Any) -> Stacked[M]:
             stacked = vmap(module.init, Block)(*args, **kwargs)  # type: ignore[attr-defined]  # modules define init
-            return Stacked(stacked, Block, policy)
+            return Stacked(stacked, Block, policy, unroll)
 
         return make
 
@@ -211,7 +219,9 @@ class Stacked(ModuleWithStateDictSerialization, Generic[M]):
             return fn(layer, carry, *a, **kw)
 
         def run(init: Any, *args: Any, **kwargs: Any) -> Any:
-            f = fold(step, self.Block, remat=self.gradient_checkpointing, is_scanned=self._is_scanned())
+            f = fold(
+                step, self.Block, remat=self.gradient_checkpointing, unroll=self.unroll, is_scanned=self._is_scanned()
+            )
             return f(init, self.stacked, *args, **kwargs)
 
         return run
@@ -223,7 +233,9 @@ class Stacked(ModuleWithStateDictSerialization, Generic[M]):
             return fn(layer, carry, *a, **kw)
 
         def run(init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-            f = scan(step, self.Block, remat=self.gradient_checkpointing, is_scanned=self._is_scanned())
+            f = scan(
+                step, self.Block, remat=self.gradient_checkpointing, unroll=self.unroll, is_scanned=self._is_scanned()
+            )
             return f(init, self.stacked, *args, **kwargs)
 
         return run
