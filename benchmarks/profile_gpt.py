@@ -17,9 +17,9 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import jax  # noqa: E402
-from bench_gpt import GPU_CONFIGS, _policy_arg, _unroll_arg  # noqa: E402
-from gpt_steps import concrete_state, mp_policy, named_step, optimizer  # noqa: E402
+import jax
+from bench_gpt import GPU_CONFIGS, _policy_arg, _unroll_arg
+from gpt_steps import concrete_state, mp_policy, named_step, optimizer
 
 
 def main() -> None:

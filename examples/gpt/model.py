@@ -136,7 +136,6 @@ class GPT(eqx.Module):
 
     def __call__(self, tokens: hax.NamedArray) -> hax.NamedArray:
         """Logits over ``vocab`` for each position of ``tokens`` (an int array with a ``position`` axis)."""
-        c = self.config
         # The position table is (position, embed): exactly the embeddings of positions 0..seq_len-1.
         x = self.token_embeddings(tokens) + self.position_embeddings.weight
         x = self.blocks.fold(x)

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     return _train(args, mesh_shape, train_tokens, eval_tokens)
 
 
-def _train(args, mesh_shape, train_tokens, eval_tokens) -> int:  # noqa: C901 - one readable loop
+def _train(args, mesh_shape, train_tokens, eval_tokens) -> int:
     import equinox as eqx
     import jax
     import jax.numpy as jnp
