@@ -73,7 +73,7 @@ def _attention(q: jax.Array, k: jax.Array, v: jax.Array, kind: str) -> jax.Array
     T, S = q.shape[1], k.shape[1]
     causal = jnp.arange(T)[:, None] >= jnp.arange(S)[None, :]
     if kind == "cudnn":
-        return jax.nn.dot_product_attention(q, k, v, mask=causal[None, None], implementation="cudnn")
+        return jax.nn.dot_product_attention(q, k, v, is_causal=True, implementation="cudnn")
     if kind == "jax_xla":
         return jax.nn.dot_product_attention(q, k, v, mask=causal[None, None], implementation="xla")
     scale = 1.0 / math.sqrt(q.shape[-1])

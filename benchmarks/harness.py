@@ -58,7 +58,9 @@ def compare(
         named_t.append(n)
         pos_t.append(p)
         ratios.append(n / p)
-    return Result(name, statistics.median(named_t), statistics.median(pos_t), statistics.median(ratios), target)
+    return Result(
+        name, statistics.median(named_t), statistics.median(pos_t), statistics.median(ratios), target
+    )
 
 
 def table(title: str, results: list[Result]) -> str:

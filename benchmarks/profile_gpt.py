@@ -33,7 +33,13 @@ def main() -> None:
     args = p.parse_args()
 
     config, default_batch = GPU_CONFIGS[args.model]
-    config = type(config)(**{**config.__dict__, "gradient_checkpointing": _policy_arg(args.checkpointing), "scan_unroll": _unroll_arg(args.unroll)})
+    config = type(config)(
+        **{
+            **config.__dict__,
+            "gradient_checkpointing": _policy_arg(args.checkpointing),
+            "scan_unroll": _unroll_arg(args.unroll),
+        }
+    )
     batch = args.batch_size or default_batch
     step = jax.jit(named_step(optimizer(), mp_policy("bfloat16")), donate_argnums=(0, 1))
     model, opt_state, window, *_ = concrete_state(config, batch)
@@ -64,7 +70,9 @@ def main() -> None:
     print(f"{args.model} batch {batch}: {total / args.steps / 1e6:.2f} ms of kernels per step\n")
     print("| kernel | ms/step | share | calls/step |\n| --- | ---: | ---: | ---: |")
     for name, ns in totals.most_common(args.top):
-        print(f"| {name[:90]} | {ns / args.steps / 1e6:.3f} | {ns / total:.1%} | {counts[name] // args.steps} |")
+        print(
+            f"| {name[:90]} | {ns / args.steps / 1e6:.3f} | {ns / total:.1%} | {counts[name] // args.steps} |"
+        )
 
 
 if __name__ == "__main__":

@@ -81,9 +81,7 @@ class Attention(eqx.Module):
         q = qkv["qkv", 0]
         k = qkv["qkv", 1].rename({"position": "key_position"})
         v = qkv["qkv", 2].rename({"position": "key_position"})
-        attn = hnn.attention.fused_attention(
-            c.Pos, c.KPos, c.HeadSize, q, k, v, mask=hnn.attention.causal_mask(c.Pos, c.KPos)
-        )
+        attn = hnn.attention.fused_attention(c.Pos, c.KPos, c.HeadSize, q, k, v, is_causal=True)
         return self.out(attn)
 
 
@@ -122,13 +120,18 @@ class GPT(eqx.Module):
     def init(config: GPTConfig, *, key: jax.Array) -> GPT:
         k_tok, k_pos, k_blocks = jax.random.split(key, 3)
         blocks = hnn.Stacked.init(
-            config.Layers, Block, gradient_checkpointing=config.gradient_checkpointing, unroll=config.scan_unroll
-        )(
-            config, key=jax.random.split(k_blocks, config.layers)
-        )
+            config.Layers,
+            Block,
+            gradient_checkpointing=config.gradient_checkpointing,
+            unroll=config.scan_unroll,
+        )(config, key=jax.random.split(k_blocks, config.layers))
         return GPT(
-            token_embeddings=hnn.Embedding.init(config.Vocab, config.Embed, key=k_tok, initializer_range=0.02),
-            position_embeddings=hnn.Embedding.init(config.Pos, config.Embed, key=k_pos, initializer_range=0.01),
+            token_embeddings=hnn.Embedding.init(
+                config.Vocab, config.Embed, key=k_tok, initializer_range=0.02
+            ),
+            position_embeddings=hnn.Embedding.init(
+                config.Pos, config.Embed, key=k_pos, initializer_range=0.01
+            ),
             blocks=blocks,
             ln_f=hnn.LayerNorm.init(config.Embed),
             config=config,

@@ -29,10 +29,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/gpt", help="directory for the checkpoint, loss.png and samples.txt")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
-    p.add_argument("--compute-dtype", choices=["float32", "bfloat16"], help="default: bfloat16 on GPU, float32 on CPU")
-    p.add_argument("--checkpointing", default="false", help="Stacked gradient checkpointing: false, true, offload, nested, ...")
+    p.add_argument(
+        "--compute-dtype", choices=["float32", "bfloat16"], help="default: bfloat16 on GPU, float32 on CPU"
+    )
+    p.add_argument(
+        "--checkpointing",
+        default="false",
+        help="Stacked gradient checkpointing: false, true, offload, nested, ...",
+    )
     p.add_argument("--mesh", help="device mesh, e.g. data=4,model=2 (simulated CPU devices when needed)")
-    p.add_argument("--strategy", default="dp", help="sharding strategy from the registry: dp, fsdp, tp, fsdp+tp, ...")
+    p.add_argument(
+        "--strategy", default="dp", help="sharding strategy from the registry: dp, fsdp, tp, fsdp+tp, ..."
+    )
     p.add_argument("--no-progress", action="store_true", help="plain log lines instead of a progress bar")
     return p.parse_args(argv)
 
@@ -101,8 +109,12 @@ def _train(args, mesh_shape, train_tokens, eval_tokens) -> int:
 
     key = jax.random.PRNGKey(args.seed)
     model = GPT.init(config, key=key)
-    schedule = optax.warmup_cosine_decay_schedule(0.0, args.lr, min(50, args.steps // 10 + 1), args.steps, args.lr * 0.1)
-    optimizer = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(schedule, weight_decay=args.weight_decay))
+    schedule = optax.warmup_cosine_decay_schedule(
+        0.0, args.lr, min(50, args.steps // 10 + 1), args.steps, args.lr * 0.1
+    )
+    optimizer = optax.chain(
+        optax.clip_by_global_norm(1.0), optax.adamw(schedule, weight_decay=args.weight_decay)
+    )
     opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
     start_step = 0
     history: list[tuple[int, float]] = []
@@ -132,7 +144,9 @@ def _train(args, mesh_shape, train_tokens, eval_tokens) -> int:
         with hp.set_mesh(mesh):
             model = hp.shard(model, param_mapping)
             opt_state = hp.shard(opt_state, param_mapping)
-        print(f"mesh {mesh_shape}, strategy {args.strategy!r}: params {param_mapping}, compute {compute_mapping}")
+        print(
+            f"mesh {mesh_shape}, strategy {args.strategy!r}: params {param_mapping}, compute {compute_mapping}"
+        )
 
     def compute_loss(m, batch):
         return loss_fn(policy.cast_to_compute(m), batch).astype(jnp.float32)

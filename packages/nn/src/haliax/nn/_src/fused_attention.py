@@ -36,7 +36,7 @@ from haliax._src.errors import HaliaxError
 from haliax._src.named_array import NamedArray
 from haliax._src.registry import Registry, registry_for
 
-from .attention import dot_product_attention
+from .attention import causal_mask, dot_product_attention
 
 
 class KernelUnavailable(HaliaxError, RuntimeError):
@@ -62,6 +62,7 @@ class AttentionKernel(Protocol):
         mask: NamedArray | None,
         bias: NamedArray | None,
         scaling_factor: float | None,
+        is_causal: bool = False,
     ) -> NamedArray: ...
 
 
@@ -95,8 +96,12 @@ def xla_attention(
     mask: NamedArray | None = None,
     bias: NamedArray | None = None,
     scaling_factor: float | None = None,
+    is_causal: bool = False,
 ) -> NamedArray:
     """The reference kernel: `dot_product_attention` (plain XLA ops)."""
+    if is_causal:
+        causal = causal_mask(QPos, KPos)
+        mask = causal if mask is None else mask & causal
     return dot_product_attention(
         KPos, Key, query, key, value, mask=mask, bias=bias, scaling_factor=scaling_factor
     )
@@ -155,6 +160,7 @@ def _jax_attention(implementation: str) -> AttentionKernel:
         mask: NamedArray | None = None,
         bias: NamedArray | None = None,
         scaling_factor: float | None = None,
+        is_causal: bool = False,
     ) -> NamedArray:
         if implementation == "cudnn":
             backend = jax.default_backend()
@@ -172,7 +178,7 @@ def _jax_attention(implementation: str) -> AttentionKernel:
         m = None if mask is None else _bias_layout(mask, batch, heads, QPos, KPos)
         b = None if bias is None else _bias_layout(bias, batch, heads, QPos, KPos).astype(q.dtype)
         out = jax.nn.dot_product_attention(
-            q, k, v, bias=b, mask=m, scale=scaling_factor, implementation=implementation
+            q, k, v, bias=b, mask=m, scale=scaling_factor, is_causal=is_causal, implementation=implementation
         )
         tail = (heads,) if heads is not None else ()
         out = out.reshape(*(ax.size for ax in batch), QPos.size, *(ax.size for ax in tail), Key.size)
@@ -204,6 +210,7 @@ def fused_attention(
     mask: NamedArray | None = None,
     bias: NamedArray | None = None,
     scaling_factor: float | None = None,
+    is_causal: bool = False,
     implementation: str | None = None,
 ) -> NamedArray:
     """Scaled dot-product attention through the fastest kernel that can run.
@@ -212,6 +219,9 @@ def fused_attention(
     means ``"cudnn"``. When the kernel cannot run (no GPU, unsupported dtype or shape) the XLA
     reference runs instead, with one `FusedAttentionFallbackWarning` per distinct reason.
     The result has the query's axes (the fused kernels) or the reference's order; compare by name.
+    ``is_causal=True`` lets each query attend only to keys at or before its position; fused
+    kernels then skip the masked blocks instead of reading a mask (a GPT-2 124M step on an H100
+    ran faster with it than with an explicit `causal_mask`).
 
     Example:
         >>> import haliax as hax, haliax.nn as hnn
@@ -225,9 +235,20 @@ def fused_attention(
     KPos_ = _axis(key, KPos)
     name = implementation or "cudnn"
     kernel = attention_kernels.get(name)
+    # is_causal goes to the kernel only when set, so kernels written before it existed still work.
+    extra = {"is_causal": True} if is_causal else {}
     try:
         return kernel(
-            QPos_, KPos_, Key_, query, key, value, mask=mask, bias=bias, scaling_factor=scaling_factor
+            QPos_,
+            KPos_,
+            Key_,
+            query,
+            key,
+            value,
+            mask=mask,
+            bias=bias,
+            scaling_factor=scaling_factor,
+            **extra,
         )
     except KernelUnavailable as e:
         reason = f"{name}: {e}"
@@ -239,7 +260,16 @@ def fused_attention(
                 stacklevel=2,
             )
     return xla_attention(
-        QPos_, KPos_, Key_, query, key, value, mask=mask, bias=bias, scaling_factor=scaling_factor
+        QPos_,
+        KPos_,
+        Key_,
+        query,
+        key,
+        value,
+        mask=mask,
+        bias=bias,
+        scaling_factor=scaling_factor,
+        is_causal=is_causal,
     )
 
 
