@@ -19,7 +19,9 @@ def python_blocks(page: pathlib.Path) -> str:
     return "\n\n".join(BLOCK.findall(page.read_text()))
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if python_blocks(p)], ids=lambda p: str(p.relative_to(DOCS)))
+@pytest.mark.parametrize(
+    "page", [p for p in PAGES if python_blocks(p)], ids=lambda p: str(p.relative_to(DOCS))
+)
 def test_page_code_runs(page: pathlib.Path) -> None:
     code = python_blocks(page)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}

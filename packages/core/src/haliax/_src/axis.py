@@ -25,7 +25,7 @@ from .errors import (
 class Axis:
     """A named axis with a size: ``Axis("embed", 512)``.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> Embed = hax.Axis("embed", 512)
         >>> Embed.resize(64), Embed.alias("hidden")
@@ -61,7 +61,7 @@ class dslice:  # noqa: N801 - lower case, like the builtin slice it stands besid
 
     Out-of-range reads fill and out-of-range writes are dropped, as jax's dynamic slices do.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> x = hax.arange(hax.Axis("pos", 8))
         >>> x["pos", hax.dslice(2, 3)].array.tolist()

@@ -144,7 +144,7 @@ def broadcast_to(
     it, new axes are put in front of ``a``'s. ``enforce_no_extra_axes`` makes axes of ``a`` that
     ``axes`` lacks an error.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> B, E = hax.make_axes(batch=2, embed=3)
         >>> hax.broadcast_to(hax.ones(E), (B, E)).shape
@@ -182,7 +182,7 @@ def broadcast_to(
 def broadcast_axis(a: NamedArray, axis: AxisSpec) -> NamedArray:
     """Add the given axes in front of ``a``'s if it lacks them.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> Pos, KPos = hax.make_axes(position=4, key_position=4)
         >>> hax.arange(Pos).broadcast_axis(KPos).shape

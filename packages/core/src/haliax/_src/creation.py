@@ -36,7 +36,7 @@ def _require_named(op: str, a: Any) -> NamedArray:
 def full(shape: AxisSpec, fill_value: Any, dtype: Any = None) -> NamedArray:
     """A NamedArray of the given axes filled with ``fill_value`` (dtype inferred unless given).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.full({"batch": 2}, 7).array.tolist()
         [7, 7]
@@ -50,7 +50,7 @@ def full(shape: AxisSpec, fill_value: Any, dtype: Any = None) -> NamedArray:
 def zeros(shape: AxisSpec, dtype: Any = None) -> NamedArray:
     """A NamedArray of zeros (float32 unless ``dtype`` is given).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.zeros(hax.make_axes(batch=2, embed=3)).shape
         {'batch': 2, 'embed': 3}
@@ -62,7 +62,7 @@ def zeros(shape: AxisSpec, dtype: Any = None) -> NamedArray:
 def ones(shape: AxisSpec, dtype: Any = None) -> NamedArray:
     """A NamedArray of ones (float32 unless ``dtype`` is given).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.ones({"pos": 3}).array.tolist()
         [1.0, 1.0, 1.0]
@@ -74,7 +74,7 @@ def ones(shape: AxisSpec, dtype: Any = None) -> NamedArray:
 def zeros_like(a: NamedArray, dtype: Any = None) -> NamedArray:
     """Zeros with the axes (and dtype, unless given) of ``a``.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.zeros_like(hax.ones({"pos": 2})).array.tolist()
         [0.0, 0.0]
@@ -86,7 +86,7 @@ def zeros_like(a: NamedArray, dtype: Any = None) -> NamedArray:
 def ones_like(a: NamedArray, dtype: Any = None) -> NamedArray:
     """Ones with the axes (and dtype, unless given) of ``a``.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.ones_like(hax.zeros({"pos": 2}), dtype=int).array.tolist()
         [1, 1]
@@ -98,7 +98,7 @@ def ones_like(a: NamedArray, dtype: Any = None) -> NamedArray:
 def full_like(a: NamedArray, fill_value: Any, dtype: Any = None) -> NamedArray:
     """``fill_value`` everywhere, with the axes (and dtype, unless given) of ``a``.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.full_like(hax.zeros({"pos": 2}), 3).array.tolist()
         [3.0, 3.0]
@@ -112,7 +112,7 @@ def full_like(a: NamedArray, fill_value: Any, dtype: Any = None) -> NamedArray:
 def empty_like(a: NamedArray, dtype: Any = None) -> NamedArray:
     """An array with the axes (and dtype, unless given) of ``a``; its contents are unspecified.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.empty_like(hax.zeros({"pos": 2})).shape
         {'pos': 2}
@@ -126,7 +126,7 @@ def arange(axis: AxisSpec, *, start: Any = 0, step: Any = 1, dtype: Any = None) 
 
     ``start`` may be traced; the dtype follows ``start`` and ``step`` unless given.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.arange(hax.Axis("pos", 4), start=2).array.tolist()
         [2, 3, 4, 5]
@@ -162,7 +162,7 @@ def linspace(
 ) -> NamedArray:
     """Evenly spaced values from ``start`` to ``stop`` along one axis (a bare name means 50 samples).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.linspace(hax.Axis("x", 3), start=0.0, stop=1.0).array.tolist()
         [0.0, 0.5, 1.0]
@@ -176,7 +176,7 @@ def logspace(
 ) -> NamedArray:
     """``base ** linspace(start, stop)`` along one axis (a bare name means 50 samples).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.logspace(hax.Axis("x", 3), start=0.0, stop=2.0).array.tolist()
         [1.0, 10.0, 100.0]
@@ -191,7 +191,7 @@ def geomspace(
 ) -> NamedArray:
     """Geometrically spaced values from ``start`` to ``stop`` along one axis (a bare name means 50).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.geomspace(hax.Axis("x", 3), start=1.0, stop=100.0).array.round().tolist()
         [1.0, 10.0, 100.0]

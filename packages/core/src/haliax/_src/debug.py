@@ -20,7 +20,7 @@ ArrayLike: TypeAlias = jax.Array | NamedArray
 def describe_array(x: Any) -> str:
     """A short description: ``f32{batch: 4, embed: 3}`` for a NamedArray, ``f32[4, 3]`` for an array.
 
-    Example:
+    Examples:
         >>> import haliax as hax, jax.numpy as jnp
         >>> from haliax.debug import describe_array
         >>> describe_array(hax.zeros({"batch": 4, "embed": 3})), describe_array(jnp.zeros((2,), jnp.int32))
@@ -91,7 +91,7 @@ def _static_arrays(node: Any, path: str, out: list[str]) -> None:
 def diagnose_common_issues(module: Any) -> None:
     """Raise `ModuleProblems` if ``module`` reuses one array in several fields or keeps arrays in static fields.
 
-    Example:
+    Examples:
         >>> import equinox as eqx, haliax as hax
         >>> from haliax.debug import diagnose_common_issues
         >>> class Tied(eqx.Module):
@@ -184,7 +184,7 @@ def visualize_named_sharding(x: ArrayLike, *, title: str | None = None, use_rich
 def visualize_shardings(tree: Any, *, use_rich: bool | None = None) -> None:
     """Print a sharding table for every array leaf of a pytree, titled by its path.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> from haliax.debug import visualize_shardings
         >>> visualize_shardings({"w": hax.zeros({"embed": 4})}, use_rich=False)  # doctest: +NORMALIZE_WHITESPACE

@@ -260,7 +260,7 @@ def dot(
         out_axes: a partial order for the result's axes, with at most one ``...``.
         dot_general: the function that does the work, with the signature of ``jax.lax.dot_general``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.ones((2, 3)), ("batch", "embed"))
         >>> w = hax.named(jnp.ones((3, 4)), ("embed", "mlp"))

@@ -211,7 +211,7 @@ def einsum(
 
     Keyword arguments alias equation names to axes: ``einsum("{b d} -> b", x, y, b="batch")``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> q = hax.named(jnp.ones((2, 3, 4)), ("batch", "pos", "head"))
         >>> k = hax.named(jnp.ones((2, 5, 4)), ("batch", "key_pos", "head"))

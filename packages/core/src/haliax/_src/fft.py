@@ -75,7 +75,7 @@ def _transform(
 def fft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
     """Discrete Fourier transform over ``axis`` (one, several, or a ``{axis: length}`` mapping).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([1.0, 0.0, 0.0, 0.0]), "time")
         >>> hax.fft(x, "time").array.real.tolist()
@@ -87,7 +87,7 @@ def fft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
 def ifft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
     """Inverse discrete Fourier transform over ``axis`` (same forms as [haliax.fft][]).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([1.0, 2.0, 3.0]), "time")
         >>> jnp.allclose(hax.ifft(hax.fft(x, "time"), "time").array.real, x.array).item()
@@ -99,7 +99,7 @@ def ifft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
 def rfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
     """Fourier transform of a real signal: the last transformed axis shrinks to ``n // 2 + 1``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.ones(8), "time")
         >>> hax.rfft(x, "time").shape
@@ -111,7 +111,7 @@ def rfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
 def irfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
     """Inverse of [haliax.rfft][]: real output of length ``2 * (n - 1)`` unless a mapping gives it.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> spectrum = hax.rfft(hax.named(jnp.ones(7), "time"), "time")
         >>> hax.irfft(spectrum, {"time": 7}).shape
@@ -123,7 +123,7 @@ def irfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
 def hfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
     """Fourier transform of a Hermitian-symmetric signal (one axis): real output of length ``2 * (n - 1)``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> hax.hfft(hax.named(jnp.ones(3), "freq"), "freq").shape
         {'freq': 4}
@@ -134,7 +134,7 @@ def hfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
 def ihfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
     """Inverse of [haliax.hfft][] (one axis): the axis shrinks to ``n // 2 + 1``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> hax.ihfft(hax.named(jnp.ones(4), "time"), "time").shape
         {'time': 3}
@@ -145,7 +145,7 @@ def ihfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
 def fftfreq(axis: Axis, d: float = 1.0, dtype: Any = None) -> NamedArray:
     """Sample frequencies of an FFT over ``axis`` (sample spacing ``d``), along ``axis``.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.fftfreq(hax.Axis("freq", 4)).array.tolist()
         [0.0, 0.25, -0.5, -0.25]
@@ -158,7 +158,7 @@ def fftfreq(axis: Axis, d: float = 1.0, dtype: Any = None) -> NamedArray:
 def rfftfreq(axis: Axis, d: float = 1.0, dtype: Any = None) -> NamedArray:
     """Non-negative sample frequencies of an rfft over ``axis``: ``axis`` resized to ``n // 2 + 1``.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.rfftfreq(hax.Axis("freq", 4)).array.tolist()
         [0.0, 0.25, 0.5]
@@ -179,7 +179,7 @@ def _shift(op: str, fn: Callable[..., Any], x: NamedArray, axes: AxisSelection |
 def fftshift(x: NamedArray, axes: AxisSelection | None = None) -> NamedArray:
     """Move the zero-frequency term to the centre along ``axes`` (all axes when None).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.fftshift(hax.fftfreq(hax.Axis("freq", 4))).array.tolist()
         [-0.5, -0.25, 0.0, 0.25]
@@ -190,7 +190,7 @@ def fftshift(x: NamedArray, axes: AxisSelection | None = None) -> NamedArray:
 def ifftshift(x: NamedArray, axes: AxisSelection | None = None) -> NamedArray:
     """Inverse of [haliax.fftshift][].
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> f = hax.fftfreq(hax.Axis("freq", 5))
         >>> (hax.ifftshift(hax.fftshift(f)).array == f.array).all().item()

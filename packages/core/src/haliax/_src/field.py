@@ -16,7 +16,7 @@ def field(*, axis_names: Sequence[str] | str | None = None, static: bool = False
     Partitioning reads ``metadata["axis_names"]`` to shard fields that hold plain jax arrays.
     A static field holds no array, so ``axis_names`` with ``static=True`` is an error.
 
-    Example:
+    Examples:
         >>> import equinox as eqx, jax, haliax as hax
         >>> class Table(eqx.Module):
         ...     weights: jax.Array = hax.field(axis_names=("vocab", "embed"))

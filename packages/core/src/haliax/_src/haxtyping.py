@@ -49,7 +49,7 @@ class NamedArrayAxes:
     ``after`` those that must come last (after the ``...``). When ``ordered`` is False the names
     may appear in any order. ``dtype`` is a concrete dtype, a `DTypeCategory`, or None (any).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> from haliax.haxtyping import NamedArrayAxes
         >>> NamedArrayAxes.parse("batch ... embed")
@@ -176,7 +176,7 @@ def _axes_metadata(spec: Any) -> NamedArrayAxes:
 def matches_axes(array: Any, spec: Any) -> bool:
     """True if ``array`` conforms to an annotation or spec (names, order, ``...``, dtype).
 
-    Example:
+    Examples:
         >>> import haliax as hax, jax.numpy as jnp
         >>> from haliax.haxtyping import f32
         >>> x = hax.named(jnp.zeros((2, 3)), ("batch", "embed"))

@@ -402,7 +402,7 @@ def index(array: NamedArray, idx: SliceSpec) -> Any:
     with the new size; a NamedArray of indices gathers, its axes replacing the indexed axis. Axes
     that an index shares with the array are matched element by element.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> B, E = hax.make_axes(batch=4, embed=3)
         >>> x = hax.arange((B, E))
@@ -442,7 +442,7 @@ def _index(op: str, array: NamedArray, idx: Any) -> Any:
 def take(array: NamedArray, axis: AxisSelector, index: Any) -> NamedArray:
     """Select along one axis by an int (dropping it) or by indices (a NamedArray's axes replace it).
 
-    Example:
+    Examples:
         >>> import haliax as hax, jax.numpy as jnp
         >>> Pos, Sel = hax.make_axes(pos=5, sel=2)
         >>> hax.take(hax.arange(Pos), "pos", hax.named(jnp.array([4, 1]), Sel)).array.tolist()
@@ -465,7 +465,7 @@ def slice(
     length={...})``. A static start out of range is an error; a traced start is treated as
     ``jax.lax.dynamic_slice`` treats it (a negative one counts from the end, then it is clamped).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> x = hax.arange(hax.Axis("pos", 8))
         >>> hax.slice(x, "pos", start=2, length=3).array.tolist()
@@ -549,7 +549,7 @@ def updated_slice(array: NamedArray, start: Mapping[AxisSelector, Any], update: 
     ones are treated as ``jax.lax.dynamic_update_slice`` treats them (negative ones count from
     the end, then they are clamped).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> Pos, Win = hax.make_axes(pos=5, win=2)
         >>> hax.updated_slice(hax.zeros(Pos), {"pos": 1}, hax.ones(Pos.resize(2))).array.tolist()
@@ -593,7 +593,7 @@ def updated_slice(array: NamedArray, start: Mapping[AxisSelector, Any], update: 
 class AtIndexer:
     """``x.at[...]``: functional updates at a named index, like ``jax.Array.at``.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> B, E = hax.make_axes(batch=2, embed=3)
         >>> hax.zeros((B, E)).at["batch", 1].set(hax.arange(E).astype(float)).array.tolist()

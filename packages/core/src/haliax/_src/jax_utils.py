@@ -30,7 +30,7 @@ def combine(*pytrees: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
 
     The inverse of `equinox.partition`; same as `equinox.combine`.
 
-    Example:
+    Examples:
         >>> from haliax.jax_utils import combine
         >>> combine({"a": None, "b": 2}, {"a": 1, "b": None})
         {'a': 1, 'b': 2}
@@ -41,7 +41,7 @@ def combine(*pytrees: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
 class Static(eqx.Module):
     """A module that carries one static (non-array, hashable) value through jax transforms.
 
-    Example:
+    Examples:
         >>> from haliax.jax_utils import Static
         >>> import jax
         >>> jax.tree_util.tree_leaves(Static("relu"))
@@ -106,7 +106,7 @@ def maybe_rng_split(key: Any, num: int = 2) -> Any:
 def shaped_rng_split(key: Any, split_shape: int | Sequence[int] = 2) -> Any:
     """Split a PRNG key into an array of keys of shape ``split_shape`` (plus the key's own shape).
 
-    Example:
+    Examples:
         >>> import jax
         >>> from haliax.jax_utils import shaped_rng_split
         >>> shaped_rng_split(jax.random.PRNGKey(0), (2, 3)).shape
@@ -121,7 +121,7 @@ def named_call(f: Callable[..., Any] | None = None, name: str | None = None) -> 
 
     The name defaults to the function's qualified name; ``Module.__call__`` becomes ``Module``.
 
-    Example:
+    Examples:
         >>> from haliax.jax_utils import named_call
         >>> @named_call
         ... def attention(x):
@@ -151,7 +151,7 @@ def tree_checkpoint_name(x: T, name: str) -> T:
     Checkpoint policies such as `jax.checkpoint_policies.save_only_these_names` (and
     [haliax.ScanCheckpointPolicy][]'s ``save_block_internals``) then select these values by name.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.ones(3), "embed")
         >>> hax.tree_checkpoint_name(x, "hidden").axes == x.axes
@@ -189,7 +189,7 @@ def filter_checkpoint(
 def filter_eval_shape(fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """`jax.eval_shape` that accepts any Python objects: arrays become ``ShapeDtypeStruct`` leaves.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> from haliax.jax_utils import filter_eval_shape
         >>> out = filter_eval_shape(lambda x, n: x * n, hax.named(jnp.ones(3), "a"), 2)
@@ -204,7 +204,7 @@ def broadcast_prefix(prefix: Any, full: Any, is_leaf: Callable[[Any], bool] | No
 
     ``None`` in ``prefix`` is a leaf (it means "this whole subtree gets None").
 
-    Example:
+    Examples:
         >>> from haliax.jax_utils import broadcast_prefix
         >>> broadcast_prefix((0, None), ([1, 2], {"a": 3}))
         ([0, 0], {'a': None})

@@ -111,7 +111,7 @@ class NamedArray(metaclass=NamedArrayMeta):
     Build one with [haliax.named][] (names or axes) or directly from an array and a tuple of
     [haliax.Axis][]. ``.array`` is the positional array, ``.axes`` the axes in order.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.ones((2, 3)), ("batch", "embed"))
         >>> x.shape
@@ -663,7 +663,7 @@ def named(a: Any, axis: AxisSelection) -> NamedArray:
     Bare names take their size from the array; `Axis` objects and ``{name: size}`` dicts are
     checked against it.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> hax.named(jnp.zeros((2, 3)), ("batch", "embed")).shape
         {'batch': 2, 'embed': 3}

@@ -64,7 +64,7 @@ def where(
     With only ``condition`` this is [haliax.nonzero][]: it returns a tuple of index arrays (one per
     axis of ``condition``) along ``new_axis``, padded with ``fill_value``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([-1.0, 2.0, -3.0]), "pos")
         >>> hax.where(x > 0, x, 0.0).array.tolist()
@@ -89,7 +89,7 @@ def where(
 def clip(array: Any, a_min: Any = None, a_max: Any = None) -> Any:
     """Clip ``array`` to ``[a_min, a_max]``; bounds may be NamedArrays, broadcast by name.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([-2.0, 0.5, 3.0]), "pos")
         >>> hax.clip(x, 0.0, 1.0).array.tolist()
@@ -116,7 +116,7 @@ def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan
     The answer is a Python bool, so the arrays must be concrete (not traced under ``jit``);
     under ``jit`` use ``hax.all(hax.isclose(a, b))``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.ones((2, 3)), ("batch", "embed"))
         >>> hax.allclose(x, hax.named(x.array.T, ("embed", "batch")) + 1e-9)
@@ -132,7 +132,7 @@ def array_equal(a1: Any, a2: Any) -> bool:
     Axis order does not matter: arrays are compared by name. Returns a Python bool, so the
     arrays must be concrete.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.arange(6).reshape(2, 3), ("batch", "embed"))
         >>> xt = hax.named(x.array.T, ("embed", "batch"))
@@ -156,7 +156,7 @@ def array_equal(a1: Any, a2: Any) -> bool:
 def array_equiv(a1: Any, a2: Any) -> bool:
     """True if the arrays broadcast together by name and are equal everywhere (a Python bool).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.ones((2, 3)), ("batch", "embed"))
         >>> hax.array_equiv(x, x.sum("batch") / 2), hax.array_equiv(x, 2.0)
@@ -176,7 +176,7 @@ def bincount(x: NamedArray, Counts: Axis, *, weights: Any = None, minlength: int
     ``Counts.size`` is the static number of bins: values at or past it are dropped. ``weights``
     (broadcast to ``x``'s axes by name) sums weights instead of counting.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([0, 1, 1, 3]), "pos")
         >>> hax.bincount(x, hax.Axis("count", 5)).array.tolist()
@@ -200,7 +200,7 @@ def nonzero(array: NamedArray, size: Axis, fill_value: int = 0) -> tuple[NamedAr
 
     ``size`` fixes the (static) number of results; missing ones are ``fill_value``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([0, 3, 0, 5]), "pos")
         >>> (idx,) = hax.nonzero(x, hax.Axis("hit", 3), fill_value=-1)
@@ -216,7 +216,7 @@ def nonzero(array: NamedArray, size: Axis, fill_value: int = 0) -> tuple[NamedAr
 def packbits(a: NamedArray, axis: AxisSelector, bitorder: str = "big") -> NamedArray:
     """Pack booleans along ``axis`` into ``uint8`` bits: the axis shrinks to ``ceil(n / 8)``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> bits = hax.named(jnp.array([1, 0, 1, 0, 0, 0, 0, 1], dtype=bool), "bit")
         >>> hax.packbits(bits, "bit").array.tolist()
@@ -233,7 +233,7 @@ def unpackbits(
 ) -> NamedArray:
     """Unpack ``uint8`` values along ``axis`` into bits: the axis grows to ``8 * n`` (or ``count``).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([161], dtype=jnp.uint8), "byte")
         >>> hax.unpackbits(x, "byte").array.tolist()
@@ -252,7 +252,7 @@ def _resized(axes: tuple[Axis, ...], pos: int, size: int) -> tuple[Axis, ...]:
 def searchsorted(a: NamedArray, v: Any, side: str = "left", sorter: Any = None, method: str = "scan") -> Any:
     """Indices at which to insert ``v`` into the sorted one-axis ``a``; the result has ``v``'s axes.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> edges = hax.named(jnp.array([0.0, 1.0, 2.0]), "edge")
         >>> hax.searchsorted(edges, hax.named(jnp.array([0.5, 1.5]), "x")).array.tolist()
@@ -285,7 +285,7 @@ def trace(
 ) -> NamedArray:
     """Sum along the diagonal over ``axis1`` and ``axis2`` (shifted by ``offset``); both axes go.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> m = hax.named(jnp.arange(9.0).reshape(3, 3), ("row", "col"))
         >>> hax.trace(m, "row", "col").item()
@@ -312,7 +312,7 @@ def _triangle(
 def tril(array: NamedArray, axis1: AxisSelector, axis2: AxisSelector, k: int = 0) -> NamedArray:
     """Lower triangle over ``axis1`` (rows) and ``axis2`` (columns): entries above diagonal ``k`` become 0.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> m = hax.named(jnp.ones((2, 2)), ("row", "col"))
         >>> hax.tril(m, "row", "col").array.tolist()
@@ -324,7 +324,7 @@ def tril(array: NamedArray, axis1: AxisSelector, axis2: AxisSelector, k: int = 0
 def triu(array: NamedArray, axis1: AxisSelector, axis2: AxisSelector, k: int = 0) -> NamedArray:
     """Upper triangle over ``axis1`` (rows) and ``axis2`` (columns): entries below diagonal ``k`` become 0.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> m = hax.named(jnp.ones((2, 2)), ("row", "col"))
         >>> hax.triu(m, "row", "col").array.tolist()
@@ -351,7 +351,7 @@ def unique(
     keep the other axes and ``axis`` is replaced by ``Unique``. ``return_index`` and
     ``return_counts`` are along ``Unique``; ``return_inverse`` has ``array``'s axes (or ``axis``).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([3, 1, 3, 2]), "pos")
         >>> hax.unique(x, hax.Axis("uniq", 3)).array.tolist()
@@ -389,7 +389,7 @@ def unique(
 def unique_values(array: NamedArray, Unique: Axis, *, fill_value: Any = None) -> NamedArray:
     """Sorted unique values along the ``Unique`` axis (see [haliax.unique][]).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([2, 2, 5]), "pos")
         >>> hax.unique_values(x, hax.Axis("uniq", 3), fill_value=0).array.tolist()
@@ -403,7 +403,7 @@ def unique_counts(
 ) -> tuple[NamedArray, NamedArray]:
     """``(values, counts)``: unique values and how often each occurs, along ``Unique``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([2, 2, 5]), "pos")
         >>> values, counts = hax.unique_counts(x, hax.Axis("uniq", 2))
@@ -418,7 +418,7 @@ def unique_inverse(
 ) -> tuple[NamedArray, NamedArray]:
     """``(values, inverse)``: unique values, and for each element of ``array`` its index in them.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([5, 2, 5]), "pos")
         >>> values, inverse = hax.unique_inverse(x, hax.Axis("uniq", 2))
@@ -433,7 +433,7 @@ def unique_all(
 ) -> tuple[NamedArray, NamedArray, NamedArray, NamedArray]:
     """``(values, indices, inverse, counts)`` in one call (see [haliax.unique][]).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([5, 2, 5]), "pos")
         >>> values, indices, inverse, counts = hax.unique_all(x, hax.Axis("uniq", 2))

@@ -52,7 +52,7 @@ def poly(seq_of_zeros: NamedArray, new_axis: AxisSelector | None = None) -> Name
     A square two-axis array gives its characteristic polynomial. The coefficients lie along
     ``new_axis`` (default ``'degree'``) of size ``n + 1``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> hax.poly(hax.named(jnp.array([1.0, 2.0]), "root")).array.tolist()
         [1.0, -3.0, 2.0]
@@ -64,7 +64,7 @@ def poly(seq_of_zeros: NamedArray, new_axis: AxisSelector | None = None) -> Name
 def polyadd(a1: Any, a2: Any) -> NamedArray:
     """Sum of two polynomials; the result has ``a1``'s axis name and the longer length.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> p = hax.named(jnp.array([1.0, 2.0]), "degree")
         >>> hax.polyadd(p, hax.named(jnp.array([1.0, 0.0, 1.0]), "degree")).array.tolist()
@@ -78,7 +78,7 @@ def polyadd(a1: Any, a2: Any) -> NamedArray:
 def polysub(a1: Any, a2: Any) -> NamedArray:
     """Difference ``a1 - a2`` of two polynomials (``a1``'s axis name).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> p = hax.named(jnp.array([3.0, 2.0]), "degree")
         >>> hax.polysub(p, p).array.tolist()
@@ -92,7 +92,7 @@ def polysub(a1: Any, a2: Any) -> NamedArray:
 def polymul(a1: Any, a2: Any) -> NamedArray:
     """Product of two polynomials: length ``n1 + n2 - 1`` along ``a1``'s axis name.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> p = hax.named(jnp.array([1.0, 1.0]), "degree")
         >>> hax.polymul(p, p).array.tolist()
@@ -108,7 +108,7 @@ def polydiv(u: Any, v: Any) -> tuple[NamedArray, NamedArray]:
 
     The remainder keeps ``u``'s length (leading zeros are not trimmed, so it works under jit).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> u = hax.named(jnp.array([1.0, 3.0, 2.0]), "degree")
         >>> q, r = hax.polydiv(u, hax.named(jnp.array([1.0, 1.0]), "degree"))
@@ -124,7 +124,7 @@ def polydiv(u: Any, v: Any) -> tuple[NamedArray, NamedArray]:
 def polyder(p: Any, m: int = 1) -> NamedArray:
     """The ``m``-th derivative of a polynomial: its axis shrinks by ``m``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> hax.polyder(hax.named(jnp.array([1.0, 1.0, 1.0]), "degree")).array.tolist()
         [2.0, 1.0]
@@ -136,7 +136,7 @@ def polyder(p: Any, m: int = 1) -> NamedArray:
 def polyint(p: Any, m: int = 1, k: Any = None) -> NamedArray:
     """The ``m``-th antiderivative, with integration constants ``k``: its axis grows by ``m``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> hax.polyint(hax.named(jnp.array([2.0, 1.0]), "degree")).array.tolist()
         [1.0, 1.0, 0.0]
@@ -152,7 +152,7 @@ def polyval(p: Any, x: Any, axis: AxisSelector | None = None) -> Any:
     ``p``'s coefficient axis is ``axis`` when given (its other axes broadcast with ``x``'s by
     name), else its only axis. The result has ``x``'s axes (and any extra axes of ``p``).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> p = hax.named(jnp.array([1.0, 0.0, -1.0]), "degree")
         >>> hax.polyval(p, hax.named(jnp.array([0.0, 2.0]), "x")).array.tolist()
@@ -191,7 +191,7 @@ def polyfit(
     singular_values, rcond)`` as raw arrays; ``cov=True`` also returns the covariance with axes
     ``(degree, degree_cov, ...)``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([0.0, 1.0, 2.0, 3.0]), "sample")
         >>> jnp.round(hax.polyfit(x, 2 * x + 1, 1).array, 4).tolist()
@@ -234,7 +234,7 @@ def roots(p: Any, *, strip_zeros: bool = True, new_axis: AxisSelector | None = N
     With ``strip_zeros=True`` the number of roots depends on the values (not jittable); pass
     ``strip_zeros=False`` under jit (leading zeros then give NaN roots).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> r = hax.roots(hax.named(jnp.array([1.0, -3.0, 2.0]), "degree"), new_axis="root")
         >>> sorted(r.array.real.round(4).tolist()), r.shape
@@ -248,7 +248,7 @@ def roots(p: Any, *, strip_zeros: bool = True, new_axis: AxisSelector | None = N
 def trim_zeros(filt: Any, trim: str = "fb") -> NamedArray:
     """Drop leading (``'f'``) and/or trailing (``'b'``) zeros; the axis shrinks (not jittable).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> hax.trim_zeros(hax.named(jnp.array([0, 1, 2, 0]), "degree")).array.tolist()
         [1, 2]
@@ -265,7 +265,7 @@ def vander(
     ``x`` may have any axes; the new axis has size ``N`` (default: the size of ``x``'s only
     axis) and holds decreasing powers unless ``increasing``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> v = hax.vander(hax.named(jnp.array([2.0, 3.0]), "x"), 3)
         >>> v.shape, v.array.tolist()

@@ -16,7 +16,7 @@ T = TypeVar("T")
 def ensure_tuple(x: Sequence[T] | T) -> tuple[T, ...]:
     """A tuple of ``x``'s elements if it is a sequence (not a string), else ``(x,)``.
 
-    Example:
+    Examples:
         >>> from haliax.util import ensure_tuple
         >>> ensure_tuple([1, 2]), ensure_tuple("batch"), ensure_tuple(3)
         ((1, 2), ('batch',), (3,))

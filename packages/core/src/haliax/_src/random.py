@@ -50,7 +50,7 @@ def uniform(
 ) -> NamedArray:
     """Uniform samples in ``[minval, maxval)`` with the given axes.
 
-    Example:
+    Examples:
         >>> import jax, haliax as hax
         >>> x = hax.random.uniform(jax.random.PRNGKey(0), (hax.Axis("batch", 2), hax.Axis("embed", 3)))
         >>> x.shape
@@ -64,7 +64,7 @@ def uniform(
 def normal(key: Any, shape: AxisSpec, dtype: Any = float) -> NamedArray:
     """Standard normal samples with the given axes.
 
-    Example:
+    Examples:
         >>> import jax, haliax as hax
         >>> hax.random.normal(jax.random.PRNGKey(0), hax.Axis("embed", 4)).shape
         {'embed': 4}
@@ -176,7 +176,7 @@ def weibull_min(key: Any, shape: AxisSpec, scale: Any, concentration: Any, dtype
 def ball(key: Any, shape: AxisSpec, D: Axis, p: float = 2.0, dtype: Any = float) -> NamedArray:
     """Points drawn uniformly from the unit ``p``-norm ball; ``D`` is the vector axis, added last.
 
-    Example:
+    Examples:
         >>> import jax, haliax as hax
         >>> hax.random.ball(jax.random.PRNGKey(0), hax.Axis("batch", 2), hax.Axis("dim", 3)).shape
         {'batch': 2, 'dim': 3}
@@ -193,7 +193,7 @@ def choice(
     ``p`` (optional) gives the probability of each position of ``axis``: a NamedArray with only
     that axis, or a 1-d array.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, haliax as hax
         >>> a = hax.named(jnp.arange(10), "vocab")
         >>> hax.random.choice(jax.random.PRNGKey(0), hax.Axis("sample", 4), a, "vocab").shape
@@ -221,7 +221,7 @@ def categorical(
     Without ``shape`` the result has ``logits``'s axes less ``axis``. With ``shape``, ``logits``'s
     other axes must be among ``shape``'s and are broadcast to it.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, haliax as hax
         >>> logits = hax.named(jnp.zeros((2, 5)), ("batch", "vocab"))
         >>> hax.random.categorical(jax.random.PRNGKey(0), logits, "vocab").shape
@@ -251,7 +251,7 @@ def categorical(
 def permutation(key: Any, x: NamedArray, axis: AxisSelector, independent: bool = False) -> NamedArray:
     """Shuffle ``x`` along ``axis``; ``independent`` shuffles each slice along it separately.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.arange(5), "pos")
         >>> sorted(hax.random.permutation(jax.random.PRNGKey(0), x, "pos").tolist())

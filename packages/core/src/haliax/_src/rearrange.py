@@ -402,7 +402,7 @@ def rearrange(
     are named; there is no ``1``, no anonymous axis, no reduction or repetition; at most one
     ``...`` a side.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.zeros((2, 6, 3)), ("batch", "embed", "pos"))
         >>> hax.rearrange(x, "{embed pos ...} -> ... pos embed").shape

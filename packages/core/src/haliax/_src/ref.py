@@ -64,7 +64,7 @@ def _write_through(x: NamedArray, selectors: tuple[Any, ...], idx: Any, value: A
 class NamedRef:
     """A mutable reference to a NamedArray: ``ref[{...}]`` reads, ``ref[{...}] = v`` writes in place.
 
-    Example:
+    Examples:
         >>> import haliax as hax, jax.numpy as jnp
         >>> ref = hax.new_ref(hax.zeros({"layer": 2, "embed": 3}))
         >>> ref["layer", 1] = hax.ones({"embed": 3})
@@ -161,7 +161,7 @@ jax.tree_util.register_pytree_node(NamedRef, _flatten, _unflatten)
 def new_ref(value: NamedArray) -> NamedRef:
     """A new mutable `NamedRef` holding ``value``.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.new_ref(hax.zeros({"embed": 3})).shape
         {'embed': 3}

@@ -83,7 +83,7 @@ def _target_of(obj: Any) -> str | None:
 class Registry(Generic[T]):
     """Named providers of one kind, filled from an entry-point group and by `register`.
 
-    Example:
+    Examples:
         >>> from haliax.registry import Registry
         >>> colours = Registry("example.colours", what="colour")
         >>> colours.register("red", "#f00")
@@ -281,7 +281,7 @@ def registry_for(
 ) -> Registry[Any]:
     """The process-wide registry of an entry-point group, created on first request.
 
-    Example:
+    Examples:
         >>> from haliax.registry import registry_for
         >>> registry_for("haliax.ops") is registry_for("haliax.ops")
         True
@@ -304,7 +304,7 @@ sharding_strategies: Registry[ShardingStrategy] = registry_for(
 def get_op(name: str) -> Callable[..., Any]:
     """The named op registered as ``name`` (from a plugin's ``haliax.ops`` entry point or in-process).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> "squared_relu_norm" in hax.list_ops()  # provided by the example plugin
         True

@@ -52,7 +52,7 @@ class ScanCheckpointPolicy:
     of ``haliax.nn.Stacked``). Mark internals by name inside the step with
     [haliax.tree_checkpoint_name][] to save or offload them selectively.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.ScanCheckpointPolicy.from_bool_or_str("nested").nested
         True
@@ -329,7 +329,7 @@ def scan(
         unroll: steps per loop iteration, as in `jax.lax.scan`.
         is_scanned: which leaves of ``xs`` are scanned; the rest reach every step unchanged.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.arange(6.0).reshape(2, 3), ("batch", "step"))
         >>> total, running = hax.scan(lambda c, xi: (c + xi, c + xi), "step")(hax.named(jnp.zeros(2), "batch"), x)
@@ -384,7 +384,7 @@ def fold(
 
     A [haliax.scan][] without per-step outputs: returns the final carry. Options as in `scan`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.arange(6.0).reshape(2, 3), ("batch", "step"))
         >>> hax.fold(lambda c, xi: c + xi, "step")(hax.named(jnp.zeros(2), "batch"), x).array.tolist()
@@ -416,7 +416,7 @@ def map(
     Like `jax.lax.map`: a loop rather than a vectorized [haliax.vmap][], for when the batched
     version would need too much memory. NamedArray results get ``axis`` as their leading axis.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.arange(6.0).reshape(2, 3), ("batch", "step"))
         >>> y = hax.map(lambda xi: xi * 2, "step")(x)

@@ -29,7 +29,7 @@ UNSPECIFIED = Unspecified()
 class StringHolderEnum(type):
     """Metaclass for a class of string constants that iterates, and answers ``in``, like an enum.
 
-    Example:
+    Examples:
         >>> from haliax.util import StringHolderEnum
         >>> class Mode(metaclass=StringHolderEnum):
         ...     TRAIN = "train"

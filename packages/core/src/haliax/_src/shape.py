@@ -51,7 +51,7 @@ def check_shape(jnp_shape: Sequence[int], hax_axes: AxisSelection) -> tuple[Axis
 
     Bare names take their size from the shape; `Axis` sizes must match it.
 
-    Example:
+    Examples:
         >>> from haliax.core import check_shape
         >>> check_shape((2, 3), ("batch", "embed"))
         (Axis(name='batch', size=2), Axis(name='embed', size=3))
@@ -85,7 +85,7 @@ def rename(array: NamedArray, renames: Mapping[AxisSelector, AxisSelector]) -> N
 
     Renaming an axis the array lacks is an error.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> x = hax.zeros(hax.make_axes(position=4, embed=2))
         >>> x.rename({"position": "key_position"}).shape
@@ -123,7 +123,7 @@ def flatten_axes(array: Any, old_axes: AxisSelection, new_axis: AxisSelector) ->
     Works on a NamedArray (moving the merged axes together if needed) or on an axis spec
     (a tuple of axes or a shape dict), returning the spec with the axes merged.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> B, S, E = hax.make_axes(batch=2, seq=3, embed=4)
         >>> hax.flatten_axes(hax.zeros((B, S, E)), ("batch", "seq"), "tokens").shape
@@ -176,7 +176,7 @@ def _prod(sizes: Any) -> int:
 def unflatten_axis(array: NamedArray, axis: AxisSelector, new_axes: AxisSpec) -> NamedArray:
     """Split one axis into several new axes in its place (their sizes must multiply to its size).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> x = hax.zeros(hax.Axis("tokens", 6))
         >>> hax.unflatten_axis(x, "tokens", hax.make_axes(batch=2, seq=3)).shape
@@ -203,7 +203,7 @@ def unflatten_axis(array: NamedArray, axis: AxisSelector, new_axes: AxisSpec) ->
 def ravel(array: NamedArray, new_axis_name: AxisSelector) -> NamedArray:
     """Flatten every axis into one new axis.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.ravel(hax.zeros(hax.make_axes(a=2, b=3)), "flat").shape
         {'flat': 6}
@@ -225,7 +225,7 @@ def flatten_all_axes_but(
     ``reorder_to_front``). The returned function unflattens ``axis_name`` of an array (for
     example the result of a function applied to the flat array) back into the original axes.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> x = hax.zeros(hax.make_axes(batch=2, seq=3, embed=4))
         >>> flat, restore = hax.core.flatten_all_axes_but(x, "rows", "embed")
@@ -266,7 +266,7 @@ def flatten_all_axes_but(
 def split(a: NamedArray, axis: AxisSelector, new_axes: Sequence[Axis]) -> list[NamedArray]:
     """Split one axis into consecutive pieces, one per new axis (their sizes must sum to its size).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> x = hax.arange(hax.Axis("pos", 5))
         >>> [p.array.tolist() for p in hax.split(x, "pos", [hax.Axis("a", 2), hax.Axis("b", 3)])]
@@ -296,7 +296,7 @@ def split(a: NamedArray, axis: AxisSelector, new_axes: Sequence[Axis]) -> list[N
 def unbind(array: NamedArray, axis: AxisSelector) -> list[NamedArray]:
     """The slices along an axis, each without that axis.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> rows = hax.unbind(hax.zeros(hax.make_axes(layer=3, embed=2)), "layer")
         >>> len(rows), rows[0].shape
@@ -314,7 +314,7 @@ def unbind(array: NamedArray, axis: AxisSelector) -> list[NamedArray]:
 def roll(array: NamedArray, shift: Any, axis: AxisSelection) -> NamedArray:
     """Roll elements along one or more axes (``shift`` an int, a tuple of ints, or a 0-d NamedArray).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.roll(hax.arange(hax.Axis("pos", 4)), 1, "pos").array.tolist()
         [3, 0, 1, 2]
@@ -355,7 +355,7 @@ def concatenate(axis: AxisSelector, arrays: Sequence[NamedArray]) -> NamedArray:
 
     If ``axis`` is an `Axis`, its size must equal the summed size.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> a, b = hax.arange(hax.Axis("pos", 2)), hax.arange(hax.Axis("pos", 3))
         >>> hax.concatenate("pos", [a, b]).array.tolist()
@@ -393,7 +393,7 @@ def stack(axis: AxisSelector, arrays: Sequence[NamedArray]) -> NamedArray:
 
     Inputs are first laid out in the first array's axis order.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> E = hax.Axis("embed", 3)
         >>> hax.stack("layer", [hax.zeros(E), hax.ones(E)]).shape
@@ -432,7 +432,7 @@ def pad(
 
     ``mode`` and the other options are those of ``jnp.pad``; padded axes grow.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.pad(hax.arange(hax.Axis("pos", 3)), {"pos": (1, 2)}).array.tolist()
         [0, 0, 1, 2, 0, 0]
@@ -464,7 +464,7 @@ def pad(
 def pad_left(array: NamedArray, axis: AxisSelector, new_axis: AxisSelector, value: Any = 0) -> NamedArray:
     """Pad ``axis`` on the left with ``value`` so that it becomes ``new_axis`` (at least as large).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.pad_left(hax.arange(hax.Axis("pos", 2)), "pos", hax.Axis("pos", 4)).array.tolist()
         [0, 0, 0, 1]
@@ -485,7 +485,7 @@ def pad_left(array: NamedArray, axis: AxisSelector, new_axis: AxisSelector, valu
 def tile(a: NamedArray, reps: Mapping[AxisSelector, int]) -> NamedArray:
     """Tile by axis: existing axes are repeated ``reps`` times; unknown names become new leading axes.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> x = hax.arange(hax.Axis("pos", 2))
         >>> hax.tile(x, {"pos": 2, "copy": 3}).shape
@@ -513,7 +513,7 @@ def repeat(
 ) -> NamedArray:
     """Repeat each element along an axis (``jnp.repeat``); the axis keeps its name with the new size.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.repeat(hax.arange(hax.Axis("pos", 2)), 2, "pos").array.tolist()
         [0, 0, 1, 1]

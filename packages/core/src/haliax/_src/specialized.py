@@ -18,7 +18,7 @@ def top_k(
     In both results ``axis`` is replaced, in place, by an axis of size ``k``: ``new_axis`` if
     given (a name or an `Axis` of size ``k``), else ``axis``'s name resized.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([[1.0, 5.0, 3.0], [4.0, 0.0, 2.0]]), ("batch", "vocab"))
         >>> values, indices = hax.top_k(x, "vocab", 2, new_axis="top")

@@ -38,7 +38,7 @@ T = TypeVar("T")
 def with_prefix(prefix: str | None, leaf: str | None) -> str | None:
     """Join two optional dotted key parts: ``with_prefix("a", "b") == "a.b"``.
 
-    Example:
+    Examples:
         >>> from haliax.state_dict import with_prefix
         >>> with_prefix("model", "embed"), with_prefix(None, "embed"), with_prefix("model", None)
         ('model.embed', 'embed', 'model')
@@ -94,7 +94,7 @@ def _require_key(prefix: str | None) -> str:
 def to_state_dict(tree: Any, prefix: str | None = None) -> StateDict:
     """Flatten a module or pytree into ``{dotted key: array}``; NamedArrays become raw arrays.
 
-    Example:
+    Examples:
         >>> import haliax as hax, jax.numpy as jnp
         >>> from haliax.state_dict import to_state_dict
         >>> tree = {"embed": {"weight": hax.named(jnp.zeros((2, 3)), ("vocab", "embed"))}}

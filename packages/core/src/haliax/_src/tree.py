@@ -44,7 +44,7 @@ def tree_map(
 ) -> Any:
     """`jax.tree_util.tree_map` that hands ``fn`` whole NamedArrays.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> tree = {"w": hax.named(jnp.ones(3), "embed"), "b": jnp.zeros(2)}
         >>> hax.tree.map(lambda x: type(x).__name__, tree)
@@ -136,7 +136,7 @@ def resize_axis(tree: Any, old_axis: AxisSelector, new_size: int, key: Any = Non
     slice's mean and standard deviation along the axis (truncated-normal samples when ``key`` is
     given) or equal its mean (without a key). Arrays without the axis are unchanged.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([[1.0, 3.0]]), ("batch", "vocab"))
         >>> hax.tree_util.resize_axis(x, "vocab", 3).array.tolist()

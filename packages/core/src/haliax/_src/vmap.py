@@ -230,7 +230,7 @@ def vmap(
     are an int, None or a function of the leaf). An axis no input has must be an `Axis` with a
     size.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.ones((3, 2)), ("embed", "batch"))
         >>> hax.vmap(lambda row: row.sum("embed"), "batch")(x).axes

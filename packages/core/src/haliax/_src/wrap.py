@@ -65,7 +65,7 @@ def _lifted(factory: Callable[..., Any], fn: Callable[..., Any], kwargs: tuple[t
 def wrap_elemwise_unary(f: Callable[..., Any], a: Any, *args: Any, **kwargs: Any) -> Any:
     """Apply elementwise ``f`` to ``a``'s array, keeping its axes (non-named ``a`` passes straight in).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([1.0, 4.0]), "pos")
         >>> hax.wrap.wrap_elemwise_unary(jnp.sqrt, x).array.tolist()
@@ -77,7 +77,7 @@ def wrap_elemwise_unary(f: Callable[..., Any], a: Any, *args: Any, **kwargs: Any
 def wrap_elemwise_binary(op: F) -> F:
     """Decorator: turn a binary positional function into one that broadcasts NamedArrays by name.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> @hax.wrap.wrap_elemwise_binary
         ... def scaled_diff(a, b):
@@ -106,7 +106,7 @@ def wrap_reduction_call(
 
     ``axis=None`` reduces every axis (a 0-d NamedArray); ``where`` is broadcast to ``a`` by name.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.ones((2, 3)), ("batch", "embed"))
         >>> hax.wrap.wrap_reduction_call(jnp.sum, x, "embed").array.tolist()
@@ -125,7 +125,7 @@ def wrap_axiswise_call(
 
     Several axes are passed to ``fn`` as a tuple of positions unless ``single_axis_only``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([[1, 2], [3, 4]]), ("row", "col"))
         >>> hax.wrap.wrap_axiswise_call(jnp.cumsum, x, "col", single_axis_only=True).array.tolist()
@@ -180,7 +180,7 @@ def apply_positional(
     (or pytree) result gets the same ``out_axes``. To pass ``fn`` its own ``axis=`` keyword, bind
     it first: ``functools.partial(jnp.cumsum, axis=-1)`` (the chosen axes are the last ones).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> m = hax.named(jnp.eye(2) * 2.0, ("row", "col")).broadcast_axis(hax.Axis("batch", 3))
         >>> inv = hax.apply_positional(jnp.linalg.inv, m, axis=("row", "col"))

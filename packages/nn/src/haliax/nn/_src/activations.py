@@ -77,7 +77,7 @@ def glu(x: NamedArray, axis: AxisSelector) -> NamedArray:
     Unlike Haliax 1.4 (whose result kept the input's axes and so failed its own shape check),
     the result has ``axis`` at half its size.
 
-    Example:
+    Examples:
         >>> import haliax as hax, haliax.nn as hnn
         >>> H = hax.Axis("hidden", 4)
         >>> hnn.activations.glu(hax.ones(H), H).shape

@@ -106,7 +106,7 @@ def dot_product_attention(
     Axes shared by the weights and ``value`` (batch, heads) come first in the result, then the
     query positions, then ``value``'s own axes (its head dimension).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax, haliax.nn as hnn
         >>> Pos, KPos, Key = hax.Axis("pos", 3), hax.Axis("kpos", 3), hax.Axis("key", 2)
         >>> q = hax.ones((Pos, Key)); k = v = hax.ones((KPos, Key))
@@ -137,7 +137,7 @@ def _positions(ax: Axis, start: Any) -> Any:
 def causal_mask(QPos: Axis, KPos: Axis, q_start: Any = 0, k_start: Any = 0) -> NamedArray:
     """Boolean ``(QPos, KPos)`` mask, True where ``q + q_start >= k + k_start``.
 
-    Example:
+    Examples:
         >>> import haliax as hax, haliax.nn as hnn
         >>> Q, K = hax.Axis("pos", 2), hax.Axis("kpos", 2)
         >>> hnn.attention.causal_mask(Q, K).array.tolist()

@@ -164,7 +164,7 @@ class Conv(_ConvBase):
     With at most one batch axis the output keeps the input's axis order, with ``Out`` where ``In``
     was and the spatial axes resized; several batch axes are merged for the kernel and come first.
 
-    Example:
+    Examples:
         >>> import jax, haliax as hax, haliax.nn as hnn
         >>> H, W, C, D = hax.make_axes(height=8, width=8, chan=3, feat=4)
         >>> conv = hnn.Conv.init((H, W), C, D, kernel_size=3, key=jax.random.PRNGKey(0))

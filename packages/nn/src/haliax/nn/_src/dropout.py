@@ -31,7 +31,7 @@ def dropout(
     The mask is shared across ``broadcast_axes`` (e.g. drop whole channels). With ``inference``
     or ``pdrop == 0`` the input is returned unchanged.
 
-    Example:
+    Examples:
         >>> import jax, haliax as hax, haliax.nn as hnn
         >>> x = hax.ones(hax.Axis("embed", 4))
         >>> hnn.dropout(x, 0.5, inference=True) is x

@@ -20,7 +20,7 @@ from .sampling import truncated_normal
 class Embedding(eqx.Module, ReparamEnabled):
     """A lookup table with weight axes ``(Vocab, Embed)``.
 
-    Example:
+    Examples:
         >>> import jax, haliax as hax, haliax.nn as hnn
         >>> Vocab, Embed = hax.Axis("vocab", 10), hax.Axis("embed", 4)
         >>> emb = hnn.Embedding.init(Vocab, Embed, key=jax.random.PRNGKey(0))

@@ -18,7 +18,7 @@ def one_hot(x: NamedArray | int | Any, class_axis: Axis, *, dtype: Any = None) -
     ``x`` is an integer NamedArray, a Python int or a 0-d array. Values outside
     ``[0, class_axis.size)`` give all-zero rows. ``dtype`` defaults to float32.
 
-    Example:
+    Examples:
         >>> import haliax as hax, haliax.nn as hnn
         >>> hnn.one_hot(2, hax.Axis("label", 4)).array.tolist()
         [0.0, 0.0, 1.0, 0.0]

@@ -223,7 +223,7 @@ def fused_attention(
     kernels then skip the masked blocks instead of reading a mask (a GPT-2 124M step on an H100
     ran faster with it than with an explicit `causal_mask`).
 
-    Example:
+    Examples:
         >>> import haliax as hax, haliax.nn as hnn
         >>> Pos, KPos, Key = hax.Axis("pos", 4), hax.Axis("kpos", 4), hax.Axis("key", 8)
         >>> q = hax.ones((Pos, Key)); k = v = hax.ones((KPos, Key))

@@ -78,7 +78,7 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
     other than ``In`` are batch axes and keep their order; the ``Out`` axes follow them. An input
     without every ``In`` axis is an error, never a broadcast.
 
-    Example:
+    Examples:
         >>> import jax, haliax as hax, haliax.nn as hnn
         >>> Embed, Hidden = hax.Axis("embed", 4), hax.Axis("hidden", 8)
         >>> layer = hnn.Linear.init(In=Embed, Out=Hidden, key=jax.random.PRNGKey(0))

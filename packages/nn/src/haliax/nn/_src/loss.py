@@ -113,7 +113,7 @@ def cross_entropy_loss(
 ) -> NamedArray:
     """Softmax cross-entropy of ``logits`` against ``targets`` over ``Label``, reduced (mean by default).
 
-    Example:
+    Examples:
         >>> import haliax as hax, haliax.nn as hnn
         >>> L = hax.Axis("label", 4)
         >>> round(float(hnn.cross_entropy_loss(hax.zeros(L), L, hnn.one_hot(1, L)).array), 4)

@@ -23,7 +23,7 @@ class MLP(eqx.Module):
     ``depth`` counts hidden layers (``depth=0`` is one Linear). Hidden axes alternate between
     ``"mlp"`` and ``"mlp2"`` so consecutive weights never share an axis name.
 
-    Example:
+    Examples:
         >>> import jax, haliax as hax, haliax.nn as hnn
         >>> In, Out = hax.Axis("embed", 4), hax.Axis("out", 2)
         >>> mlp = hnn.MLP.init(In, Out, width=8, depth=2, key=jax.random.PRNGKey(0))

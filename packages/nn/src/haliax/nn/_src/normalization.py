@@ -25,7 +25,7 @@ def _one_or_many(x: NamedArray, op: str, axis: AxisSelection) -> int | tuple[int
 def softmax(a: NamedArray, axis: AxisSelection, *, where: NamedArray | None = None) -> NamedArray:
     """Softmax over ``axis`` (one axis or several); the result keeps the axes.
 
-    Example:
+    Examples:
         >>> import haliax as hax, haliax.nn as hnn
         >>> V = hax.Axis("vocab", 4)
         >>> float(hnn.softmax(hax.zeros(V), V).sum().array)
@@ -115,7 +115,7 @@ class LayerNormBase(eqx.Module):
 class LayerNorm(LayerNormBase):
     """Layer normalisation over ``axis``: subtract the mean, divide by the standard deviation, scale, shift.
 
-    Example:
+    Examples:
         >>> import haliax as hax, haliax.nn as hnn
         >>> Embed = hax.Axis("embed", 8)
         >>> ln = hnn.LayerNorm.init(Embed)

@@ -102,7 +102,7 @@ def max_pool(
 ) -> NamedArray:
     """Maximum over each window (padding never wins).
 
-    Example:
+    Examples:
         >>> import haliax as hax, haliax.nn as hnn
         >>> X = hax.Axis("x", 6)
         >>> hnn.max_pool(X.resize(2), hax.arange(X), stride=2).array.tolist()

@@ -153,7 +153,7 @@ class Stacked(ModuleWithStateDictSerialization, Generic[M]):
     vmaps ``Module.init`` over ``Block``: give per-layer arguments (keys, e.g. from
     ``jax.random.split(key, Block.size)``) a leading ``Block`` dimension.
 
-    Example:
+    Examples:
         >>> import jax, haliax as hax, haliax.nn as hnn
         >>> Layers, Embed = hax.Axis("layers", 3), hax.Axis("embed", 4)
         >>> stack = hnn.Stacked.init(Layers, hnn.Linear)(Embed, Embed.alias("out"), key=jax.random.split(jax.random.PRNGKey(0), 3))

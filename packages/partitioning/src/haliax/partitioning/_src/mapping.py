@@ -51,7 +51,7 @@ def axis_mapping(
     Blocks nest; the innermost wins. ``merge=True`` extends the enclosing mapping instead of
     replacing it, and keyword arguments add entries (``axis_mapping(batch="data")``).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> with hax.axis_mapping({"batch": "data"}):
         ...     with hax.axis_mapping(embed="model", merge=True):
@@ -112,7 +112,7 @@ def physical_axis_size(
 def pspec_for_axis(axis: AxisSelection, mapping: ResourceMapping | None = None) -> PartitionSpec:
     """The ``PartitionSpec`` of an array with axes ``axis`` under ``mapping`` (default: the context's).
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> hax.partitioning.pspec_for_axis(("batch", "embed"), {"batch": "data"})
         P('data', None)
@@ -125,7 +125,7 @@ def round_axis_for_partitioning(
 ) -> Axis:
     """``axis`` grown to the next multiple of the number of ways its mapping splits it.
 
-    Example:
+    Examples:
         >>> import jax, numpy as np
         >>> import haliax as hax
         >>> mesh = jax.sharding.Mesh(np.array(jax.devices()[:4]), ("model",))

@@ -56,7 +56,7 @@ class set_mesh:
     in JAX's mesh context, so JAX APIs that take a bare ``PartitionSpec`` see it. Call it outside
     ``jit``.
 
-    Example:
+    Examples:
         >>> import jax, numpy as np
         >>> import haliax as hax
         >>> mesh = jax.sharding.Mesh(np.array(jax.devices()[:1]), ("data",))

@@ -91,7 +91,7 @@ def pspec_for(
     one; other leaves get None. ``use_auto_sharding`` is accepted for compatibility: unmapped
     axes are always left to the compiler.
 
-    Example:
+    Examples:
         >>> import haliax as hax
         >>> x = hax.zeros((hax.Axis("batch", 8), hax.Axis("embed", 4)))
         >>> hax.partitioning.pspec_for({"x": x}, {"batch": "data"})
@@ -179,7 +179,7 @@ def shard(x: T, mapping: ResourceMapping | None = None, mesh: MeshLike | None = 
         PartitioningError: an axis is mapped but no mesh is active, or the mapping does not fit
             the mesh (unknown mesh axis, a size it does not divide, one mesh axis used twice).
 
-    Example:
+    Examples:
         >>> import jax, numpy as np
         >>> import haliax as hax
         >>> mesh = jax.sharding.Mesh(np.array(jax.devices()[:2]), ("data",))

@@ -57,7 +57,7 @@ def shard_map(
     axis is manual: use ``jax.lax.psum(x.array, "data")`` and friends for collectives. Results
     must be NamedArrays (split along their mapped axes) or arrays (replicated).
 
-    Example:
+    Examples:
         >>> import jax, numpy as np
         >>> import haliax as hax
         >>> mesh = jax.sharding.Mesh(np.array(jax.devices()[:2]), ("data",))

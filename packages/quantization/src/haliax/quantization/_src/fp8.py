@@ -159,7 +159,7 @@ class Fp8DotGeneralOp(OverwriteWithGradient):
     layer its own slice. Use with `apply_updates` / `partition_for_grad_overwrite` in the train
     step; without a gradient (inference) the scales stay as they are.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from haliax.quantization import Fp8DotGeneralOp
         >>> op = Fp8DotGeneralOp.init(amax_history_length=16)

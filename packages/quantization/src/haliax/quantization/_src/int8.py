@@ -87,7 +87,7 @@ class Int8DotGeneralOp(eqx.Module):
     channel (each non-contracted index of an operand) its own scale; ``False`` one scale per
     operand. The op has no state to carry between steps.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from haliax.quantization import Int8DotGeneralOp
         >>> op = Int8DotGeneralOp.init()

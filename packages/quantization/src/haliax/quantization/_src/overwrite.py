@@ -37,7 +37,7 @@ def partition_for_grad_overwrite(grad: T) -> tuple[T, T]:
     have the structure of ``grad``. Applied to a *model* rather than a gradient, the second half
     is the trainable part of the model, the tree to initialise an optax optimizer with.
 
-    Example:
+    Examples:
         >>> import jax, haliax as hax, haliax.nn as hnn
         >>> import haliax.quantization as hq
         >>> layer = hnn.Linear.init(hax.Axis("in", 2), hax.Axis("out", 3), key=jax.random.PRNGKey(0))

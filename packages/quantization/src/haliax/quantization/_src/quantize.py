@@ -121,7 +121,7 @@ def quantize_linear_layers(tree: T, config: QuantizationConfig) -> T:
             Linear (the message lists the Linear paths found), or matches only modules that are
             not Linear (the message names them and their types).
 
-    Example:
+    Examples:
         >>> import jax, haliax as hax, haliax.nn as hnn
         >>> import haliax.quantization as hq
         >>> Embed, Hidden = hax.Axis("embed", 4), hax.Axis("hidden", 8)

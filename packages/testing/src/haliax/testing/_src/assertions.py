@@ -55,7 +55,7 @@ def assert_axes_equal(actual: AxesLike, expected: AxesLike, *, ignore_order: boo
     Names and sizes must agree; so must the order unless ``ignore_order``. The message lists every
     axis that differs.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax, haliax.testing as ht
         >>> x = hax.named(jnp.zeros((2, 3)), ("batch", "embed"))
         >>> ht.assert_axes_equal(x, {"batch": 2, "embed": 3})
@@ -102,7 +102,7 @@ def assert_named_allclose(
     axis order. Failures say which axes differ in name or size, or how many elements are off and
     the index of the worst one by axis name, e.g. ``{batch: 1, embed: 0}``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, haliax as hax, haliax.testing as ht
         >>> x = hax.named(jnp.arange(6.0).reshape(2, 3), ("batch", "embed"))
         >>> xt = hax.named(x.array.T, ("embed", "batch"))

@@ -46,7 +46,7 @@ def _draw_axes(
 def axis_names(min_size: int = 1, max_size: int = 8) -> st.SearchStrategy[str]:
     """Identifier-like axis names: a lower-case letter, then letters, digits or underscores.
 
-    Example:
+    Examples:
         >>> from hypothesis import given
         >>> import haliax.testing as ht
         >>> @given(ht.axis_names())
@@ -157,7 +157,7 @@ def named_arrays(
         dtype: a dtype, or a strategy of dtypes such as `dtypes`.
         elements: a strategy for the values, replacing the default.
 
-    Example:
+    Examples:
         >>> from hypothesis import given, settings
         >>> import haliax as hax, haliax.testing as ht
         >>> @settings(max_examples=5)

@@ -1,0 +1,177 @@
+"""Write the API reference pages (docs/api/*.md) from the public manifests.
+
+Run ``python docs/gen_api.py`` after adding a public name; tests/test_public_api.py fails when a
+name is missing from the reference. Each object is rendered once, on the page of the most
+specific public module that exports it; other modules list it as an alias with a link.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import inspect
+import pathlib
+
+DOCS = pathlib.Path(__file__).resolve().parent
+PAGES: list[tuple[str, str, list[str]]] = [
+    ("haliax", "haliax", ["haliax"]),
+    ("axis", "haliax.axis", ["haliax.axis"]),
+    ("core", "haliax.core", ["haliax.core"]),
+    (
+        "ops",
+        "Ops, wrapping, FFT, polynomials",
+        ["haliax.ops", "haliax.wrap", "haliax.specialized_fns", "haliax.fft", "haliax.poly"],
+    ),
+    (
+        "transforms",
+        "Transforms, trees and jax utilities",
+        ["haliax.hof", "haliax.tree", "haliax.tree_util", "haliax.jax_utils"],
+    ),
+    ("random", "haliax.random", ["haliax.random"]),
+    ("typing", "Typing", ["haliax.haxtyping", "haliax.types", "haliax.field", "haliax.util"]),
+    ("refs-debug", "Refs, debugging, registries", ["haliax.ref", "haliax.debug", "haliax.registry"]),
+    ("state-dict", "haliax.state_dict", ["haliax.state_dict"]),
+    (
+        "nn",
+        "haliax.nn",
+        [
+            "haliax.nn",
+            "haliax.nn.activations",
+            "haliax.nn.attention",
+            "haliax.nn.conv",
+            "haliax.nn.embedding",
+            "haliax.nn.linear",
+            "haliax.nn.loss",
+            "haliax.nn.mlp",
+            "haliax.nn.mup",
+            "haliax.nn.normalization",
+            "haliax.nn.pool",
+            "haliax.nn.scan",
+        ],
+    ),
+    ("partitioning", "haliax.partitioning", ["haliax.partitioning"]),
+    ("quantization", "haliax.quantization", ["haliax.quantization"]),
+    ("testing", "haliax.testing", ["haliax.testing"]),
+]
+
+
+def _reachable(mod: object, name: str) -> bool:
+    try:
+        getattr(mod, name)
+    except ImportError:  # a lazy name whose distribution is not installed
+        return False
+    return True
+
+
+def _dist_root(module: str) -> str:
+    """The public package a module belongs to: haliax.nn, haliax.partitioning, ... or haliax."""
+    for sub in ("nn", "partitioning", "quantization", "testing"):
+        if module == f"haliax.{sub}" or module.startswith(f"haliax.{sub}."):
+            return f"haliax.{sub}"
+    return "haliax"
+
+
+def _renderable(obj: object) -> bool:
+    """Functions and classes of ours get a full entry; type aliases and constants a line."""
+    ours = (getattr(obj, "__module__", None) or "").startswith("haliax")
+    return (
+        ours
+        and callable(obj)
+        and (inspect.isfunction(obj) or inspect.isclass(obj) or hasattr(obj, "__wrapped_jnp__"))
+    )
+
+
+def _manual_entry(full: str, obj: object) -> list[str]:
+    """An entry written from the live object, for functions made at run time by a decorator
+    (e.g. hypothesis's ``@composite``) whose code the reference generator cannot locate."""
+    try:
+        sig = str(inspect.signature(obj))  # type: ignore[arg-type]  # callables only reach here
+    except (TypeError, ValueError):
+        sig = "(...)"
+    name = full.rsplit(".", 1)[1]
+    return [f"### `{full}`", "", "```python", f"{name}{sig}", "```", "", inspect.getdoc(obj) or "", ""]
+
+
+def _describe(obj: object) -> str:
+    text = repr(obj).replace("`", "'")
+    return text if len(text) < 120 else text[:117] + "..."
+
+
+def manifest_names(module: str) -> list[str]:
+    """Public names a manifest binds with ``from x import name as name`` (submodules excluded)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return []
+    tree = ast.parse(pathlib.Path(spec.origin).read_text())
+    mod = importlib.import_module(module)
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                name = alias.asname or alias.name
+                if name.startswith("_") or alias.name == "*":
+                    continue
+                if type(getattr(mod, name, None)).__name__ == "module":
+                    continue
+                names.append(name)
+    lazy = getattr(mod, "__dir__", None)
+    if module == "haliax" and lazy is not None:
+        names += [n for n in mod.__dir__() if not n.startswith("_") and n not in names and _reachable(mod, n)]
+    return list(dict.fromkeys(names))
+
+
+def main() -> None:
+    exported: dict[int, list[str]] = {}
+    per_module: dict[str, list[str]] = {}
+    for _, _, modules in PAGES:
+        for module in modules:
+            try:
+                mod = importlib.import_module(module)
+            except ImportError:
+                continue
+            names = [n for n in manifest_names(module) if type(getattr(mod, n)).__name__ != "module"]
+            per_module[module] = names
+            for n in names:
+                exported.setdefault(id(getattr(mod, n)), []).append(f"{module}.{n}")
+
+    def canonical(module: str, name: str) -> str:
+        obj = getattr(importlib.import_module(module), name)
+        homes = exported[id(obj)]
+        root = _dist_root(getattr(obj, "__module__", None) or module)
+        return max(homes, key=lambda h: (_dist_root(h) == root, h.count("."), -homes.index(h)))
+
+    (DOCS / "api").mkdir(exist_ok=True)
+    index = ["# API reference", "", "Every public name, by module.", ""]
+    for slug, title, modules in PAGES:
+        lines = [f"# {title}", ""]
+        for module in modules:
+            if module not in per_module:
+                continue
+            lines += [f"## `{module}`", ""]
+            aliases: list[str] = []
+            constants: list[str] = []
+            for name in per_module[module]:
+                full = f"{module}.{name}"
+                home = canonical(module, name)
+                obj = getattr(importlib.import_module(module), name)
+                if home == full and _renderable(obj) and "<locals>" in getattr(obj, "__qualname__", ""):
+                    lines += _manual_entry(full, obj)
+                elif home == full and _renderable(obj):
+                    lines += [f"::: {full}", ""]
+                elif home == full:
+                    constants.append(f"[](){{#{full}}}\n`{full}`: `{_describe(obj)}`\n")
+                else:
+                    # An anchor per alias, so `[haliax.x.name][]` resolves wherever it is written.
+                    aliases.append(f"[](){{#{full}}}\n`{full}`: same as [`{home}`][{home}]\n")
+            if constants:
+                lines += ["Type aliases and constants:", "", *constants, ""]
+            if aliases:
+                lines += ["Also available here:", "", *aliases, ""]
+        (DOCS / "api" / f"{slug}.md").write_text("\n".join(lines))
+        index.append(f"- [{title}]({slug}.md)")
+    (DOCS / "api" / "index.md").write_text("\n".join(index) + "\n")
+
+
+if __name__ == "__main__":
+    main()
