@@ -150,3 +150,25 @@ def test_moe_linear_rejects_several_token_axes():
     moe = hnn.MoELinear.init(Experts, Embed, Hidden, key=jax.random.PRNGKey(0))
     with pytest.raises(ValueError, match=r"MoELinear: expected the input to have 'embed' and one token axis"):
         moe(_x(Batch, Heads, Embed), jnp.array([1, 1, 2]))
+
+
+def test_moe_linear_gmm_path_matches_the_ragged_dot_path() -> None:
+    from haliax.nn.linear import gmm_sharded
+
+    E, In, Out, Tok = hax.Axis("experts", 3), hax.Axis("in", 4), hax.Axis("out", 5), hax.Axis("tok", 6)
+    key = jax.random.PRNGKey(0)
+    plain = hnn.MoELinear.init(E, In, Out, key=key)
+    gmm = hnn.MoELinear.init(E, In, Out, key=key, use_gmm=True)
+    x = hax.random.normal(jax.random.PRNGKey(1), (Tok, In))
+    gs = hax.named(jnp.array([1, 3, 2]), (E,))
+    np.testing.assert_allclose(gmm(x, gs).array, plain(x, gs).array, rtol=1e-5, atol=1e-6)
+    direct = gmm_sharded(x.array, plain.weight.array, gs.array)
+    np.testing.assert_allclose(
+        direct + plain.bias.array[jnp.array([0, 1, 1, 1, 2, 2])], plain(x, gs).array, rtol=1e-5, atol=1e-6
+    )
+
+
+def test_dropout_module_is_importable_beside_the_dropout_function() -> None:
+    from haliax.nn.dropout import Dropout, dropout
+
+    assert Dropout is hnn.Dropout and dropout is hnn.dropout and callable(hnn.dropout)

@@ -2,7 +2,8 @@
 
 Equinox modules (`Linear`, `Embedding`, `LayerNorm`, `Conv`, `Stacked`, ...), attention, losses
 and activations. This module is a manifest; implementations live in ``haliax.nn._src``.
-``haliax.nn.dropout`` is the *function* (as in Haliax); the module is ``haliax.nn._src.dropout``.
+``haliax.nn.dropout`` is the *function* (as in Haliax); the module is reached with
+``from haliax.nn.dropout import Dropout``.
 """
 
 from haliax._src.scan import ScanCheckpointPolicy as ScanCheckpointPolicy
@@ -10,6 +11,10 @@ from haliax._src.scan import ScanCheckpointPolicy as ScanCheckpointPolicy
 from . import activations as activations
 from . import attention as attention
 from . import conv as conv
+
+# Loaded first so that the function `dropout` below keeps the attribute (as in Haliax) and a later
+# `from haliax.nn.dropout import Dropout` does not rebind it to the module.
+from . import dropout as _dropout_module
 from . import embedding as embedding
 from . import linear as linear
 from . import loss as loss

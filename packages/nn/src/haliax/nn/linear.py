@@ -3,3 +3,4 @@
 from ._src.linear import DefaultDotGeneralOp as DefaultDotGeneralOp
 from ._src.linear import Linear as Linear
 from ._src.linear import MoELinear as MoELinear
+from ._src.linear import gmm_sharded as gmm_sharded

@@ -186,12 +186,51 @@ def _prod(axes: tuple[Axis, ...]) -> int:
     return out
 
 
+def gmm_sharded(lhs: jax.Array, rhs: jax.Array, group_sizes: jax.Array, ar: bool = False) -> jax.Array:
+    """Grouped matmul ``[tokens, in] x [experts, in, out] -> [tokens, out]`` over tokens sorted by expert.
+
+    Tokens ``0 .. group_sizes[0]`` use expert 0, the next ``group_sizes[1]`` expert 1, and so on.
+    Under a mesh with ``data`` and ``model`` axes (``jax.sharding`` context, e.g. from
+    ``hax.set_mesh``) it runs per shard in a ``shard_map``: tokens split over ``data``, the
+    ``in`` dimension over ``model``; ``ar=True`` then all-reduces the partial products over
+    ``model``. Without such a mesh it is one ``jax.lax.ragged_dot``.
+
+    Haliax 1.4 ran a Pallas megablox kernel here (TPU only); this is the portable ragged-dot
+    form with the same contract, so MoE models run on CPU, GPU and TPU alike.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> from haliax.nn.linear import gmm_sharded
+        >>> out = gmm_sharded(jnp.ones((3, 2)), jnp.stack([jnp.eye(2), 2 * jnp.eye(2)]), jnp.array([1, 2]))
+        >>> out.tolist()
+        [[1.0, 1.0], [2.0, 2.0], [2.0, 2.0]]
+    """
+    group_sizes = group_sizes.astype(jnp.int32)
+    mesh = jax.sharding.get_abstract_mesh()
+    if mesh.empty or not {"data", "model"} <= set(mesh.axis_names):
+        out = jax.lax.ragged_dot(lhs, rhs, group_sizes)
+        return jax.lax.psum(out, "model") if ar else out
+    P = jax.sharding.PartitionSpec
+
+    def local(x: jax.Array, w: jax.Array, gs: jax.Array) -> jax.Array:
+        out = jax.lax.ragged_dot(x, w, gs)
+        return jax.lax.psum(out, "model") if ar else out
+
+    return jax.shard_map(
+        local,
+        in_specs=(P("data", "model"), P(None, "model", None), P()),
+        out_specs=P("data", None) if ar else P("data", "model"),
+        check_vma=False,
+    )(lhs, rhs, group_sizes)
+
+
 class MoELinear(eqx.Module):
     """One linear map per expert, applied to tokens grouped by expert (a ragged matmul).
 
     The weight has axes ``(Experts, In, Out)`` (``(Experts, Out, In)`` with ``out_first=True``).
     The input has one token axis, sorted so the first ``group_sizes[0]`` tokens go to expert 0,
-    the next ``group_sizes[1]`` to expert 1, and so on; the matmul is ``jax.lax.ragged_dot_general``.
+    the next ``group_sizes[1]`` to expert 1, and so on; the matmul is ``jax.lax.ragged_dot_general``,
+    or `gmm_sharded` with ``use_gmm=True``.
     """
 
     weight: NamedArray
@@ -199,6 +238,7 @@ class MoELinear(eqx.Module):
     Experts: Axis = eqx.field(static=True)
     In: Axis = eqx.field(static=True)
     Out: Axis = eqx.field(static=True)
+    use_gmm: bool = eqx.field(static=True, default=False)
 
     @staticmethod
     def init(
@@ -210,12 +250,16 @@ class MoELinear(eqx.Module):
         use_bias: bool = True,
         out_first: bool = False,
         init_scale: float = 1.0,
+        use_gmm: bool = False,
     ) -> MoELinear:
-        """Truncated-normal expert weights scaled by ``init_scale / sqrt(In.size)``; zero biases."""
+        """Truncated-normal expert weights scaled by ``init_scale / sqrt(In.size)``; zero biases.
+
+        ``use_gmm`` runs the matmul through `gmm_sharded` (per-shard under a data/model mesh).
+        """
         joint = (Experts, Out, In) if out_first else (Experts, In, Out)
         weight = truncated_normal(key, joint, init_scale / In.size**0.5)
         bias = NamedArray._new(jnp.zeros((Experts.size, Out.size)), (Experts, Out)) if use_bias else None
-        return MoELinear(weight, bias, Experts, In, Out)
+        return MoELinear(weight, bias, Experts, In, Out, use_gmm)
 
     def __call__(self, inputs: NamedArray, group_sizes: NamedArray, *, key: Any = None) -> NamedArray:
         """Map each token by its expert's weight; ``group_sizes`` (over ``Experts``) counts tokens per expert."""
@@ -247,7 +291,12 @@ class MoELinear(eqx.Module):
             lhs_ragged_dimensions=[tok_pos],
             rhs_group_dimensions=[w_names.index(self.Experts.name)],
         )
-        raw = jax.lax.ragged_dot_general(inputs.array, self.weight.array, gs.astype(jnp.int32), dims)
+        if self.use_gmm:
+            x = inputs.array if tok_pos == 0 else inputs.array.T
+            w = self.weight.rearrange((self.Experts, self.In, self.Out)).array
+            raw = gmm_sharded(x, w, gs)
+        else:
+            raw = jax.lax.ragged_dot_general(inputs.array, self.weight.array, gs.astype(jnp.int32), dims)
         out = NamedArray._new(raw, (Token, self.Out))
         if self.bias is not None:
             expert_of_token = jnp.repeat(jnp.arange(self.Experts.size), gs, total_repeat_length=Token.size)

@@ -220,7 +220,11 @@ class Stacked(ModuleWithStateDictSerialization, Generic[M]):
 
         def run(init: Any, *args: Any, **kwargs: Any) -> Any:
             f = fold(
-                step, self.Block, remat=self.gradient_checkpointing, unroll=self.unroll, is_scanned=self._is_scanned()
+                step,
+                self.Block,
+                remat=self.gradient_checkpointing,
+                unroll=self.unroll,
+                is_scanned=self._is_scanned(),
             )
             return f(init, self.stacked, *args, **kwargs)
 
@@ -234,7 +238,11 @@ class Stacked(ModuleWithStateDictSerialization, Generic[M]):
 
         def run(init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
             f = scan(
-                step, self.Block, remat=self.gradient_checkpointing, unroll=self.unroll, is_scanned=self._is_scanned()
+                step,
+                self.Block,
+                remat=self.gradient_checkpointing,
+                unroll=self.unroll,
+                is_scanned=self._is_scanned(),
             )
             return f(init, self.stacked, *args, **kwargs)
 
