@@ -40,6 +40,7 @@ PAGES: list[tuple[str, str, list[str]]] = [
             "haliax.nn.activations",
             "haliax.nn.attention",
             "haliax.nn.conv",
+            "haliax.nn.dropout",
             "haliax.nn.embedding",
             "haliax.nn.linear",
             "haliax.nn.loss",
@@ -62,6 +63,10 @@ def _reachable(mod: object, name: str) -> bool:
     except ImportError:  # a lazy name whose distribution is not installed
         return False
     return True
+
+
+# Names with a leading underscore that are public all the same (Haliax lists them in __all__).
+PUBLIC_UNDERSCORED = {"haliax.core._broadcast_order"}
 
 
 def _dist_root(module: str) -> str:
@@ -110,7 +115,7 @@ def manifest_names(module: str) -> list[str]:
         if isinstance(node, ast.ImportFrom):
             for alias in node.names:
                 name = alias.asname or alias.name
-                if name.startswith("_") or alias.name == "*":
+                if (name.startswith("_") and f"{module}.{name}" not in PUBLIC_UNDERSCORED) or alias.name == "*":
                     continue
                 if type(getattr(mod, name, None)).__name__ == "module":
                     continue

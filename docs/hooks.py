@@ -31,3 +31,7 @@ def on_startup(**kwargs: object) -> None:
     importlib.import_module("pkgutil")  # griffe imports with only its own paths on sys.path
     for sub in ("nn", "partitioning", "quantization", "testing"):
         importlib.import_module(f"haliax.{sub}")
+
+
+if __name__ == "__main__":  # `python docs/hooks.py`: build the merged tree only (pyright reads it too)
+    _link_tree()
