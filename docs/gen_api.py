@@ -115,7 +115,9 @@ def manifest_names(module: str) -> list[str]:
         if isinstance(node, ast.ImportFrom):
             for alias in node.names:
                 name = alias.asname or alias.name
-                if (name.startswith("_") and f"{module}.{name}" not in PUBLIC_UNDERSCORED) or alias.name == "*":
+                if (
+                    name.startswith("_") and f"{module}.{name}" not in PUBLIC_UNDERSCORED
+                ) or alias.name == "*":
                     continue
                 if type(getattr(mod, name, None)).__name__ == "module":
                     continue

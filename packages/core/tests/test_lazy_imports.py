@@ -98,6 +98,8 @@ def test_deprecated_alias_warns_and_names_the_replacement() -> None:
 
     import haliax
 
-    with pytest.warns(DeprecationWarning, match=r"haliax.concat_axis_specs is deprecated; use haliax.axis.concat_axes"):
+    with pytest.warns(
+        DeprecationWarning, match=r"haliax.concat_axis_specs is deprecated; use haliax.axis.concat_axes"
+    ):
         f = haliax.concat_axis_specs
     assert f is haliax.axis.concat_axes

@@ -13,4 +13,4 @@ Dependency order (a module imports only modules above it):
 
 # Load NamedArray before anything else, so that whichever module is imported first the cycle
 # named_array -> (broadcast, ufuncs, reductions) -> named_array resolves from the class's side.
-from . import named_array as _named_array  # noqa: E402,F401
+from . import named_array as _named_array

@@ -56,7 +56,7 @@ PartialAxisSpec: TypeAlias = Sequence[AxisSelector | EllipsisType]
 
 
 @dataclasses.dataclass(frozen=True)
-class dslice:  # noqa: N801 - lower case, like the builtin slice it stands beside
+class dslice:
     """A dynamic slice: ``size`` elements from ``start``, where ``start`` may be traced.
 
     Out-of-range reads fill and out-of-range writes are dropped, as jax's dynamic slices do.
@@ -319,7 +319,9 @@ def resolve_axis(axis_spec: AxisSpec, axis_selection: AxisSelection) -> Any:
     return tuple(one(s) for s in axis_selection)
 
 
-def rearrange_for_partial_order(partial_order: PartialAxisSpec, axes: Sequence[AxisSelector]) -> tuple[Any, ...]:
+def rearrange_for_partial_order(
+    partial_order: PartialAxisSpec, axes: Sequence[AxisSelector]
+) -> tuple[Any, ...]:
     """Order ``axes`` to satisfy a partial order containing ``...``, keeping the original order where free.
 
     Named axes of ``partial_order`` keep their relative order; each ``...`` stands for the axes not

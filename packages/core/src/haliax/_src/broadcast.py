@@ -192,11 +192,11 @@ def broadcast_axis(a: NamedArray, axis: AxisSpec) -> NamedArray:
     return broadcast_to(a, new, ensure_order=False, enforce_no_extra_axes=False)
 
 
-def broadcast_arrays(
-    *arrays: Any, require_subset: bool = True, ensure_order: bool = True
-) -> tuple[Any, ...]:
+def broadcast_arrays(*arrays: Any, require_subset: bool = True, ensure_order: bool = True) -> tuple[Any, ...]:
     """Broadcast NamedArrays (scalars and ``None`` pass through) to one common set of axes."""
-    return broadcast_arrays_and_return_axes(*arrays, require_subset=require_subset, ensure_order=ensure_order)[0]
+    return broadcast_arrays_and_return_axes(
+        *arrays, require_subset=require_subset, ensure_order=ensure_order
+    )[0]
 
 
 def broadcast_arrays_and_return_axes(

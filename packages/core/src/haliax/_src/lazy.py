@@ -71,7 +71,9 @@ def resolve(package: str, namespace: dict[str, Any], name: str) -> Any:
     elif name in DEPRECATED:
         module, new = DEPRECATED[name]
         warnings.warn(
-            f"haliax.{name} is deprecated; use {module}.{new} (same function)", DeprecationWarning, stacklevel=3
+            f"haliax.{name} is deprecated; use {module}.{new} (same function)",
+            DeprecationWarning,
+            stacklevel=3,
         )
         return getattr(importlib.import_module(module), new)
     else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-
 from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
 from .broadcast import align_pair, broadcast_binary, broadcast_to
 from .errors import BroadcastError, NamedTypeError, axis_not_found, axis_size_mismatch, format_shape
@@ -77,7 +76,9 @@ def elementwise(fn: Callable[..., Any], *, name: str | None = None, summary: str
             return NamedArray._new(fn(a.array, *args, **kwargs), a.axes)
         return fn(a, *args, **kwargs)
 
-    return _finish(op, fn, name, summary or f"Elementwise `{name or fn.__name__}`; the result keeps the axes.")
+    return _finish(
+        op, fn, name, summary or f"Elementwise `{name or fn.__name__}`; the result keeps the axes."
+    )
 
 
 def binary(fn: Callable[..., Any], *, name: str | None = None, summary: str | None = None) -> BinaryOp:
@@ -207,5 +208,3 @@ def scalars_only(op: str, xs: Sequence[Any]) -> None:
     for x in xs:
         if isinstance(x, NamedArray) and x.axes:
             raise NamedTypeError(f"{op}: expected a scalar, got a NamedArray {format_shape(x.axes)}")
-
-

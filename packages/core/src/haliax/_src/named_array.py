@@ -131,7 +131,9 @@ class NamedArray(metaclass=NamedArrayMeta):
             # unflattens: leaves may be anything there (a scalar from tree.map(jnp.sum), None, a
             # PartitionSpec), so that path never validates. Positional construction does.
             if set(fields) - {"array", "axes"}:
-                raise NamedTypeError(f"NamedArray: unexpected fields {sorted(set(fields) - {'array', 'axes'})}")
+                raise NamedTypeError(
+                    f"NamedArray: unexpected fields {sorted(set(fields) - {'array', 'axes'})}"
+                )
             if len(fields) == 2:
                 self.array = fields["array"]
                 self.axes = fields["axes"]
@@ -279,7 +281,9 @@ class NamedArray(metaclass=NamedArrayMeta):
 
         return rearrange.rearrange(self, *args, **kwargs)
 
-    def broadcast_to(self, axes: AxisSpec, *, ensure_order: bool = True, enforce_no_extra_axes: bool = True) -> NamedArray:
+    def broadcast_to(
+        self, axes: AxisSpec, *, ensure_order: bool = True, enforce_no_extra_axes: bool = True
+    ) -> NamedArray:
         """[haliax.broadcast_to][] with this array first."""
         return _broadcast.broadcast_to(
             self, axes, ensure_order=ensure_order, enforce_no_extra_axes=enforce_no_extra_axes
@@ -389,7 +393,9 @@ class NamedArray(metaclass=NamedArrayMeta):
         """[haliax.prod][] with this array first."""
         return _reductions.prod(self, axis, where=where, dtype=dtype)
 
-    def product(self, axis: AxisSelection | None = None, *, where: Any = None, dtype: Any = None) -> NamedArray:
+    def product(
+        self, axis: AxisSelection | None = None, *, where: Any = None, dtype: Any = None
+    ) -> NamedArray:
         """Same as `prod`."""
         return _reductions.prod(self, axis, where=where, dtype=dtype)
 
@@ -433,7 +439,9 @@ class NamedArray(metaclass=NamedArrayMeta):
         """[haliax.argsort][] with this array first."""
         return _reductions.argsort(self, axis, stable=stable)
 
-    def trace(self, axis1: AxisSelector, axis2: AxisSelector, offset: int = 0, dtype: Any = None) -> NamedArray:
+    def trace(
+        self, axis1: AxisSelector, axis2: AxisSelector, offset: int = 0, dtype: Any = None
+    ) -> NamedArray:
         """[haliax.trace][] with this array first."""
         from . import ops
 
