@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from types import EllipsisType
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 from .errors import (
     AxisSizeError,
@@ -50,7 +50,8 @@ class Axis:
 AxisSelector: TypeAlias = Axis | str
 ShapeDict: TypeAlias = dict[str, int]
 PartialShapeDict: TypeAlias = dict[str, int | None]
-AxisSelection: TypeAlias = AxisSelector | Sequence[AxisSelector] | PartialShapeDict
+# A Mapping (covariant in its values), so that every ShapeDict, and so every AxisSpec, is a selection.
+AxisSelection: TypeAlias = AxisSelector | Sequence[AxisSelector] | Mapping[str, int | None]
 AxisSpec: TypeAlias = Axis | Sequence[Axis] | ShapeDict
 PartialAxisSpec: TypeAlias = Sequence[AxisSelector | EllipsisType]
 
@@ -301,7 +302,8 @@ def resolve_axis(axis_spec: AxisSpec, axis_selection: AxisSelection) -> Any:
 
     One selector gives one `Axis`; a sequence gives a tuple; a dict gives a shape dict.
     """
-    available = {a.name: a for a in axis_spec_to_tuple(axis_spec)}  # type: ignore[union-attr]
+    # An AxisSpec holds sized Axis objects only.
+    available = {a.name: a for a in cast(tuple[Axis, ...], axis_spec_to_tuple(axis_spec))}
 
     def one(sel: AxisSelector) -> Axis:
         name = _selector_name(sel)
@@ -310,7 +312,7 @@ def resolve_axis(axis_spec: AxisSpec, axis_selection: AxisSelection) -> Any:
             raise axis_not_found("resolve_axis", [name], available.values())
         if isinstance(sel, Axis) and sel.size != found.size:
             raise axis_size_mismatch("resolve_axis", name, found.size, sel.size)
-        return found  # type: ignore[return-value]
+        return found
 
     if isinstance(axis_selection, (Axis, str)):
         return one(axis_selection)
@@ -328,7 +330,7 @@ def rearrange_for_partial_order(
     named, in their original order. Raises if an axis is named twice or is absent.
     """
     names = [_selector_name(a) for a in axes]
-    named = [_selector_name(a) for a in partial_order if a is not Ellipsis]
+    named = [_selector_name(a) for a in partial_order if not isinstance(a, EllipsisType)]
     if len(set(named)) != len(named):
         raise DuplicateAxisError(f"rearrange: the order {list(partial_order)} names an axis twice")
     missing = [n for n in named if n not in names]
@@ -350,7 +352,7 @@ def rearrange_for_partial_order(
     by_name = dict(zip(names, axes, strict=True))
     out: list[Any] = []
     for a in partial_order:
-        if a is Ellipsis:
+        if isinstance(a, EllipsisType):
             out.extend(rest)
         else:
             out.append(by_name[_selector_name(a)])

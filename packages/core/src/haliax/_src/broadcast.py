@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import jax
+import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
 import jax.numpy as jnp
 
 from .axis import Axis, AxisSpec, axis_spec_to_tuple
@@ -154,7 +155,7 @@ def broadcast_to(
     for t in target:
         if not isinstance(t, Axis):
             raise BroadcastError(f"broadcast_to: axis {t!r} needs a size; pass an Axis instead of a name")
-    target_axes: tuple[Axis, ...] = target  # type: ignore[assignment]
+    target_axes = cast(tuple[Axis, ...], target)  # checked just above
     if not isinstance(a, NamedArray):
         arr = jnp.asarray(a)
         if arr.ndim != 0:
@@ -188,7 +189,7 @@ def broadcast_axis(a: NamedArray, axis: AxisSpec) -> NamedArray:
         >>> hax.arange(Pos).broadcast_axis(KPos).shape
         {'key_position': 4, 'position': 4}
     """
-    new = tuple(axis_spec_to_tuple(axis))
+    new = cast(tuple[Axis, ...], axis_spec_to_tuple(axis))  # an AxisSpec holds sized Axis objects
     return broadcast_to(a, new, ensure_order=False, enforce_no_extra_axes=False)
 
 

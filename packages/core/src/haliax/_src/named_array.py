@@ -435,7 +435,7 @@ class NamedArray(metaclass=NamedArrayMeta):
         """[haliax.sort][] with this array first."""
         return _reductions.sort(self, axis)
 
-    def argsort(self, axis: AxisSelector | None = None, *, stable: bool = True) -> NamedArray:
+    def argsort(self, axis: AxisSelector, *, stable: bool = True) -> NamedArray:
         """[haliax.argsort][] with this array first."""
         return _reductions.argsort(self, axis, stable=stable)
 

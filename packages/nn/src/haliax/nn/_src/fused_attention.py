@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -140,15 +140,15 @@ def _kernel_layout(
 def _bias_layout(x: NamedArray, batch: tuple[Axis, ...], heads: Axis | None, QPos: Axis, KPos: Axis) -> Any:
     """A mask or bias as a ``[B|1, N|1, T, S]`` array (batch and heads broadcast when absent)."""
     has_batch = any(x.has_axis(b.name) for b in batch)
-    has_heads = heads is not None and x.has_axis(heads.name)
-    target = (*(batch if has_batch else ()), *((heads,) if has_heads else ()), QPos, KPos)
+    head_axes = (heads,) if heads is not None and x.has_axis(heads.name) else ()
+    target = (*(batch if has_batch else ()), *head_axes, QPos, KPos)
     raw = x.broadcast_to(target).array
     B = math.prod(ax.size for ax in batch) if has_batch else 1
-    N = heads.size if has_heads and heads is not None else 1
+    N = head_axes[0].size if head_axes else 1
     return raw.reshape(B, N, QPos.size, KPos.size)
 
 
-def _jax_attention(implementation: str) -> AttentionKernel:
+def _jax_attention(implementation: Literal["xla", "cudnn"]) -> AttentionKernel:
     def kernel(
         QPos: Axis,
         KPos: Axis,

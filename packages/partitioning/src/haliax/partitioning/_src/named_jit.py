@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar
 
 import jax
+import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
 from jax.sharding import Mesh, NamedSharding
 
 from haliax._src.errors import PartitioningError

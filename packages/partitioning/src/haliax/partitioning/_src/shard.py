@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import jax
+import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 

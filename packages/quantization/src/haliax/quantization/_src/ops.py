@@ -26,6 +26,6 @@ class DotGeneralOp(Protocol):
         ...
 
     @staticmethod
-    def default() -> DotGeneralOp:
+    def default() -> DefaultDotGeneralOp:
         """The op used when none is given: `DefaultDotGeneralOp`."""
         return DefaultDotGeneralOp()
