@@ -16,7 +16,7 @@ import time
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Train a small GPT with haliax on a text corpus.")
     p.add_argument("--text", help="UTF-8 text file to train on (default: Python's bundled reference docs)")
-    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--steps", type=int, default=600)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--seq-len", type=int, default=128)
     p.add_argument("--layers", type=int, default=4)
@@ -24,7 +24,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--weight-decay", type=float, default=0.1)
-    p.add_argument("--eval-every", type=int, default=100)
+    p.add_argument("--eval-every", type=int, default=200)
     p.add_argument("--sample-tokens", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/gpt", help="directory for the checkpoint, loss.png and samples.txt")
@@ -138,7 +138,8 @@ def _train(args, mesh_shape, train_tokens, eval_tokens) -> int:
         from haliax import partitioning as hp
         from haliax.registry import sharding_strategies
 
-        mesh = jax.make_mesh(tuple(mesh_shape.values()), tuple(mesh_shape.keys()))
+        auto = (jax.sharding.AxisType.Auto,) * len(mesh_shape)  # sharding constraints need Auto axes
+        mesh = jax.make_mesh(tuple(mesh_shape.values()), tuple(mesh_shape.keys()), axis_types=auto)
         strategy = sharding_strategies.get(args.strategy)
         param_mapping, compute_mapping = strategy(model, mesh)
         with hp.set_mesh(mesh):
