@@ -39,13 +39,13 @@ def test_creation_errors():
     with pytest.raises(
         NamedTypeError, match="zeros: axis 'batch' needs a size; pass an Axis or a \\{name: size\\} dict"
     ):
-        hax.zeros("batch")
+        hax.zeros("batch")  # pyright: ignore[reportArgumentType]  # wrong type on purpose: pins the runtime error
     with pytest.raises(
         DuplicateAxisError, match="ones: axis 'batch' appears twice in \\{batch: 2, batch: 2\\}"
     ):
         hax.ones((B, B))
     with pytest.raises(NamedTypeError, match="zeros_like: expected a NamedArray, got ndarray"):
-        hax.zeros_like(np.zeros(3))
+        hax.zeros_like(np.zeros(3))  # pyright: ignore[reportArgumentType]  # wrong type on purpose: pins the runtime error
 
 
 def test_arange_start_step_and_several_axes():

@@ -1,4 +1,5 @@
 import sys
+from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -45,7 +46,10 @@ def test_treescope_renders_axis_names():
     assert "NamedArray" in text
     assert "f32{batch: 2, embed: 3}" in text
     from treescope import type_registries
+    from treescope.ndarray_adapters import NamedPositionalAxisInfo
 
     adapter = type_registries.NDARRAY_ADAPTER_REGISTRY[hax.NamedArray]
-    names = [info.axis_name for info in adapter.get_axis_info_for_array_data(x)]
+    infos = adapter.get_axis_info_for_array_data(x)
+    assert all(isinstance(info, NamedPositionalAxisInfo) for info in infos)
+    names = [cast(NamedPositionalAxisInfo, info).axis_name for info in infos]
     assert names == ["batch", "embed"]

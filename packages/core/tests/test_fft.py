@@ -72,7 +72,7 @@ def test_frequencies_and_shifts():
     _close(hax.ifftshift(shifted, "freq").array, RAW)
     _close(hax.fftshift(X).array, jnp.fft.fftshift(RAW))
     with pytest.raises(TypeError, match=r"^fftfreq: axis must be an Axis with a size, got 'freq'$"):
-        hax.fftfreq("freq")
+        hax.fftfreq("freq")  # pyright: ignore[reportArgumentType]  # wrong type on purpose: pins the runtime error
 
 
 def test_fft_errors_name_the_op():
@@ -82,7 +82,7 @@ def test_fft_errors_name_the_op():
     ):
         hax.fft(X, "frq")
     with pytest.raises(TypeError, match=r"^rfft: expected a NamedArray, got ArrayImpl$"):
-        hax.rfft(RAW, "time")
+        hax.rfft(RAW, "time")  # pyright: ignore[reportArgumentType]  # wrong type on purpose: pins the runtime error
 
 
 def test_fft_poly_field_attributes_are_the_functions():

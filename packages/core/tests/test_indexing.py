@@ -9,6 +9,7 @@ import pytest
 
 import haliax as hax
 from haliax._src.errors import AxisNotFoundError, NamedIndexError
+from haliax.core import SliceSpec
 
 B, E, P = hax.make_axes(batch=4, embed=3, pos=5)
 
@@ -301,12 +302,13 @@ def test_indexing_is_independent_of_axis_order(order):
     xp = hax.rearrange(x, order)
     Sel = hax.Axis("sel", 2)
     idx = hax.named(jnp.array([4, 1]), Sel)
-    for sel in (
+    selections: tuple[SliceSpec, ...] = (
         {"batch": 1, "pos": slice(1, 4)},
         {"embed": hax.dslice(1, 2)},
         {"pos": idx, "batch": -1},
         {"batch": [3, 0]},
-    ):
+    )
+    for sel in selections:
         want = x[sel]
         got = xp[sel]
         assert set(got.axes) == set(want.axes)

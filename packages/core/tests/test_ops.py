@@ -98,7 +98,7 @@ def test_bincount_matches_jnp_with_weights():
 def test_bincount_needs_a_sized_axis():
     x = hax.named(jnp.array([0, 1]), "pos")
     with pytest.raises(TypeError) as err:
-        hax.bincount(x, "count")
+        hax.bincount(x, "count")  # pyright: ignore[reportArgumentType]  # wrong type on purpose: pins the runtime error
     assert str(err.value) == (
         "bincount: Counts must be an Axis with a size (the output size is static), got 'count'; "
         "pass e.g. hax.Axis('count', n)"

@@ -4,6 +4,8 @@ Two properties throughout: an op on a permuted input equals the permuted result 
 not positions, carry the meaning), and a named op agrees with numpy on the positional layout.
 """
 
+from typing import TypedDict
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -36,7 +38,14 @@ REDUCTIONS = {
 
 # Values in [0.5, 2] keep products of up to 4**4 elements well inside float32.
 TAME = st.floats(0.5, 2.0, width=16)
-TOL = {"rtol": 1e-5, "atol": 1e-5}
+
+
+class _Tolerance(TypedDict):
+    rtol: float
+    atol: float
+
+
+TOL: _Tolerance = {"rtol": 1e-5, "atol": 1e-5}
 
 
 def _positional(x, out_axes):

@@ -143,12 +143,14 @@ def wrap_axiswise_call(
 
 
 class ReductionFunction(Protocol):
-    """A named reduction with a ``where`` mask: ``f(array, axis=None, where=None, **kw)`` (e.g. ``hax.mean``)."""
+    """A named reduction with a ``where`` mask: ``f(array, axis=None, *, where=None, **kw)`` (e.g. ``hax.mean``)."""
 
     def __call__(
         self,
         array: NamedArray,
+        /,
         axis: AxisSelection | None = None,
+        *,
         where: NamedArray | None = None,
         **kwargs: Any,
     ) -> NamedArray: ...
@@ -157,7 +159,9 @@ class ReductionFunction(Protocol):
 class SimpleReductionFunction(Protocol):
     """A named reduction without a mask: ``f(array, axis=None, **kw)`` (e.g. ``hax.ptp``)."""
 
-    def __call__(self, array: NamedArray, axis: AxisSelection | None = None, **kwargs: Any) -> NamedArray: ...
+    def __call__(
+        self, array: NamedArray, /, axis: AxisSelection | None = None, **kwargs: Any
+    ) -> NamedArray: ...
 
 
 # ----- the positional escape hatch -----
