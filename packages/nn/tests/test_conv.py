@@ -13,7 +13,7 @@ def _x(*axes):
     return hax.named(jax.random.normal(jax.random.PRNGKey(3), tuple(a.size for a in axes)), axes)
 
 
-def _eqx_conv(conv: hnn.Conv, transpose: bool, **kw):
+def _eqx_conv(conv: hnn.Conv | hnn.ConvTranspose, transpose: bool, **kw):
     cls = eqx.nn.ConvTranspose if transpose else eqx.nn.Conv
     ref = cls(2, C.size, D.size, conv.kernel_size, key=jax.random.PRNGKey(9), **kw)
     ref = eqx.tree_at(
@@ -23,6 +23,7 @@ def _eqx_conv(conv: hnn.Conv, transpose: bool, **kw):
             (D, C.resize(C.size // conv.groups), H.resize(conv.kernel_size[0]), W.resize(conv.kernel_size[1]))
         ).array,
     )
+    assert conv.bias is not None
     return eqx.tree_at(lambda m: m.bias, ref, conv.bias.array[:, None, None])
 
 

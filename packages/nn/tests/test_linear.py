@@ -163,6 +163,7 @@ def test_moe_linear_gmm_path_matches_the_ragged_dot_path() -> None:
     gs = hax.named(jnp.array([1, 3, 2]), (E,))
     np.testing.assert_allclose(gmm(x, gs).array, plain(x, gs).array, rtol=1e-5, atol=1e-6)
     direct = gmm_sharded(x.array, plain.weight.array, gs.array)
+    assert plain.bias is not None
     np.testing.assert_allclose(
         direct + plain.bias.array[jnp.array([0, 1, 1, 1, 2, 2])], plain(x, gs).array, rtol=1e-5, atol=1e-6
     )

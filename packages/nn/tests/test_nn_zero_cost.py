@@ -165,6 +165,7 @@ def test_named_gpt_stack_compiles_like_raw_jax():
     assert n_ops["dot"] + n_ops["convolution"] == r_ops["dot"] + r_ops["convolution"], (n_ops, r_ops)
     assert n_ops["transpose"] <= r_ops["transpose"], (n_ops, r_ops)
     assert sum(n_ops.values()) <= sum(r_ops.values()) + OP_SLACK, (n_ops, r_ops)
-    n_mem = named_c.memory_analysis().temp_size_in_bytes
-    r_mem = raw_c.memory_analysis().temp_size_in_bytes
+    n_analysis, r_analysis = named_c.memory_analysis(), raw_c.memory_analysis()
+    assert n_analysis is not None and r_analysis is not None
+    n_mem, r_mem = n_analysis.temp_size_in_bytes, r_analysis.temp_size_in_bytes
     assert abs(n_mem - r_mem) <= 0.02 * r_mem, (n_mem, r_mem)

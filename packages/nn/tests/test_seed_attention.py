@@ -1,14 +1,14 @@
 """The attention example from the project seed (Haliax's README), run unchanged as a test.
 
-The only addition is ``import haliax``: the example's body refers to ``haliax.nn.softmax``.
+The only addition is ``import haliax.nn``: the example's body refers to ``haliax.nn.softmax``.
 """
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-import haliax
 import haliax as hax
+import haliax.nn
 import haliax.nn as hnn
 
 # The example stays byte-for-byte as the README has it.
@@ -93,5 +93,6 @@ def test_seed_attention_example_runs_and_matches_positional_attention():
     s = s - 1e9 * (1.0 - jnp.tril(jnp.ones((Pos.size, Pos.size)))[None])
     w = jax.nn.softmax(s, axis=-1)
     ans = jnp.einsum("hqk,khd->qhd", w, va)
+    assert model.proj_answer.bias is not None
     ref = jnp.einsum("qhd,ehd->qe", ans, model.proj_answer.weight.array) + model.proj_answer.bias.array[None]
     np.testing.assert_allclose(out.array, ref, rtol=5e-3, atol=5e-3)  # loose enough for TF32 on GPU

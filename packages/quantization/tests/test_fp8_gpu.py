@@ -45,6 +45,7 @@ def test_compiled_fp8_linear_uses_fp8_gemms():
     )
     x = hax.random.normal(jax.random.PRNGKey(1), (Batch, Embed)).astype(jnp.bfloat16)
     fwd = jax.jit(lambda m, x: m(x)).lower(layer, x).compile().as_text()
+    assert fwd is not None
     gemms = _gemms(fwd)
     print("forward GEMMs:", *gemms, sep="\n")
     assert len(gemms) == 1 and re.search(r"f8e4m3fn\[", gemms[0]), gemms
@@ -53,6 +54,7 @@ def test_compiled_fp8_linear_uses_fp8_gemms():
         jax.value_and_grad(lambda m, x: (m(x).astype(jnp.float32) ** 2).sum().scalar(), argnums=(0, 1))
     )
     bwd = step.lower(layer, x).compile().as_text()
+    assert bwd is not None
     gemms = _gemms(bwd)
     print("train-step GEMMs:", *gemms, sep="\n")
     assert len(gemms) == 3 and sum("f8e5m2[" in g for g in gemms) == 2, gemms

@@ -29,7 +29,7 @@ class Mlp(eqx.Module):
         )
 
     def __call__(self, x: hax.NamedArray) -> hax.NamedArray:
-        return self.down(hax.nn.relu(self.up(x)))
+        return self.down(hnn.relu(self.up(x)))
 
 
 def _data() -> tuple[hax.NamedArray, hax.NamedArray]:

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 if os.environ.get("HALIAX_REQUIRE_INTEROP"):
-    import torch
-    import transformers
+    import torch  # pyright: ignore[reportMissingImports]  # optional interop dependency, absent in the dev env
+    import transformers  # pyright: ignore[reportMissingImports]  # likewise optional
 else:
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")

@@ -261,7 +261,9 @@ class MoELinear(eqx.Module):
         bias = NamedArray._new(jnp.zeros((Experts.size, Out.size)), (Experts, Out)) if use_bias else None
         return MoELinear(weight, bias, Experts, In, Out, use_gmm)
 
-    def __call__(self, inputs: NamedArray, group_sizes: NamedArray, *, key: Any = None) -> NamedArray:
+    def __call__(
+        self, inputs: NamedArray, group_sizes: NamedArray | jax.Array, *, key: Any = None
+    ) -> NamedArray:
         """Map each token by its expert's weight; ``group_sizes`` (over ``Experts``) counts tokens per expert."""
         op = "MoELinear"
         if not isinstance(inputs, NamedArray):
