@@ -20,7 +20,7 @@ def mesh_2x4() -> jax.sharding.Mesh:
     return jax.sharding.Mesh(np.array(jax.devices()).reshape(2, 4), ("data", "model"))
 
 
-def raises(message: str) -> pytest.RaisesContext[PartitioningError]:
+def raises(message: str) -> pytest.RaisesExc[PartitioningError]:
     return pytest.raises(PartitioningError, match="^" + re.escape(message) + "$")
 
 

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jax
 import numpy as np
@@ -79,7 +80,7 @@ def reference_losses() -> list[float]:
     return losses
 
 
-def _train(layout: str) -> tuple[list[float], pm.Model]:
+def _train(layout: str) -> tuple[list[float], Any]:  # Any: pm.Model, from a module loaded at run time
     mesh = _mesh(LAYOUTS[layout])
     params, compute = get_sharding_strategy(layout)(None, mesh)
     with hp.set_mesh(mesh):

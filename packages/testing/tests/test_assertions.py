@@ -124,4 +124,4 @@ def test_assert_axes_equal_rejects_other_types():
             "assert_axes_equal: expected a NamedArray, a sequence of Axis or a {name: size} dict, got int"
         ),
     ):
-        ht.assert_axes_equal(_x(), 3)
+        ht.assert_axes_equal(_x(), 3)  # pyright: ignore[reportArgumentType]  # wrong type on purpose: pins the runtime error

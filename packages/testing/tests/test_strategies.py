@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import haliax as hax
 import haliax.testing as ht
+from haliax.testing._src.strategies import DEFAULT_MESH_AXIS_NAMES
 
 SETTINGS = settings(max_examples=25, deadline=None)
 
@@ -155,7 +156,7 @@ def test_broadcastable_pairs_are_accepted_by_elementwise_ops(pair):
 @given(ht.mesh_shapes())
 def test_mesh_shapes_fit_the_available_devices(shape):
     assert 1 <= math.prod(shape.values()) <= jax.device_count()
-    assert list(shape) == list(ht._src.strategies.DEFAULT_MESH_AXIS_NAMES[: len(shape)])
+    assert list(shape) == list(DEFAULT_MESH_AXIS_NAMES[: len(shape)])
 
 
 @SETTINGS
