@@ -168,6 +168,31 @@ def _promote(a: Any, b: Any) -> tuple[Any, Any]:
     return a.astype(dtype), b.astype(dtype)
 
 
+def _execute(
+    plan: _Plan,
+    precision: PrecisionLike,
+    preferred_element_type: Any,
+    dot_general: Callable[..., Any],
+    *raw: Any,
+) -> Any:
+    acc = _sum(raw[0], plan.sum_first)
+    for step, other in zip(plan.steps, raw[1:], strict=True):
+        lhs, rhs = _promote(_sum(acc, step.sum_lhs), _sum(other, step.sum_rhs))
+        acc = dot_general(
+            lhs, rhs, step.dims, precision=precision, preferred_element_type=preferred_element_type
+        )
+    if plan.perm is not None:
+        acc = jax.lax.transpose(acc, plan.perm)
+    return acc
+
+
+@functools.lru_cache(maxsize=1024)
+def _jitted_execute(
+    plan: _Plan, precision: PrecisionLike, preferred_element_type: Any, dot_general: Callable[..., Any]
+) -> Callable[..., Any]:
+    return jax.jit(functools.partial(_execute, plan, precision, preferred_element_type, dot_general))
+
+
 def run_contraction(
     plan: _Plan,
     arrays: Sequence[NamedArray],
@@ -175,15 +200,21 @@ def run_contraction(
     preferred_element_type: Any,
     dot_general: Callable[..., Any],
 ) -> NamedArray:
-    """Execute a `contraction_plan` on the operands' raw arrays."""
-    acc = _sum(arrays[0].array, plan.sum_first)
-    for step, other in zip(plan.steps, arrays[1:], strict=True):
-        lhs, rhs = _promote(_sum(acc, step.sum_lhs), _sum(other.array, step.sum_rhs))
-        acc = dot_general(
-            lhs, rhs, step.dims, precision=precision, preferred_element_type=preferred_element_type
-        )
-    if plan.perm is not None:
-        acc = jax.lax.transpose(acc, plan.perm)
+    """Execute a `contraction_plan` on the operands' raw arrays.
+
+    Under tracing this emits the primitives directly. Eagerly, a lone ``lax.dot_general`` would
+    be dispatched one primitive at a time through jax's slow path, so the whole contraction runs
+    as one cached jitted program instead (the path ``jnp.matmul`` takes).
+    """
+    raw = [a.array for a in arrays]
+    if any(isinstance(r, jax.core.Tracer) for r in raw):
+        acc = _execute(plan, precision, preferred_element_type, dot_general, *raw)
+    else:
+        try:
+            run = _jitted_execute(plan, precision, preferred_element_type, dot_general)
+        except TypeError:  # an unhashable option (e.g. a custom dot_general object): no caching
+            run = functools.partial(_execute, plan, precision, preferred_element_type, dot_general)
+        acc = run(*raw)
     return sharding_hook.constrain(NamedArray._new(acc, plan.out_axes))
 
 
