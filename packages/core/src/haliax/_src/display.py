@@ -66,7 +66,7 @@ def register_treescope() -> bool:
         def get_axis_info_for_array_data(self, array: NamedArray) -> tuple[Any, ...]:
             # treescope annotates axis_name as int, but axis names are strings
             info = ndarray_adapters.NamedPositionalAxisInfo
-            return tuple(info(i, ax.name, ax.size) for i, ax in enumerate(array.axes))  # type: ignore[arg-type]
+            return tuple(info(i, ax.name, ax.size) for i, ax in enumerate(array.axes))  # type: ignore[arg-type]  # treescope's stub says int
 
         def get_array_data_with_truncation(
             self, array: NamedArray, mask: Any, edge_items_per_axis: Any

@@ -151,7 +151,7 @@ class NamedArray(metaclass=NamedArrayMeta):
             ):
                 _check_axes("NamedArray", shape, axes)  # type: ignore[arg-type]  # raises, naming the problem
         self.array = array
-        self.axes = axes  # type: ignore[assignment]
+        self.axes = axes
 
     @classmethod
     def _new(cls, array: Any, axes: tuple[Axis, ...]) -> NamedArray:
@@ -688,8 +688,8 @@ def named(a: Any, axis: AxisSelection) -> NamedArray:
             f"but {len(spec)} axes were given: {format_shape(spec)}"
         )
     axes = tuple(Axis(s, n) if isinstance(s, str) else s for s, n in zip(spec, shape, strict=True))
-    _check_axes("named", shape, axes)  # type: ignore[arg-type]
-    return NamedArray._new(a, axes)  # type: ignore[arg-type]
+    _check_axes("named", shape, axes)
+    return NamedArray._new(a, axes)
 
 
 def is_named_array(x: Any) -> bool:

@@ -208,7 +208,7 @@ def _resolve_left(
             n = item.name if isinstance(item, _Group) else item
             name = b.name(n)  # type: ignore[arg-type]  # a _Name: unnamed groups were rejected above
             if name not in pos:
-                raise _not_found(pattern, n, name, axes)  # type: ignore[arg-type]
+                raise _not_found(pattern, n, name, axes)  # type: ignore[arg-type]  # a _Name, as above
             targets.append(pos[name])
     else:
         n_named = sum(1 for it in items if it is not Ellipsis)
@@ -239,8 +239,8 @@ def _resolve_left(
             splits[tuple(p.name for p in parts)] = axis.name
         else:
             if b.name(item) != axis.name:  # type: ignore[arg-type]  # a _Name
-                raise _mismatch(pattern, item, axis, target, b)  # type: ignore[arg-type]
-            _check_input_axis(pattern, item, axis, b)  # type: ignore[arg-type]
+                raise _mismatch(pattern, item, axis, target, b)  # type: ignore[arg-type]  # a _Name
+            _check_input_axis(pattern, item, axis, b)  # type: ignore[arg-type]  # a _Name
             expanded[target] = (axis,)
     if Ellipsis not in items:
         missing = [ax.name for ax, e in zip(axes, expanded, strict=True) if e is None]

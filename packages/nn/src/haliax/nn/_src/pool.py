@@ -60,7 +60,7 @@ def _plan(
             n, (lo, hi), w, s = x.array.shape[p], pads[p], dims[p], strides[p]
             out = math.ceil((n + lo + hi - w) / s) + 1
             pads[p] = (lo, hi + max(0, (out - 1) * s + w - (n + lo + hi)))
-    return tuple(dims), tuple(strides), tuple(tuple(q) for q in pads)  # type: ignore[misc]
+    return tuple(dims), tuple(strides), tuple(pads)
 
 
 def pool(
