@@ -15,6 +15,7 @@ from types import EllipsisType
 from typing import Any, NamedTuple, TypeAlias
 
 import jax
+import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
 import jax.numpy as jnp
 
 from . import sharding_hook
