@@ -28,7 +28,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .indexing import AtIndexer
+    from .at import AtIndexer
 
 _shape_checks = True
 
@@ -360,9 +360,9 @@ class NamedArray(metaclass=NamedArrayMeta):
     @property
     def at(self) -> AtIndexer:
         """Functional updates by name: ``x.at["batch", 0].set(1.0)``."""
-        from . import indexing
+        from . import at
 
-        return indexing.AtIndexer(self)
+        return at.AtIndexer(self)
 
     # ----- reductions and axis-wise ops -----
     def all(self, axis: AxisSelection | None = None, *, where: Any = None) -> NamedArray:
