@@ -58,22 +58,37 @@ def cross_entropy_loss_and_log_normalizers(
     ``target_y`` holds probabilities (or one-hot rows) over ``Label``; integer targets without
     the ``Label`` axis are class indices. Both results have ``pred_y``'s axes minus ``Label``.
     """
+    label = _label_name(pred_y, Label)
+    if _is_class_indices(target_y, label):
+        return _sparse_loss(pred_y, label, target_y), logsumexp(pred_y.astype(jnp.float32), label)
+    return _dense_loss_and_log_normalizers(pred_y, label, target_y)
+
+
+def _label_name(pred_y: NamedArray, Label: AxisSelector) -> str:
     label = Label if isinstance(Label, str) else Label.name
-    names = [ax.name for ax in pred_y.axes]
-    if label not in names:
+    if label not in {ax.name for ax in pred_y.axes}:
         raise axis_not_found("cross_entropy_loss", [label], pred_y.axes)
-    if not target_y.has_axis(label) and jnp.issubdtype(target_y.dtype, jnp.integer):
-        pos = names.index(label)
-        out_axes = tuple(ax for ax in pred_y.axes if ax.name != label)
-        idx = target_y.broadcast_to(out_axes).array
-        loss = NamedArray._new(sparse_cross_entropy(pred_y.array, idx, pos), out_axes)
-        # The log-normalizers are recomputed here; when only the loss is used XLA drops them.
-        return loss, logsumexp(pred_y.astype(jnp.float32), label)
-    log_normalizers = logsumexp(pred_y, label)
+    return label
+
+
+def _is_class_indices(target_y: NamedArray, label: str) -> bool:
+    return not target_y.has_axis(label) and jnp.issubdtype(target_y.dtype, jnp.integer)
+
+
+def _sparse_loss(pred_y: NamedArray, label: str, target_y: NamedArray) -> NamedArray:
+    pos = [ax.name for ax in pred_y.axes].index(label)
+    out_axes = tuple(ax for ax in pred_y.axes if ax.name != label)
+    idx = target_y.broadcast_to(out_axes).array
+    return NamedArray._new(sparse_cross_entropy(pred_y.array, idx, pos), out_axes)
+
+
+def _dense_loss_and_log_normalizers(
+    pred_y: NamedArray, label: str, target_y: NamedArray
+) -> tuple[NamedArray, NamedArray]:
     if not target_y.has_axis(label):
         raise axis_not_found("cross_entropy_loss", [label], target_y.axes)
-    neg_log_probs = log_normalizers - pred_y
-    loss = (target_y * neg_log_probs).sum(label)
+    log_normalizers = logsumexp(pred_y, label)
+    loss = (target_y * (log_normalizers - pred_y)).sum(label)
     return loss, log_normalizers
 
 
@@ -121,7 +136,11 @@ def cross_entropy_loss(
     """
     if not isinstance(logits, NamedArray) or not isinstance(targets, NamedArray):
         raise NamedTypeError("cross_entropy_loss: logits and targets must be NamedArrays")
-    loss, _ = cross_entropy_loss_and_log_normalizers(logits, Label, targets)
+    label = _label_name(logits, Label)
+    if _is_class_indices(targets, label):
+        loss = _sparse_loss(logits, label, targets)  # the lean path: no log-normalizers output
+    else:
+        loss, _ = _dense_loss_and_log_normalizers(logits, label, targets)
     return reduce_loss(loss, reduction, reduction_axis, where)
 
 
