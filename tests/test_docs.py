@@ -28,7 +28,12 @@ def test_page_code_runs(page: pathlib.Path) -> None:
     exec(compile(code, str(page), "exec", dont_inherit=True), namespace)
 
 
-def test_readme_code_runs() -> None:
-    readme = DOCS.parent / "README.md"
+READMES = sorted([DOCS.parent / "README.md", *DOCS.parent.glob("packages/*/README.md")])
+
+
+@pytest.mark.parametrize(
+    "readme", [p for p in READMES if python_blocks(p)], ids=lambda p: str(p.relative_to(DOCS.parent))
+)
+def test_readme_code_runs(readme: pathlib.Path) -> None:
     code = python_blocks(readme)
     exec(compile(code, str(readme), "exec", dont_inherit=True), {"__name__": "readme"})
