@@ -9,3 +9,11 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import jax
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+# CI runs hypothesis derandomized (a fixed sequence of examples, no example database), so a
+# submission's result does not depend on the luck of the draw; locally examples stay random.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")

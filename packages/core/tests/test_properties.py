@@ -37,7 +37,8 @@ REDUCTIONS = {
 }
 
 # Values in [0.5, 2] keep products of up to 4**4 elements well inside float32.
-TAME = st.floats(0.5, 2.0, width=16)
+# Small enough that the product of 256 of them stays finite in float32 (numpy warns on overflow).
+TAME = st.floats(0.5, 1.25, width=16)
 
 
 class _Tolerance(TypedDict):

@@ -56,8 +56,8 @@ from ._src.haxtyping import Named as Named
 from ._src.haxtyping import NamedArrayAxes as NamedArrayAxes
 from ._src.haxtyping import NamedArrayAxesSpec as NamedArrayAxesSpec
 from ._src.indexing import NamedOrNumeric as NamedOrNumeric
-from ._src.named_array import are_shape_checks_enabled as are_shape_checks_enabled
-from ._src.named_array import enable_shape_checks as enable_shape_checks
+from ._src.validation import are_shape_checks_enabled as are_shape_checks_enabled
+from ._src.validation import enable_shape_checks as enable_shape_checks
 from ._src.named_array import is_named_array as is_named_array
 from ._src.named_array import named as named
 from ._src.named_array import NamedArray as NamedArray

@@ -16,8 +16,6 @@ from ._src.indexing import take as take
 from ._src.indexing import updated_slice as updated_slice
 from ._src.named_array import NamedArray as NamedArray
 from ._src.named_array import NamedArrayMeta as NamedArrayMeta
-from ._src.named_array import are_shape_checks_enabled as are_shape_checks_enabled
-from ._src.named_array import enable_shape_checks as enable_shape_checks
 from ._src.named_array import named as named
 from ._src.shape import check_shape as check_shape
 from ._src.shape import flatten as flatten
@@ -29,3 +27,5 @@ from ._src.shape import roll as roll
 from ._src.shape import split as split
 from ._src.shape import unbind as unbind
 from ._src.shape import unflatten_axis as unflatten_axis
+from ._src.validation import are_shape_checks_enabled as are_shape_checks_enabled
+from ._src.validation import enable_shape_checks as enable_shape_checks

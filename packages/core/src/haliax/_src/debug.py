@@ -10,8 +10,9 @@ import equinox as eqx
 import jax
 import numpy as np
 
+from .display import dtype_abbrev
 from .errors import HaliaxError
-from .named_array import NamedArray, dtype_abbrev
+from .named_array import NamedArray
 
 ArrayLike: TypeAlias = jax.Array | NamedArray
 """A jax array or a NamedArray."""

@@ -14,10 +14,32 @@ if TYPE_CHECKING:
     from .named_array import NamedArray
 
 
+_DTYPE_ABBREV = {
+    "float16": "f16",
+    "float32": "f32",
+    "float64": "f64",
+    "bfloat16": "bf16",
+    "int8": "i8",
+    "int16": "i16",
+    "int32": "i32",
+    "int64": "i64",
+    "uint8": "u8",
+    "uint16": "u16",
+    "uint32": "u32",
+    "uint64": "u64",
+    "complex64": "c64",
+    "complex128": "c128",
+}
+
+
+def dtype_abbrev(dtype: Any) -> str:
+    """Short dtype name used in named shapes: ``f32``, ``bf16``, ``i32``, ``bool``."""
+    name = str(np.dtype(dtype)) if not hasattr(dtype, "name") else dtype.name
+    return _DTYPE_ABBREV.get(name, name)
+
+
 def named_shape_str(x: NamedArray) -> str:
     """``f32{batch: 4, embed: 3}``."""
-    from .named_array import dtype_abbrev
-
     dtype = getattr(x.array, "dtype", None)
     prefix = dtype_abbrev(dtype) if dtype is not None else ""
     return f"{prefix}{format_shape(x.axes)}"

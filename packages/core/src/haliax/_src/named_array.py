@@ -11,12 +11,13 @@ at the bottom of this module; the rest import their module on first call.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import jax
 import numpy as np
 
+from . import validation as _validation
 from .axis import Axis, AxisSelection, AxisSelector, AxisSpec, axis_spec_to_tuple
 from .errors import (
     DuplicateAxisError,
@@ -30,70 +31,28 @@ from .errors import (
 if TYPE_CHECKING:
     from .at import AtIndexer
 
-_shape_checks = True
+
+def _operator_pair(
+    op: str,
+) -> tuple[Callable[[NamedArray, Any], NamedArray], Callable[[NamedArray, Any], NamedArray]]:
+    """``(x.__op__, x.__rop__)`` calling the elementwise op ``op`` of ufuncs (bound at import end)."""
+
+    def forward(self: NamedArray, other: Any) -> NamedArray:
+        return getattr(_ufuncs, op)(self, other)
+
+    def reflected(self: NamedArray, other: Any) -> NamedArray:
+        return getattr(_ufuncs, op)(other, self)
+
+    return forward, reflected
 
 
-def are_shape_checks_enabled() -> bool:
-    """Whether building a NamedArray checks the array's shape against its axes."""
-    return _shape_checks
+def _unary_operator(op: str) -> Callable[[NamedArray], NamedArray]:
+    """``x.__op__`` calling the elementwise op ``op`` of ufuncs."""
 
+    def method(self: NamedArray) -> NamedArray:
+        return getattr(_ufuncs, op)(self)
 
-@contextlib.contextmanager
-def enable_shape_checks(enabled: bool) -> Iterator[bool]:
-    """Turn NamedArray shape checks on or off inside a ``with`` block; yields the previous setting."""
-    global _shape_checks
-    previous = _shape_checks
-    _shape_checks = enabled
-    try:
-        yield previous
-    finally:
-        _shape_checks = previous
-
-
-_DTYPE_ABBREV = {
-    "float16": "f16",
-    "float32": "f32",
-    "float64": "f64",
-    "bfloat16": "bf16",
-    "int8": "i8",
-    "int16": "i16",
-    "int32": "i32",
-    "int64": "i64",
-    "uint8": "u8",
-    "uint16": "u16",
-    "uint32": "u32",
-    "uint64": "u64",
-    "complex64": "c64",
-    "complex128": "c128",
-}
-
-
-def dtype_abbrev(dtype: Any) -> str:
-    """Short dtype name used in named shapes: ``f32``, ``bf16``, ``i32``, ``bool``."""
-    name = str(np.dtype(dtype)) if not hasattr(dtype, "name") else dtype.name
-    return _DTYPE_ABBREV.get(name, name)
-
-
-def _check_axes(op: str, shape: tuple[int, ...], axes: tuple[Axis, ...]) -> None:
-    if len(shape) != len(axes):
-        raise ShapeMismatchError(
-            f"{op}: an array of shape {tuple(shape)} has {len(shape)} dimensions "
-            f"but {len(axes)} axes were given: {format_shape(axes)}"
-        )
-    seen: set[str] = set()
-    for ax, size in zip(axes, shape, strict=True):
-        if not isinstance(ax, Axis):
-            raise NamedTypeError(
-                f"{op}: axes must be Axis objects, got {ax!r}; use hax.named(array, names) to give bare names"
-            )
-        if ax.name in seen:
-            raise DuplicateAxisError(f"{op}: axis {ax.name!r} appears twice in {format_shape(axes)}")
-        seen.add(ax.name)
-        if ax.size != size:
-            raise ShapeMismatchError(
-                f"{op}: axis {ax.name!r} has size {ax.size} but the array's dimension there has size {size} "
-                f"(array shape {tuple(shape)}, axes {format_shape(axes)})"
-            )
+    return method
 
 
 class NamedArrayMeta(type):
@@ -142,14 +101,14 @@ class NamedArray(metaclass=NamedArrayMeta):
             axes = fields.get("axes", axes)
         if type(axes) is not tuple:
             axes = (axes,) if isinstance(axes, Axis) else tuple(axes)
-        if _shape_checks:
+        if _validation.enabled:
             shape = getattr(array, "shape", None)
             if shape is not None and (
                 len(shape) != len(axes)
                 or any(ax.size != n for ax, n in zip(axes, shape, strict=False))
                 or len({ax.name for ax in axes}) != len(axes)
             ):
-                _check_axes("NamedArray", shape, axes)  # type: ignore[arg-type]  # raises, naming the problem
+                _validation.check_axes("NamedArray", shape, axes)  # type: ignore[arg-type]  # raises, naming the problem
         self.array = array
         self.axes = axes
 
@@ -317,9 +276,7 @@ class NamedArray(metaclass=NamedArrayMeta):
 
         return shape.ravel(self, new_axis_name)
 
-    def flatten(self, new_axis_name: AxisSelector) -> NamedArray:
-        """Same as `ravel`."""
-        return self.ravel(new_axis_name)
+    flatten = ravel
 
     def unbind(self, axis: AxisSelector) -> list[NamedArray]:
         """Slices along an axis, with the axis removed from each."""
@@ -393,11 +350,7 @@ class NamedArray(metaclass=NamedArrayMeta):
         """[haliax.prod][] with this array first."""
         return _reductions.prod(self, axis, where=where, dtype=dtype)
 
-    def product(
-        self, axis: AxisSelection | None = None, *, where: Any = None, dtype: Any = None
-    ) -> NamedArray:
-        """Same as `prod`."""
-        return _reductions.prod(self, axis, where=where, dtype=dtype)
+    product = prod
 
     def ptp(self, axis: AxisSelection | None = None) -> NamedArray:
         """[haliax.ptp][] with this array first."""
@@ -462,9 +415,7 @@ class NamedArray(metaclass=NamedArrayMeta):
         """Complex conjugate."""
         return _ufuncs.conj(self)
 
-    def conjugate(self) -> NamedArray:
-        """Complex conjugate."""
-        return _ufuncs.conj(self)
+    conjugate = conj
 
     def copy(self) -> NamedArray:
         """A copy with the same axes."""
@@ -491,41 +442,12 @@ class NamedArray(metaclass=NamedArrayMeta):
         return dot.dot(self, *args, **kwargs)
 
     # ----- operators -----
-    def __add__(self, other: Any) -> NamedArray:
-        return _ufuncs.add(self, other)
-
-    def __radd__(self, other: Any) -> NamedArray:
-        return _ufuncs.add(other, self)
-
-    def __sub__(self, other: Any) -> NamedArray:
-        return _ufuncs.subtract(self, other)
-
-    def __rsub__(self, other: Any) -> NamedArray:
-        return _ufuncs.subtract(other, self)
-
-    def __mul__(self, other: Any) -> NamedArray:
-        return _ufuncs.multiply(self, other)
-
-    def __rmul__(self, other: Any) -> NamedArray:
-        return _ufuncs.multiply(other, self)
-
-    def __truediv__(self, other: Any) -> NamedArray:
-        return _ufuncs.true_divide(self, other)
-
-    def __rtruediv__(self, other: Any) -> NamedArray:
-        return _ufuncs.true_divide(other, self)
-
-    def __floordiv__(self, other: Any) -> NamedArray:
-        return _ufuncs.floor_divide(self, other)
-
-    def __rfloordiv__(self, other: Any) -> NamedArray:
-        return _ufuncs.floor_divide(other, self)
-
-    def __mod__(self, other: Any) -> NamedArray:
-        return _ufuncs.mod(self, other)
-
-    def __rmod__(self, other: Any) -> NamedArray:
-        return _ufuncs.mod(other, self)
+    __add__, __radd__ = _operator_pair("add")
+    __sub__, __rsub__ = _operator_pair("subtract")
+    __mul__, __rmul__ = _operator_pair("multiply")
+    __truediv__, __rtruediv__ = _operator_pair("true_divide")
+    __floordiv__, __rfloordiv__ = _operator_pair("floor_divide")
+    __mod__, __rmod__ = _operator_pair("mod")
 
     def __divmod__(self, other: Any) -> tuple[NamedArray, NamedArray]:
         return _ufuncs.divmod(self, other)
@@ -533,11 +455,7 @@ class NamedArray(metaclass=NamedArrayMeta):
     def __rdivmod__(self, other: Any) -> tuple[NamedArray, NamedArray]:
         return _ufuncs.divmod(other, self)
 
-    def __pow__(self, other: Any) -> NamedArray:
-        return _ufuncs.power(self, other)
-
-    def __rpow__(self, other: Any) -> NamedArray:
-        return _ufuncs.power(other, self)
+    __pow__, __rpow__ = _operator_pair("power")
 
     def __matmul__(self, other: Any) -> NamedArray:
         raise NamedTypeError(
@@ -545,68 +463,25 @@ class NamedArray(metaclass=NamedArrayMeta):
             f"use hax.dot(a, b, axis=...) to say which axes to contract"
         )
 
-    def __rmatmul__(self, other: Any) -> NamedArray:
-        return self.__matmul__(other)
+    __rmatmul__ = __matmul__
 
-    def __and__(self, other: Any) -> NamedArray:
-        return _ufuncs.bitwise_and(self, other)
+    __and__, __rand__ = _operator_pair("bitwise_and")
+    __or__, __ror__ = _operator_pair("bitwise_or")
+    __xor__, __rxor__ = _operator_pair("bitwise_xor")
+    __lshift__, __rlshift__ = _operator_pair("left_shift")
+    __rshift__, __rrshift__ = _operator_pair("right_shift")
 
-    def __rand__(self, other: Any) -> NamedArray:
-        return _ufuncs.bitwise_and(other, self)
+    __lt__ = _operator_pair("less")[0]
+    __le__ = _operator_pair("less_equal")[0]
+    __gt__ = _operator_pair("greater")[0]
+    __ge__ = _operator_pair("greater_equal")[0]
+    __eq__ = _operator_pair("equal")[0]  # type: ignore[assignment]  # elementwise, like numpy
+    __ne__ = _operator_pair("not_equal")[0]  # type: ignore[assignment]  # elementwise, like numpy
 
-    def __or__(self, other: Any) -> NamedArray:
-        return _ufuncs.bitwise_or(self, other)
-
-    def __ror__(self, other: Any) -> NamedArray:
-        return _ufuncs.bitwise_or(other, self)
-
-    def __xor__(self, other: Any) -> NamedArray:
-        return _ufuncs.bitwise_xor(self, other)
-
-    def __rxor__(self, other: Any) -> NamedArray:
-        return _ufuncs.bitwise_xor(other, self)
-
-    def __lshift__(self, other: Any) -> NamedArray:
-        return _ufuncs.left_shift(self, other)
-
-    def __rlshift__(self, other: Any) -> NamedArray:
-        return _ufuncs.left_shift(other, self)
-
-    def __rshift__(self, other: Any) -> NamedArray:
-        return _ufuncs.right_shift(self, other)
-
-    def __rrshift__(self, other: Any) -> NamedArray:
-        return _ufuncs.right_shift(other, self)
-
-    def __lt__(self, other: Any) -> NamedArray:
-        return _ufuncs.less(self, other)
-
-    def __le__(self, other: Any) -> NamedArray:
-        return _ufuncs.less_equal(self, other)
-
-    def __gt__(self, other: Any) -> NamedArray:
-        return _ufuncs.greater(self, other)
-
-    def __ge__(self, other: Any) -> NamedArray:
-        return _ufuncs.greater_equal(self, other)
-
-    def __eq__(self, other: Any) -> NamedArray:  # type: ignore[override]  # elementwise, like numpy
-        return _ufuncs.equal(self, other)
-
-    def __ne__(self, other: Any) -> NamedArray:  # type: ignore[override]  # elementwise, like numpy
-        return _ufuncs.not_equal(self, other)
-
-    def __neg__(self) -> NamedArray:
-        return _ufuncs.negative(self)
-
-    def __pos__(self) -> NamedArray:
-        return _ufuncs.positive(self)
-
-    def __abs__(self) -> NamedArray:
-        return _ufuncs.absolute(self)
-
-    def __invert__(self) -> NamedArray:
-        return _ufuncs.invert(self)
+    __neg__ = _unary_operator("negative")
+    __pos__ = _unary_operator("positive")
+    __abs__ = _unary_operator("absolute")
+    __invert__ = _unary_operator("invert")
 
     def __hash__(self) -> int:
         # Concrete jax arrays are unhashable, so this raises for them, as numpy arrays do.
@@ -688,7 +563,7 @@ def named(a: Any, axis: AxisSelection) -> NamedArray:
             f"but {len(spec)} axes were given: {format_shape(spec)}"
         )
     axes = tuple(Axis(s, n) if isinstance(s, str) else s for s, n in zip(spec, shape, strict=True))
-    _check_axes("named", shape, axes)
+    _validation.check_axes("named", shape, axes)
     return NamedArray._new(a, axes)
 
 
