@@ -214,30 +214,20 @@ class Stacked(ModuleWithStateDictSerialization, Generic[M]):
 
     def fold_via(self, fn: Callable[..., Any]) -> FoldFunction:
         """A fold whose step is ``fn(layer, carry, *args, **kwargs) -> carry``."""
+        return self._over_layers(fold, fn)
+
+    def scan_via(self, fn: Callable[..., Any]) -> ScanFunction:
+        """A scan whose step is ``fn(layer, carry, *args, **kwargs) -> (carry, output)``."""
+        return self._over_layers(scan, fn)
+
+    def _over_layers(self, transform: Callable[..., Any], fn: Callable[..., Any]) -> Any:
+        """``transform`` (`fold` or `scan`) over the layers, with this stack's policy and unroll."""
 
         def step(carry: Any, layer: Any, *a: Any, **kw: Any) -> Any:
             return fn(layer, carry, *a, **kw)
 
         def run(init: Any, *args: Any, **kwargs: Any) -> Any:
-            f = fold(
-                step,
-                self.Block,
-                remat=self.gradient_checkpointing,
-                unroll=self.unroll,
-                is_scanned=self._is_scanned(),
-            )
-            return f(init, self.stacked, *args, **kwargs)
-
-        return run
-
-    def scan_via(self, fn: Callable[..., Any]) -> ScanFunction:
-        """A scan whose step is ``fn(layer, carry, *args, **kwargs) -> (carry, output)``."""
-
-        def step(carry: Any, layer: Any, *a: Any, **kw: Any) -> tuple[Any, Any]:
-            return fn(layer, carry, *a, **kw)
-
-        def run(init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-            f = scan(
+            f = transform(
                 step,
                 self.Block,
                 remat=self.gradient_checkpointing,
