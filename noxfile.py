@@ -17,7 +17,10 @@ import nox
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["tests", "lint", "types", "docs"]
 
-UV_RUN = ("uv", "run", "--frozen", "--all-packages")
+# `uv run` exports the path of its own binary as $UV: sessions use it, so they work when uv was
+# installed with `python -m pip install uv` into a bin folder that is not on PATH.
+UV = os.environ.get("UV", "uv")
+UV_RUN = (UV, "run", "--frozen", "--all-packages")
 
 
 def _uv(session: nox.Session, *args: str, **kwargs) -> None:
@@ -79,9 +82,9 @@ def interop(session: nox.Session) -> None:
         session.run(sys.executable, "-m", "venv", env_dir, external=True)
     locked = os.path.join(env_dir, "workspace-requirements.txt")
     session.run(
-        "uv", "export", "--frozen", "--all-packages", "--no-hashes", "--quiet", "-o", locked, external=True
+        UV, "export", "--frozen", "--all-packages", "--no-hashes", "--quiet", "-o", locked, external=True
     )
-    session.run("uv", "pip", "install", "--quiet", "--python", python, "-r", locked, external=True)
+    session.run(UV, "pip", "install", "--quiet", "--python", python, "-r", locked, external=True)
     session.run(
         python, "-m", "pip", "install", "--quiet", "torch==2.13.0", "transformers>=4.40", external=True
     )

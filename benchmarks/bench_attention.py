@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"jax {jax.__version__}, backend {jax.default_backend()}, devices {jax.devices()[0].device_kind}\n")
     results: list[Result] = []
     for b, t, h, d in _cases(gpu):
-        results += run_case(b, t, h, d, dtype, gpu, number=20 if gpu else 20, rounds=15 if gpu else 5)
+        results += run_case(b, t, h, d, dtype, gpu, number=20, rounds=15 if gpu else 5)
     title = f"Attention, causal, {jnp.dtype(dtype).name} (target applies to the fused entry point; the reference is informative)"
     print(table(title, results))
 
