@@ -15,7 +15,8 @@ from typing import Any
 import jax
 
 from haliax._src.axis import Axis
-from haliax._src.errors import axis_not_found, axis_size_mismatch
+from haliax._src.dot import contraction_plan as _core_plan
+from haliax._src.errors import axis_not_found
 from haliax._src.named_array import NamedArray
 
 DotGeneral = Callable[..., Any]
@@ -24,35 +25,18 @@ DotGeneral = Callable[..., Any]
 @functools.lru_cache(maxsize=4096)
 def contraction_plan(
     op: str, a: tuple[Axis, ...], b: tuple[Axis, ...], names: tuple[str, ...]
-) -> tuple[
-    tuple[tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], tuple[int, ...]]], tuple[Axis, ...]
-]:
-    """Dimension numbers and result axes for contracting ``names``; shared other axes batch."""
-    a_pos = {ax.name: i for i, ax in enumerate(a)}
-    b_pos = {ax.name: i for i, ax in enumerate(b)}
+) -> tuple[Any, tuple[Axis, ...]]:
+    """Dimension numbers and result axes for contracting ``names``; shared other axes batch.
+
+    Stricter than ``hax.dot``: every contracted name must be in both operands (a layer whose
+    input lacks its ``In`` axis raises instead of summing). The plan itself is core's (cached).
+    """
     for n in names:
-        if n not in a_pos:
-            raise axis_not_found(op, [n], a)
-        if n not in b_pos:
-            raise axis_not_found(op, [n], b)
-        if a[a_pos[n]].size != b[b_pos[n]].size:
-            raise axis_size_mismatch(op, n, a[a_pos[n]].size, b[b_pos[n]].size)
-    contracted = set(names)
-    batch = [ax.name for ax in a if ax.name in b_pos and ax.name not in contracted]
-    for n in batch:
-        if a[a_pos[n]].size != b[b_pos[n]].size:
-            raise axis_size_mismatch(op, n, a[a_pos[n]].size, b[b_pos[n]].size)
-    dims = (
-        (tuple(a_pos[n] for n in names), tuple(b_pos[n] for n in names)),
-        (tuple(a_pos[n] for n in batch), tuple(b_pos[n] for n in batch)),
-    )
-    skip = contracted | set(batch)
-    out = (
-        tuple(a[a_pos[n]] for n in batch)
-        + tuple(ax for ax in a if ax.name not in skip)
-        + tuple(ax for ax in b if ax.name not in skip)
-    )
-    return dims, out
+        for axes in (a, b):
+            if not any(ax.name == n for ax in axes):
+                raise axis_not_found(op, [n], axes)
+    plan = _core_plan(op, (a, b), frozenset(names), None)
+    return plan.steps[0].dims, plan.out_axes
 
 
 def names_of(axis: Any) -> tuple[str, ...]:
