@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 
+from haliax._src import random as _random
 from haliax._src.axis import Axis
 from haliax._src.errors import NamedTypeError
 from haliax._src.named_array import NamedArray
@@ -15,9 +15,8 @@ from haliax._src.named_array import NamedArray
 
 def truncated_normal(key: Any, axes: Sequence[Axis], scale: float, dtype: Any = jnp.float32) -> NamedArray:
     """Standard normal samples truncated to [-3, 3], times ``scale``, over ``axes``."""
-    axes = tuple(axes)
-    raw = jax.random.truncated_normal(key, -3.0, 3.0, tuple(ax.size for ax in axes), dtype=dtype)
-    return NamedArray._new(raw * jnp.asarray(scale, dtype=dtype), axes)
+    samples = _random.truncated_normal(key, tuple(axes), -3.0, 3.0, dtype)
+    return NamedArray._new(samples.array * jnp.asarray(scale, dtype=dtype), samples.axes)
 
 
 def as_axes(spec: Any) -> tuple[Axis, ...]:
