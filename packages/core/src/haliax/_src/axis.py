@@ -133,6 +133,25 @@ def axis_spec_to_tuple(ax: AxisSelection) -> tuple[AxisSelector, ...]:
     return tuple(ax)
 
 
+def sized_axes(
+    op: str, spec: AxisSelection, *, why: str = "", fix: str = "pass an Axis or a {{name: size}} dict"
+) -> tuple[Axis, ...]:
+    """``spec`` as a tuple of distinct sized `Axis` (for ops that create arrays).
+
+    A bare name is an error worded ``"{op}: axis 'x' needs a size{why}; {fix}"`` (``fix`` may use
+    ``{ax!r}``); a repeated name is an error too.
+    """
+    axes = axis_spec_to_tuple(spec)
+    seen: set[str] = set()
+    for ax in axes:
+        if not isinstance(ax, Axis):
+            raise NamedTypeError(f"{op}: axis {ax!r} needs a size{why}; {fix.format(ax=ax)}")
+        if ax.name in seen:
+            raise DuplicateAxisError(f"{op}: axis {ax.name!r} appears twice in {format_shape(axes)}")
+        seen.add(ax.name)
+    return axes  # type: ignore[return-value]  # every entry checked to be an Axis
+
+
 def axis_spec_to_shape_dict(ax: AxisSelection) -> PartialShapeDict:
     """Normalise a selection to an ordered ``{name: size}`` dict (``None`` where unknown)."""
     if isinstance(ax, Mapping):

@@ -10,21 +10,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .axis import Axis, AxisSelector, AxisSpec, axis_spec_to_tuple
+from .axis import Axis, AxisSelector, AxisSpec, axis_spec_to_tuple, sized_axes
 from .errors import DuplicateAxisError, NamedTypeError, format_shape
 from .named_array import NamedArray
 
 
 def _axes(op: str, shape: AxisSpec) -> tuple[Axis, ...]:
-    spec = axis_spec_to_tuple(shape)  # type: ignore[arg-type]  # a ShapeDict is a valid selection
-    seen: set[str] = set()
-    for ax in spec:
-        if not isinstance(ax, Axis):
-            raise NamedTypeError(f"{op}: axis {ax!r} needs a size; pass an Axis or a {{name: size}} dict")
-        if ax.name in seen:
-            raise DuplicateAxisError(f"{op}: axis {ax.name!r} appears twice in {format_shape(spec)}")
-        seen.add(ax.name)
-    return spec  # type: ignore[return-value]  # every entry checked to be an Axis
+    return sized_axes(op, shape)
 
 
 def _require_named(op: str, a: Any) -> NamedArray:

@@ -12,7 +12,7 @@ from typing import Any
 
 import jax
 
-from .axis import Axis, AxisSelector, AxisSpec, axis_spec_to_tuple
+from .axis import Axis, AxisSelector, AxisSpec, axis_spec_to_tuple, sized_axes
 from .broadcast import broadcast_to
 from .errors import BroadcastError, NamedTypeError, axis_not_found, format_shape
 from .lift import axis_positions, check_unnamed
@@ -20,11 +20,7 @@ from .named_array import NamedArray
 
 
 def _axes(op: str, shape: AxisSpec) -> tuple[Axis, ...]:
-    axes = axis_spec_to_tuple(shape)  # type: ignore[arg-type]  # a ShapeDict is a (fully sized) PartialShapeDict
-    for ax in axes:
-        if not isinstance(ax, Axis):
-            raise NamedTypeError(f"{op}: axis {ax!r} needs a size to sample; pass hax.Axis({ax!r}, n)")
-    return axes  # type: ignore[return-value]  # checked above
+    return sized_axes(op, shape, why=" to sample", fix="pass hax.Axis({ax!r}, n)")
 
 
 def _param(op: str, value: Any, axes: tuple[Axis, ...]) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from haliax._src import random as _random
-from haliax._src.axis import Axis
+from haliax._src.axis import Axis, sized_axes
 from haliax._src.errors import NamedTypeError
 from haliax._src.named_array import NamedArray
 
@@ -21,12 +21,4 @@ def truncated_normal(key: Any, axes: Sequence[Axis], scale: float, dtype: Any = 
 
 def as_axes(spec: Any) -> tuple[Axis, ...]:
     """An axis spec (one Axis, a sequence of them, or a ``{name: size}`` dict) as a tuple of Axis."""
-    if isinstance(spec, Axis):
-        return (spec,)
-    if isinstance(spec, dict):
-        return tuple(Axis(n, s) for n, s in spec.items())
-    out = tuple(spec)
-    for ax in out:
-        if not isinstance(ax, Axis):
-            raise NamedTypeError(f"expected Axis objects with sizes, got {ax!r}; use hax.Axis(name, size)")
-    return out
+    return sized_axes("layer init", spec, fix="use hax.Axis({ax!r}, size)")
