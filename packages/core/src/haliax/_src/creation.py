@@ -12,17 +12,11 @@ import jax.numpy as jnp
 
 from .axis import Axis, AxisSelector, AxisSpec, axis_spec_to_tuple, sized_axes
 from .errors import DuplicateAxisError, NamedTypeError, format_shape
-from .named_array import NamedArray
+from .named_array import NamedArray, require_named
 
 
 def _axes(op: str, shape: AxisSpec) -> tuple[Axis, ...]:
     return sized_axes(op, shape)
-
-
-def _require_named(op: str, a: Any) -> NamedArray:
-    if not isinstance(a, NamedArray):
-        raise NamedTypeError(f"{op}: expected a NamedArray, got {type(a).__name__}")
-    return a
 
 
 def full(shape: AxisSpec, fill_value: Any, dtype: Any = None) -> NamedArray:
@@ -71,7 +65,7 @@ def zeros_like(a: NamedArray, dtype: Any = None) -> NamedArray:
         >>> hax.zeros_like(hax.ones({"pos": 2})).array.tolist()
         [0.0, 0.0]
     """
-    _require_named("zeros_like", a)
+    require_named("zeros_like", a)
     return NamedArray._new(jnp.zeros_like(a.array, dtype=dtype), a.axes)
 
 
@@ -83,7 +77,7 @@ def ones_like(a: NamedArray, dtype: Any = None) -> NamedArray:
         >>> hax.ones_like(hax.zeros({"pos": 2}), dtype=int).array.tolist()
         [1, 1]
     """
-    _require_named("ones_like", a)
+    require_named("ones_like", a)
     return NamedArray._new(jnp.ones_like(a.array, dtype=dtype), a.axes)
 
 
@@ -95,7 +89,7 @@ def full_like(a: NamedArray, fill_value: Any, dtype: Any = None) -> NamedArray:
         >>> hax.full_like(hax.zeros({"pos": 2}), 3).array.tolist()
         [3.0, 3.0]
     """
-    _require_named("full_like", a)
+    require_named("full_like", a)
     if isinstance(fill_value, NamedArray):
         fill_value = fill_value.scalar()
     return NamedArray._new(jnp.full_like(a.array, fill_value, dtype=dtype), a.axes)
@@ -109,7 +103,7 @@ def empty_like(a: NamedArray, dtype: Any = None) -> NamedArray:
         >>> hax.empty_like(hax.zeros({"pos": 2})).shape
         {'pos': 2}
     """
-    _require_named("empty_like", a)
+    require_named("empty_like", a)
     return NamedArray._new(jnp.empty_like(a.array, dtype=dtype), a.axes)
 
 

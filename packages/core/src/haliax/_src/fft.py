@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from .axis import Axis, AxisSelection, AxisSelector
 from .errors import NamedTypeError
 from .lift import axis_positions
-from .named_array import NamedArray
+from .named_array import NamedArray, require_named
 
 AxisSizeLike: TypeAlias = int | Axis | None
 AxisMapping: TypeAlias = Mapping[AxisSelector, AxisSizeLike]
@@ -26,8 +26,7 @@ def _plan(
     op: str, a: Any, axis: FFTAxes
 ) -> tuple[NamedArray, tuple[int, ...], tuple[int, ...] | None, list[str]]:
     """Positions of the transformed axes, the lengths (jnp ``s``; None = keep), output names."""
-    if not isinstance(a, NamedArray):
-        raise NamedTypeError(f"{op}: expected a NamedArray, got {type(a).__name__}")
+    require_named(op, a)
     if isinstance(axis, Mapping):
         selectors = tuple(axis.keys())
         pos = axis_positions(op, a, selectors)
@@ -170,8 +169,7 @@ def rfftfreq(axis: Axis, d: float = 1.0, dtype: Any = None) -> NamedArray:
 
 
 def _shift(op: str, fn: Callable[..., Any], x: NamedArray, axes: AxisSelection | None) -> NamedArray:
-    if not isinstance(x, NamedArray):
-        raise NamedTypeError(f"{op}: expected a NamedArray, got {type(x).__name__}")
+    require_named(op, x)
     pos = None if axes is None else axis_positions(op, x, axes)
     return NamedArray._new(fn(x.array, axes=pos), x.axes)
 

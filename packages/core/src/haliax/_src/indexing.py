@@ -27,7 +27,7 @@ from .errors import (
     axis_size_mismatch,
     format_shape,
 )
-from .named_array import NamedArray
+from .named_array import NamedArray, require_named
 
 # Type aliases (``Any`` at runtime, as in Haliax: the accepted values are checked when used).
 NamedIndex: TypeAlias = Any
@@ -413,8 +413,7 @@ def index(array: NamedArray, idx: SliceSpec) -> Any:
 
 
 def _index(op: str, array: NamedArray, idx: Any) -> Any:
-    if not isinstance(array, NamedArray):
-        raise NamedTypeError(f"{op}: expected a NamedArray, got {type(array).__name__}")
+    require_named(op, array)
     sel = _positions(op, array, idx)
     basic: dict[int, tuple[int, Any]] = {}
     adv: dict[int, tuple[int, Any]] = {}

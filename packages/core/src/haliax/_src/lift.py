@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
 from .broadcast import align_pair, broadcast_binary, broadcast_to
 from .errors import BroadcastError, NamedTypeError, axis_not_found, axis_size_mismatch, format_shape
-from .named_array import NamedArray
+from .named_array import NamedArray, require_named
 
 _SCALARS = (int, float, complex, bool)
 _PUBLIC_MODULE = "haliax"
@@ -147,8 +147,7 @@ def reduction(
     op_name = name or fn.__name__
 
     def op(array: Any, /, axis: AxisSelection | None = None, *, where: Any = None, **kwargs: Any) -> Any:
-        if not isinstance(array, NamedArray):
-            raise NamedTypeError(f"{op_name}: expected a NamedArray, got {type(array).__name__}")
+        require_named(op_name, array)
         if where is not None:
             if not supports_where:
                 raise NamedTypeError(f"{op_name}: does not take a where= mask")
@@ -185,8 +184,7 @@ def along_axis(fn: Callable[..., Any], *, name: str | None = None, summary: str 
     op_name = name or fn.__name__
 
     def op(array: Any, /, axis: AxisSelector, **kwargs: Any) -> Any:
-        if not isinstance(array, NamedArray):
-            raise NamedTypeError(f"{op_name}: expected a NamedArray, got {type(array).__name__}")
+        require_named(op_name, array)
         (pos,) = axis_positions(op_name, array, axis)
         return NamedArray._new(fn(array.array, axis=pos, **kwargs), array.axes)
 

@@ -567,6 +567,14 @@ def named(a: Any, axis: AxisSelection) -> NamedArray:
     return NamedArray._new(a, axes)
 
 
+def require_named(op: str, x: Any, fix: str = "") -> NamedArray:
+    """``x`` if it is a NamedArray; otherwise the error every op raises, naming ``op``."""
+    if not isinstance(x, NamedArray):
+        hint = f"; {fix}" if fix else ""
+        raise NamedTypeError(f"{op}: expected a NamedArray, got {type(x).__name__}{hint}")
+    return x
+
+
 def is_named_array(x: Any) -> bool:
     """True if ``x`` is a NamedArray (usable as a pytree ``is_leaf``)."""
     return isinstance(x, NamedArray)

@@ -16,15 +16,9 @@ from .axis import Axis, AxisSelector
 from .broadcast import broadcast_raw, broadcast_to
 from .errors import BroadcastError, NamedTypeError, format_shape
 from .lift import axis_positions, binary, check_unnamed, raw
-from .named_array import NamedArray
+from .named_array import NamedArray, require_named
 
-
-def _expect_named(op: str, x: Any) -> NamedArray:
-    if not isinstance(x, NamedArray):
-        raise NamedTypeError(
-            f"{op}: expected a NamedArray, got {type(x).__name__}; name its axes with hax.named"
-        )
-    return x
+_NAME_IT = "name its axes with hax.named"
 
 
 def _sized(op: str, axis: Any, what: str) -> Axis:
@@ -182,7 +176,7 @@ def bincount(x: NamedArray, Counts: Axis, *, weights: Any = None, minlength: int
         >>> hax.bincount(x, hax.Axis("count", 5)).array.tolist()
         [1, 2, 0, 1, 0]
     """
-    x = _expect_named("bincount", x)
+    x = require_named("bincount", x, fix=_NAME_IT)
     Counts = _sized("bincount", Counts, "Counts")
     w = None
     if weights is not None:
@@ -207,7 +201,7 @@ def nonzero(array: NamedArray, size: Axis, fill_value: int = 0) -> tuple[NamedAr
         >>> idx.array.tolist()
         [1, 3, -1]
     """
-    array = _expect_named("nonzero", array)
+    array = require_named("nonzero", array, fix=_NAME_IT)
     size = _sized("nonzero", size, "size")
     out = jnp.nonzero(array.array, size=size.size, fill_value=fill_value)
     return tuple(NamedArray._new(i, (size,)) for i in out)
@@ -222,7 +216,7 @@ def packbits(a: NamedArray, axis: AxisSelector, bitorder: str = "big") -> NamedA
         >>> hax.packbits(bits, "bit").array.tolist()
         [161]
     """
-    a = _expect_named("packbits", a)
+    a = require_named("packbits", a, fix=_NAME_IT)
     (pos,) = axis_positions("packbits", a, axis)
     out = jnp.packbits(a.array, axis=pos, bitorder=bitorder)
     return NamedArray._new(out, _resized(a.axes, pos, out.shape[pos]))
@@ -239,7 +233,7 @@ def unpackbits(
         >>> hax.unpackbits(x, "byte").array.tolist()
         [1, 0, 1, 0, 0, 0, 0, 1]
     """
-    a = _expect_named("unpackbits", a)
+    a = require_named("unpackbits", a, fix=_NAME_IT)
     (pos,) = axis_positions("unpackbits", a, axis)
     out = jnp.unpackbits(a.array, axis=pos, count=count, bitorder=bitorder)
     return NamedArray._new(out, _resized(a.axes, pos, out.shape[pos]))
@@ -258,7 +252,7 @@ def searchsorted(a: NamedArray, v: Any, side: str = "left", sorter: Any = None, 
         >>> hax.searchsorted(edges, hax.named(jnp.array([0.5, 1.5]), "x")).array.tolist()
         [1, 2]
     """
-    a = _expect_named("searchsorted", a)
+    a = require_named("searchsorted", a, fix=_NAME_IT)
     if len(a.axes) != 1:
         raise NamedTypeError(
             f"searchsorted: the sorted array must have one axis, got {format_shape(a.axes)}; "
@@ -291,7 +285,7 @@ def trace(
         >>> hax.trace(m, "row", "col").item()
         12.0
     """
-    array = _expect_named("trace", array)
+    array = require_named("trace", array, fix=_NAME_IT)
     p1, p2 = _two_axes("trace", array, axis1, axis2)
     out = jnp.trace(array.array, offset=offset, axis1=p1, axis2=p2, dtype=dtype)
     return NamedArray._new(out, tuple(ax for i, ax in enumerate(array.axes) if i not in (p1, p2)))
@@ -300,7 +294,7 @@ def trace(
 def _triangle(
     op: str, array: NamedArray, axis1: AxisSelector, axis2: AxisSelector, k: int, lower: bool
 ) -> NamedArray:
-    array = _expect_named(op, array)
+    array = require_named(op, array, fix=_NAME_IT)
     p1, p2 = _two_axes(op, array, axis1, axis2)
     shape = array.array.shape
     rows = jax.lax.broadcasted_iota(jnp.int32, shape, p1)
@@ -357,7 +351,7 @@ def unique(
         >>> hax.unique(x, hax.Axis("uniq", 3)).array.tolist()
         [1, 2, 3]
     """
-    array = _expect_named("unique", array)
+    array = require_named("unique", array, fix=_NAME_IT)
     Unique = _sized("unique", Unique, "Unique")
     pos = None if axis is None else axis_positions("unique", array, axis)[0]
     res = jnp.unique(

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from .axis import Axis, AxisSelector
 from .errors import NamedTypeError, format_shape
 from .lift import axis_positions
-from .named_array import NamedArray
+from .named_array import NamedArray, require_named
 from .ufuncs import add, multiply
 
 DEFAULT_POLY_AXIS_NAME = "degree"
@@ -271,8 +271,7 @@ def vander(
         >>> v.shape, v.array.tolist()
         ({'x': 2, 'degree': 3}, [[4.0, 2.0, 1.0], [9.0, 3.0, 1.0]])
     """
-    if not isinstance(x, NamedArray):
-        raise NamedTypeError(f"vander: expected a NamedArray, got {type(x).__name__}")
+    require_named("vander", x)
     if N is None:
         if len(x.axes) != 1:
             raise NamedTypeError(f"vander: pass N when x has more than one axis, got {format_shape(x.axes)}")

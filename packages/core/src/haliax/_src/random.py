@@ -16,7 +16,7 @@ from .axis import Axis, AxisSelector, AxisSpec, axis_spec_to_tuple, sized_axes
 from .broadcast import broadcast_to
 from .errors import BroadcastError, NamedTypeError, axis_not_found, format_shape
 from .lift import axis_positions, check_unnamed
-from .named_array import NamedArray
+from .named_array import NamedArray, require_named
 
 
 def _axes(op: str, shape: AxisSpec) -> tuple[Axis, ...]:
@@ -253,7 +253,6 @@ def permutation(key: Any, x: NamedArray, axis: AxisSelector, independent: bool =
         >>> sorted(hax.random.permutation(jax.random.PRNGKey(0), x, "pos").tolist())
         [0, 1, 2, 3, 4]
     """
-    if not isinstance(x, NamedArray):
-        raise NamedTypeError(f"permutation: expected a NamedArray, got {type(x).__name__}")
+    require_named("permutation", x)
     (pos,) = axis_positions("permutation", x, axis)
     return NamedArray._new(jax.random.permutation(key, x.array, axis=pos, independent=independent), x.axes)

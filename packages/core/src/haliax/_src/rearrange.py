@@ -34,7 +34,7 @@ from .errors import (
     format_names,
     format_shape,
 )
-from .named_array import NamedArray
+from .named_array import NamedArray, require_named
 
 _OP = "rearrange"
 Binding = str | Axis | int
@@ -410,8 +410,7 @@ def rearrange(
         >>> hax.rearrange(x, "b (embed: heads d) pos -> b pos heads d", b="batch", heads=2).shape
         {'batch': 2, 'pos': 3, 'heads': 2, 'd': 3}
     """
-    if not isinstance(array, NamedArray):
-        raise NamedTypeError(f"rearrange: expected a NamedArray, got {type(array).__name__}")
+    require_named("rearrange", array)
     if not isinstance(axes_or_pattern, str):
         if bindings:
             raise NamedTypeError(

@@ -23,7 +23,7 @@ from .errors import (
     format_shape,
 )
 from .lift import axis_positions
-from .named_array import NamedArray
+from .named_array import NamedArray, require_named
 
 
 def _name(ax: AxisSelector) -> str:
@@ -38,12 +38,6 @@ def _check_unique(op: str, axes: Sequence[Axis]) -> None:
                 f"{op}: the result would have axis {ax.name!r} twice: {format_shape(axes)}"
             )
         seen.add(ax.name)
-
-
-def _require_named(op: str, a: Any) -> NamedArray:
-    if not isinstance(a, NamedArray):
-        raise NamedTypeError(f"{op}: expected a NamedArray, got {type(a).__name__}")
-    return a
 
 
 def check_shape(jnp_shape: Sequence[int], hax_axes: AxisSelection) -> tuple[Axis, ...]:
@@ -91,7 +85,7 @@ def rename(array: NamedArray, renames: Mapping[AxisSelector, AxisSelector]) -> N
         >>> x.rename({"position": "key_position"}).shape
         {'key_position': 4, 'embed': 2}
     """
-    _require_named("rename", array)
+    require_named("rename", array)
     by_name: dict[str, Axis] = {}
     for old, new in renames.items():
         pos = axis_positions("rename", array, old)[0]
@@ -182,7 +176,7 @@ def unflatten_axis(array: NamedArray, axis: AxisSelector, new_axes: AxisSpec) ->
         >>> hax.unflatten_axis(x, "tokens", hax.make_axes(batch=2, seq=3)).shape
         {'batch': 2, 'seq': 3}
     """
-    _require_named("unflatten_axis", array)
+    require_named("unflatten_axis", array)
     (pos,) = axis_positions("unflatten_axis", array, axis)
     new = axis_spec_to_tuple(new_axes)  # type: ignore[arg-type]  # a ShapeDict is a valid selection
     for ax in new:
@@ -208,7 +202,7 @@ def ravel(array: NamedArray, new_axis_name: AxisSelector) -> NamedArray:
         >>> hax.ravel(hax.zeros(hax.make_axes(a=2, b=3)), "flat").shape
         {'flat': 6}
     """
-    _require_named("ravel", array)
+    require_named("ravel", array)
     new = _merged_axis("ravel", new_axis_name, array.size)
     return NamedArray._new(jax.lax.reshape(array.array, (new.size,)), (new,))
 
@@ -232,7 +226,7 @@ def flatten_all_axes_but(
         >>> flat.shape, restore(flat).shape
         ({'rows': 6, 'embed': 4}, {'batch': 2, 'seq': 3, 'embed': 4})
     """
-    _require_named("flatten_all_axes_but", a)
+    require_named("flatten_all_axes_but", a)
     keep = set(axis_positions("flatten_all_axes_but", a, axes))
     merged = tuple(ax for i, ax in enumerate(a.axes) if i not in keep)
     original = a.axes
@@ -272,7 +266,7 @@ def split(a: NamedArray, axis: AxisSelector, new_axes: Sequence[Axis]) -> list[N
         >>> [p.array.tolist() for p in hax.split(x, "pos", [hax.Axis("a", 2), hax.Axis("b", 3)])]
         [[0, 1], [2, 3, 4]]
     """
-    _require_named("split", a)
+    require_named("split", a)
     (pos,) = axis_positions("split", a, axis)
     old = a.axes[pos]
     for ax in new_axes:
@@ -302,7 +296,7 @@ def unbind(array: NamedArray, axis: AxisSelector) -> list[NamedArray]:
         >>> len(rows), rows[0].shape
         (3, {'embed': 2})
     """
-    _require_named("unbind", array)
+    require_named("unbind", array)
     (pos,) = axis_positions("unbind", array, axis)
     axes = array.axes[:pos] + array.axes[pos + 1 :]
     return [
@@ -319,7 +313,7 @@ def roll(array: NamedArray, shift: Any, axis: AxisSelection) -> NamedArray:
         >>> hax.roll(hax.arange(hax.Axis("pos", 4)), 1, "pos").array.tolist()
         [3, 0, 1, 2]
     """
-    _require_named("roll", array)
+    require_named("roll", array)
     if isinstance(shift, NamedArray):
         if shift.axes:
             raise NamedTypeError(f"roll: the shift must be 0-d, got a NamedArray {format_shape(shift.axes)}")
@@ -365,7 +359,7 @@ def concatenate(axis: AxisSelector, arrays: Sequence[NamedArray]) -> NamedArray:
     if not arrays:
         raise NamedTypeError("concatenate: needs at least one array")
     for x in arrays:
-        _require_named("concatenate", x)
+        require_named("concatenate", x)
     name = _name(axis)
     first = arrays[0]
     pos = [ax.name for ax in first.axes].index(name) if first.has_axis(name) else None
@@ -403,7 +397,7 @@ def stack(axis: AxisSelector, arrays: Sequence[NamedArray]) -> NamedArray:
     if not arrays:
         raise NamedTypeError("stack: needs at least one array")
     for x in arrays:
-        _require_named("stack", x)
+        require_named("stack", x)
     new = Axis(_name(axis), len(arrays))
     if isinstance(axis, Axis) and axis.size != len(arrays):
         raise AxisSizeError(f"stack: axis {axis} was given but {len(arrays)} arrays were passed")
@@ -437,7 +431,7 @@ def pad(
         >>> hax.pad(hax.arange(hax.Axis("pos", 3)), {"pos": (1, 2)}).array.tolist()
         [0, 0, 1, 2, 0, 0]
     """
-    _require_named("pad", array)
+    require_named("pad", array)
     widths = [(0, 0)] * array.ndim
     for ax, w in pad_width.items():
         (p,) = axis_positions("pad", array, ax)
@@ -469,7 +463,7 @@ def pad_left(array: NamedArray, axis: AxisSelector, new_axis: AxisSelector, valu
         >>> hax.pad_left(hax.arange(hax.Axis("pos", 2)), "pos", hax.Axis("pos", 4)).array.tolist()
         [0, 0, 0, 1]
     """
-    _require_named("pad_left", array)
+    require_named("pad_left", array)
     (p,) = axis_positions("pad_left", array, axis)
     old = array.axes[p]
     if not isinstance(new_axis, Axis):
@@ -491,7 +485,7 @@ def tile(a: NamedArray, reps: Mapping[AxisSelector, int]) -> NamedArray:
         >>> hax.tile(x, {"pos": 2, "copy": 3}).shape
         {'copy': 3, 'pos': 4}
     """
-    _require_named("tile", a)
+    require_named("tile", a)
     names = {ax.name: i for i, ax in enumerate(a.axes)}
     per_dim = [1] * a.ndim
     new_axes: list[Axis] = []
@@ -518,7 +512,7 @@ def repeat(
         >>> hax.repeat(hax.arange(hax.Axis("pos", 2)), 2, "pos").array.tolist()
         [0, 0, 1, 1]
     """
-    _require_named("repeat", a)
+    require_named("repeat", a)
     (p,) = axis_positions("repeat", a, axis)
     if isinstance(repeats, NamedArray):
         repeats = repeats.array

@@ -7,7 +7,7 @@ import jax
 from .axis import Axis, AxisSelector
 from .errors import AxisSizeError, NamedTypeError, format_shape
 from .lift import axis_positions
-from .named_array import NamedArray
+from .named_array import NamedArray, require_named
 
 
 def top_k(
@@ -25,8 +25,7 @@ def top_k(
         >>> values.axes, indices.array.tolist()
         ((Axis(name='batch', size=2), Axis(name='top', size=2)), [[1, 2], [0, 2]])
     """
-    if not isinstance(arr, NamedArray):
-        raise NamedTypeError(f"top_k: expected a NamedArray, got {type(arr).__name__}")
+    require_named("top_k", arr)
     (pos,) = axis_positions("top_k", arr, axis)
     size = arr.axes[pos].size
     if not 0 <= k <= size:

@@ -19,7 +19,7 @@ from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
 from .broadcast import binary_plan
 from .errors import NamedTypeError, ShapeMismatchError, format_shape
 from .lift import along_axis, axis_positions, binary, elementwise, reduction
-from .named_array import NamedArray
+from .named_array import NamedArray, require_named
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -137,8 +137,7 @@ def wrap_axiswise_call(
     name = getattr(fn, "__name__", "wrap_axiswise_call")
     if single_axis_only:
         raise NamedTypeError(f"{name}: takes one axis, got {list(axis_spec_to_tuple(axis))}")
-    if not isinstance(a, NamedArray):
-        raise NamedTypeError(f"{name}: expected a NamedArray, got {type(a).__name__}")
+    require_named(name, a)
     return NamedArray._new(fn(a.array, axis=axis_positions(name, a, axis), **kwargs), a.axes)
 
 

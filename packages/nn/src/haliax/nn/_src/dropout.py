@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from haliax._src.axis import AxisSelection
 from haliax._src.errors import HaliaxError, NamedTypeError
 from haliax._src.lift import axis_positions
-from haliax._src.named_array import NamedArray
+from haliax._src.named_array import NamedArray, require_named
 
 
 class DropoutKeyError(HaliaxError, RuntimeError):
@@ -37,8 +37,7 @@ def dropout(
         >>> hnn.dropout(x, 0.5, inference=True) is x
         True
     """
-    if not isinstance(x, NamedArray):
-        raise NamedTypeError(f"dropout: expected a NamedArray, got {type(x).__name__}")
+    require_named("dropout", x)
     if inference or pdrop == 0:
         return x
     if key is None:

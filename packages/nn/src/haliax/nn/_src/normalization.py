@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from haliax._src.axis import AxisSelection, AxisSpec
 from haliax._src.errors import NamedTypeError
 from haliax._src.lift import axis_positions
-from haliax._src.named_array import NamedArray
+from haliax._src.named_array import NamedArray, require_named
 from haliax._src.ufuncs import rsqrt
 
 from .sampling import as_axes
@@ -100,8 +100,7 @@ class LayerNormBase(eqx.Module):
         return cls(axis, weight, bias, eps, dtype)
 
     def _check(self, op: str, x: NamedArray) -> None:
-        if not isinstance(x, NamedArray):
-            raise NamedTypeError(f"{op}: expected a NamedArray, got {type(x).__name__}")
+        require_named(op, x)
         axis_positions(op, x, self.axis)
 
     def _affine(self, out: NamedArray) -> NamedArray:
