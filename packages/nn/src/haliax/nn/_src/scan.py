@@ -82,15 +82,9 @@ class BlockFoldable(Protocol[M_co]):
 
 
 def _policy(gradient_checkpointing: Any, prevent_cse: bool) -> ScanCheckpointPolicy:
-    """The policy as a hashable value (lists become tuples), so it can be a static module field."""
+    """The stack's policy (ScanCheckpointPolicy keeps its name lists as tuples: hashable, static)."""
     p = ScanCheckpointPolicy.from_bool_or_str(gradient_checkpointing)
-    internals = p.save_block_internals
-    return dataclasses.replace(
-        p,
-        save_block_internals=internals if isinstance(internals, bool) else tuple(internals),  # type: ignore[arg-type]  # tuple is hashable
-        offload_block_internals=tuple(p.offload_block_internals),  # type: ignore[arg-type]  # tuple is hashable
-        prevent_cse=p.prevent_cse or prevent_cse,
-    )
+    return dataclasses.replace(p, prevent_cse=True) if prevent_cse and not p.prevent_cse else p
 
 
 def _has_block(x: Any, Block: Axis) -> bool:
