@@ -25,9 +25,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
 
 import gpt_positional
 import jax
+from gpt.train import checkpoint_policy_arg
 from gpt_steps import (
     GPTConfig,
     abstract_state,
@@ -51,15 +53,6 @@ GPU_CONFIGS = {
     "350M": (GPTConfig(vocab=50304, seq_len=1024, embed=1024, heads=16, layers=24), 8),
     "1.3B": (GPTConfig(vocab=50304, seq_len=2048, embed=2048, heads=16, layers=24), 4),
 }
-
-
-def _policy_arg(value: str) -> bool | str:
-    v = value.lower()
-    if v in ("false", "0", "no", "none"):
-        return False
-    if v in ("true", "1", "yes"):
-        return True
-    return v
 
 
 def _unroll_arg(value: str) -> int | bool:
@@ -223,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     on_gpu = args.gpu or jax.default_backend() == "gpu"
     compute = args.compute_dtype or ("bfloat16" if on_gpu else "float32")
-    ckpt = _policy_arg(args.checkpointing) if args.checkpointing is not None else None
+    ckpt = checkpoint_policy_arg(args.checkpointing) if args.checkpointing is not None else None
     print(f"jax {jax.__version__}, backend {jax.default_backend()}, devices {jax.devices()[0].device_kind}\n")
 
     def kind_for(config: GPTConfig) -> str:

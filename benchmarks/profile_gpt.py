@@ -18,7 +18,8 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import jax
-from bench_gpt import GPU_CONFIGS, _policy_arg, _unroll_arg
+from bench_gpt import GPU_CONFIGS, _unroll_arg
+from gpt.train import checkpoint_policy_arg
 from gpt_steps import concrete_state, mp_policy, named_step, optimizer
 
 
@@ -36,7 +37,7 @@ def main() -> None:
     config = type(config)(
         **{
             **config.__dict__,
-            "gradient_checkpointing": _policy_arg(args.checkpointing),
+            "gradient_checkpointing": checkpoint_policy_arg(args.checkpointing),
             "scan_unroll": _unroll_arg(args.unroll),
         }
     )

@@ -100,7 +100,7 @@ def _train(args, mesh_shape, train_tokens, eval_tokens) -> int:
         embed=args.embed,
         heads=args.heads,
         layers=args.layers,
-        gradient_checkpointing=_policy_arg(args.checkpointing),
+        gradient_checkpointing=checkpoint_policy_arg(args.checkpointing),
     )
     Batch = hax.Axis("batch", args.batch_size)
     Window = hax.Axis("window", args.seq_len + 1)
@@ -208,7 +208,8 @@ def _train(args, mesh_shape, train_tokens, eval_tokens) -> int:
     return 0
 
 
-def _policy_arg(value: str):
+def checkpoint_policy_arg(value: str) -> bool | str:
+    """A ``--checkpointing`` value as GPTConfig.gradient_checkpointing: False, True or a policy name."""
     v = value.lower()
     if v in ("false", "0", "no", "none"):
         return False
