@@ -9,6 +9,7 @@ per-layer keys (``layers.0.``, ``layers.1.``, ...), like `BlockSeq` and like PyT
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
@@ -139,7 +140,36 @@ def _check_index(Block: Axis, i: int) -> None:
         )
 
 
-class Stacked(ModuleWithStateDictSerialization, Generic[M]):
+class _LayerStack(ModuleWithStateDictSerialization):
+    """What `Stacked` and `BlockSeq` share: fold/scan/vmap in terms of their ``*_via`` forms."""
+
+    @abc.abstractmethod
+    def fold_via(self, fn: Callable[..., Any]) -> FoldFunction: ...
+
+    @abc.abstractmethod
+    def scan_via(self, fn: Callable[..., Any]) -> ScanFunction: ...
+
+    @abc.abstractmethod
+    def vmap_via(self, fn: Callable[..., Any]) -> VmapFunction: ...
+
+    def fold(self, init: Any, *args: Any, **kwargs: Any) -> Any:
+        """``carry = layer(carry, *args, **kwargs)`` for each layer in order; returns the final carry.
+
+        Arguments with the ``Block`` axis (and unnamed arrays, by their first dimension) are
+        sliced per layer; NamedArrays without it reach every layer whole.
+        """
+        return self.fold_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw))(init, *args, **kwargs)
+
+    def scan(self, init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        """``carry, out = layer(carry, *args, **kwargs)`` per layer; outputs stacked along ``Block``."""
+        return self.scan_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw))(init, *args, **kwargs)
+
+    def vmap(self, init: Any, *args: Any, **kwargs: Any) -> Any:
+        """Apply every layer to the same ``init`` independently; outputs stacked along ``Block``."""
+        return self.vmap_via(lambda layer, x, *a, **kw: layer(x, *a, **kw))(init, *args, **kwargs)
+
+
+class Stacked(_LayerStack, Generic[M]):
     """A homogeneous stack of one module type along a ``Block`` axis, applied with a scan.
 
     Every array of ``stacked`` has ``Block`` (NamedArrays by name, raw arrays as their first
@@ -189,22 +219,6 @@ class Stacked(ModuleWithStateDictSerialization, Generic[M]):
 
     def _is_scanned(self) -> Callable[[Any], bool]:
         return _scanned_along(self.Block)
-
-    def fold(self, init: Any, *args: Any, **kwargs: Any) -> Any:
-        """``carry = layer(carry, *args, **kwargs)`` for each layer in order; returns the final carry.
-
-        Arguments with the ``Block`` axis (and unnamed arrays, by their first dimension) are
-        sliced per layer; NamedArrays without it reach every layer whole.
-        """
-        return self.fold_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw))(init, *args, **kwargs)
-
-    def scan(self, init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        """``carry, out = layer(carry, *args, **kwargs)`` per layer; outputs stacked along ``Block``."""
-        return self.scan_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw))(init, *args, **kwargs)
-
-    def vmap(self, init: Any, *args: Any, **kwargs: Any) -> Any:
-        """Apply every layer to the same ``init`` independently; outputs stacked along ``Block``."""
-        return self.vmap_via(lambda layer, x, *a, **kw: layer(x, *a, **kw))(init, *args, **kwargs)
 
     def fold_via(self, fn: Callable[..., Any]) -> FoldFunction:
         """A fold whose step is ``fn(layer, carry, *args, **kwargs) -> carry``."""
@@ -287,7 +301,7 @@ def _layer_template(stacked: Any, Block: Axis) -> Any:
     return jax.tree_util.tree_map(one, stacked, is_leaf=is_named_array)
 
 
-class BlockSeq(ModuleWithStateDictSerialization, Generic[M]):
+class BlockSeq(_LayerStack, Generic[M]):
     """The `Stacked` interface over a Python list of layers, applied by an unrolled loop.
 
     Use it where layers must differ in structure, or to compare against `Stacked`. State-dict
@@ -335,18 +349,6 @@ class BlockSeq(ModuleWithStateDictSerialization, Generic[M]):
             lambda x: _index_layer(x, self.Block, i) if pred(x) else x, (args, kwargs), is_leaf=is_named_array
         )
         return sliced
-
-    def fold(self, init: Any, *args: Any, **kwargs: Any) -> Any:
-        """``carry = layer(carry, *args, **kwargs)`` for each layer in order."""
-        return self.fold_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw))(init, *args, **kwargs)
-
-    def scan(self, init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        """``carry, out = layer(carry, *args, **kwargs)`` per layer; outputs stacked along ``Block``."""
-        return self.scan_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw))(init, *args, **kwargs)
-
-    def vmap(self, init: Any, *args: Any, **kwargs: Any) -> Any:
-        """Apply every layer to the same ``init``; outputs stacked along ``Block``."""
-        return self.vmap_via(lambda layer, x, *a, **kw: layer(x, *a, **kw))(init, *args, **kwargs)
 
     def fold_via(self, fn: Callable[..., Any]) -> FoldFunction:
         """A loop whose step is ``fn(layer, carry, *args, **kwargs) -> carry``."""
