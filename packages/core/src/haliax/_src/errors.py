@@ -8,8 +8,12 @@ subclasses a builtin so ``except ValueError`` keeps working.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
-from typing import Any
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class HaliaxError(Exception):
@@ -101,3 +105,65 @@ class StateDictError(HaliaxError, ValueError):
 
 class QuantizationError(HaliaxError, ValueError):
     """A quantization config that does not fit the model: a target matching no Linear, a non-Linear target."""
+
+
+# ----- the op a user called -----
+# An op built from other ops (a loss from `multiply`, `mean(where=)` from `broadcast_to`) must
+# report errors under its own name. Instead of a try/except in each such op, it runs its body
+# under `reported_as(op)` (or is decorated with `reports_as(op)`): a HaliaxError raised inside is
+# re-worded to start with the outer op's name. Nested uses keep the outermost name. Nothing is
+# done on the success path but entering a `try` block, which costs nothing in CPython 3.11+.
+
+
+def _reword(error: HaliaxError, op: str) -> HaliaxError:
+    message = str(error.args[0]) if error.args else ""
+    if message.startswith(f"{op}:"):
+        return error
+    head, sep, rest = message.partition(": ")
+    # Replace the inner op's name (a word without spaces before the first ': ') by the outer one.
+    body = rest if sep and " " not in head.strip() else message
+    error.args = (f"{op}: {body}", *error.args[1:])
+    return error
+
+
+class reported_as:
+    """Context manager: HaliaxErrors raised inside start with ``op``, the op the user called.
+
+    Examples:
+        >>> from haliax._src.errors import AxisNotFoundError, reported_as
+        >>> try:
+        ...     with reported_as("cross_entropy_loss"):
+        ...         raise AxisNotFoundError("multiply: axis 'vocab' not found in {batch: 4}")
+        ... except AxisNotFoundError as e:
+        ...     print(e)
+        cross_entropy_loss: axis 'vocab' not found in {batch: 4}
+    """
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: str):
+        self.op = op
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if isinstance(exc, HaliaxError):
+            _reword(exc, self.op)
+        return False
+
+
+def reports_as(op: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator form of `reported_as`: the function's HaliaxErrors carry ``op`` as the op name."""
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except HaliaxError as e:
+                raise _reword(e, op) from e.__cause__
+
+        return wrapper
+
+    return decorate
