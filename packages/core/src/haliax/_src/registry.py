@@ -12,13 +12,16 @@ entry point in its own ``pyproject.toml``::
 or, in-process, by calling `Registry.register`. The rules:
 
 - Nothing is imported until a name is looked up: listing names reads installed metadata only,
-  and `Registry.get` imports the one entry point it returns.
+  and `Registry.get` imports the entry points that claim the name it returns.
 - A plugin that fails to import gives ONE `PluginLoadWarning` naming the entry point, its
-  distribution and the error; looking the name up then raises `RegistryError`. ``import haliax``
-  never imports a plugin, so a broken one cannot break it.
+  distribution and the error, and is then left out: a name it alone claims raises
+  `RegistryError` with the same text, and a name it shares with a built-in (or any other working
+  provider) is served by that provider. ``import haliax`` never imports a plugin, so a broken
+  one cannot break it.
 - An unknown name raises `RegistryError` listing the available names and the closest match.
-- Two providers claiming one name is an error naming both (registering the very object an entry
-  point names is not a conflict, so a package may do both).
+- Two working providers of one name are an error naming both (with their distributions), raised
+  when the name is looked up; neither silently replaces the other, built-in or not. Registering
+  the very object an entry point names is not a conflict, so a package may do both.
 
 The sharding-strategy protocol (group ``haliax.sharding_strategies``): a strategy is a callable
 ``strategy(model, mesh) -> (parameter_mapping, compute_mapping)``. ``model`` is the pytree about
@@ -35,7 +38,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Generic, NoReturn, Protocol, TypeAlias, TypeVar
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 from .errors import RegistryError, did_you_mean
 
@@ -57,15 +60,16 @@ class PluginLoadWarning(UserWarning):
     """A plugin's entry point failed to import; the registry goes on without it."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(eq=False)
 class _Provider:
-    """Where a registered name comes from: an entry point (not yet loaded) or an in-process object."""
+    """One claim on a name: an entry point (imported on first lookup) or an in-process object."""
 
-    source: (
-        str  # human-readable, e.g. "entry point 'dp = pkg.mod:fn' from distribution 'haliax-partitioning'"
-    )
+    source: str  # e.g. "entry point 'dp' (pkg.mod:fn) from distribution 'haliax-partitioning'"
     entry_point: EntryPoint | None = None
     obj: Any = None
+    loaded: bool = False  # obj holds the entry point's object
+    error: str | None = None  # why the entry point could not be used (already warned about)
+    cause: BaseException | None = None  # the exception its import raised
 
 
 def _describe_entry_point(ep: EntryPoint) -> str:
@@ -108,7 +112,7 @@ class Registry(Generic[T]):
         self._scanned = False
         self._providers: dict[str, list[_Provider]] = {}
         self._loaded: dict[str, T] = {}
-        self._failed: dict[str, str] = {}
+        self._warned_conflicts: set[str] = set()
 
     def __repr__(self) -> str:
         return f"Registry({self.group!r}, what={self.what!r})"
@@ -156,8 +160,8 @@ class Registry(Generic[T]):
                     self._loaded[name] = obj
                     return
             if existing:
-                raise self._conflict(name, [*existing, _Provider(source, obj=obj)])
-            self._providers[name] = [_Provider(source, obj=obj)]
+                raise self._conflict(name, [*existing, _Provider(source, obj=obj, loaded=True)])
+            self._providers[name] = [_Provider(source, obj=obj, loaded=True)]
             self._loaded[name] = obj
 
     def unregister(self, name: str) -> None:
@@ -169,7 +173,7 @@ class Registry(Generic[T]):
             else:
                 self._providers.pop(name, None)
             self._loaded.pop(name, None)
-            self._failed.pop(name, None)
+            self._warned_conflicts.discard(name)
 
     # ----- lookup -----
     def names(self) -> tuple[str, ...]:
@@ -193,11 +197,15 @@ class Registry(Generic[T]):
         return tuple(p.source for p in self._providers.get(name, []))
 
     def get(self, name: str) -> T:
-        """The object registered under ``name``, importing its plugin on first use.
+        """The object registered under ``name``, importing the plugins that claim it on first use.
+
+        Every entry point that claims ``name`` is imported; one that fails is warned about once
+        (`PluginLoadWarning`) and left out, so a broken plugin never hides a working provider.
 
         Raises:
             RegistryError: the name is unknown (the message lists what is available and the
-                closest name), claimed by two providers, or its plugin failed to import.
+                closest name), claimed by two working providers (the message names both), or
+                every plugin that claims it failed to import.
         """
         loaded = self._loaded.get(name)
         if loaded is not None:
@@ -206,42 +214,39 @@ class Registry(Generic[T]):
         with self._lock:
             if name in self._loaded:
                 return self._loaded[name]
-            if name in self._failed:
-                raise RegistryError(self._failed[name])
             providers = self._providers.get(name)
             if not providers:
                 raise self._unknown(name)
-            if len(providers) > 1:
-                raise self._conflict(name)
-            provider = providers[0]
-            obj = provider.obj if provider.entry_point is None else self._load(name, provider)
+            working = [p for p in providers if self._load(name, p)]
+            if not working:
+                message = "; ".join(p.error or "" for p in providers)
+                raise RegistryError(message) from next((p.cause for p in providers if p.cause), None)
+            distinct = {id(p.obj): p for p in working}
+            if len(distinct) > 1:
+                raise self._conflict(name, list(distinct.values()))
+            obj = working[0].obj
             self._loaded[name] = obj
             return obj
 
-    def _load(self, name: str, provider: _Provider) -> T:
+    def _load(self, name: str, provider: _Provider) -> bool:
+        """Import ``provider``'s entry point once; on failure warn once and return False."""
+        if provider.loaded:
+            return True
+        if provider.error is not None:
+            return False
         assert provider.entry_point is not None
+        head = f"{self.group}: the plugin for {self.what} {name!r} ({provider.source})"
         try:
             obj = provider.entry_point.load()
         except Exception as e:  # any import-time failure of a third-party plugin
-            self._fail(
-                name,
-                f"{self.group}: the plugin for {self.what} {name!r} ({provider.source}) "
-                f"failed to import: {type(e).__name__}: {e}",
-                e,
-            )
-        if self._check is not None and not self._check(obj):
-            self._fail(
-                name,
-                f"{self.group}: the plugin for {self.what} {name!r} ({provider.source}) "
-                f"provides {type(obj).__name__!s}, which is not a valid {self.what}",
-                None,
-            )
-        return obj
-
-    def _fail(self, name: str, message: str, cause: BaseException | None) -> NoReturn:
-        self._failed[name] = message
-        warnings.warn(message, PluginLoadWarning, stacklevel=4)
-        raise RegistryError(message) from cause
+            provider.error, provider.cause = f"{head} failed to import: {type(e).__name__}: {e}", e
+        else:
+            if self._check is None or self._check(obj):
+                provider.obj, provider.loaded = obj, True
+                return True
+            provider.error = f"{head} provides {type(obj).__name__!s}, which is not a valid {self.what}"
+        warnings.warn(provider.error, PluginLoadWarning, stacklevel=3)
+        return False
 
     def load_all(self) -> dict[str, T]:
         """Import every provider; plugins that fail or conflict are warned about and left out."""
@@ -250,8 +255,9 @@ class Registry(Generic[T]):
             try:
                 out[name] = self.get(name)
             except RegistryError as e:
-                if name not in self._failed:  # a conflict: warn once, as for a failed import
-                    self._failed[name] = str(e)
+                failed = all(p.error is not None for p in self._providers.get(name, []))
+                if not failed and name not in self._warned_conflicts:  # warn once, as for a failed import
+                    self._warned_conflicts.add(name)
                     warnings.warn(str(e), PluginLoadWarning, stacklevel=2)
         return out
 
@@ -266,9 +272,11 @@ class Registry(Generic[T]):
         )
 
     def _conflict(self, name: str, providers: list[_Provider] | None = None) -> RegistryError:
-        sources = " and ".join(p.source for p in (providers or self._providers[name]))
+        claims = providers or self._providers[name]
+        sources = " and ".join(p.source for p in claims)
+        count = {2: "two", 3: "three"}.get(len(claims), str(len(claims)))
         return RegistryError(
-            f"{self.group}: two providers claim the {self.what} name {name!r}: {sources}; "
+            f"{self.group}: {count} providers claim the {self.what} name {name!r}: {sources}; "
             f"uninstall one of them or rename its entry point"
         )
 

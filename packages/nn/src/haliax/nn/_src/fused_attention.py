@@ -1,8 +1,12 @@
 """One entry point for attention, `fused_attention`, dispatching to a kernel by name.
 
-Kernels live in the core registry for the entry-point group ``haliax.attention_kernels`` (a
-third party adds one by declaring an entry point there, or by calling
-`register_attention_kernel`). A kernel is a callable::
+Kernels live in the core registry for the entry-point group ``haliax.attention_kernels``. The
+built-ins below are entry points of the ``haliax-nn`` distribution, so they follow the rules of
+every registry (`haliax.registry`): a plugin that declares one of their names is an error naming
+both distributions when that name is looked up (it never silently replaces ours), and a plugin
+that fails to import is one `PluginLoadWarning` that leaves the built-ins, and the default
+``fused_attention()`` path, working. A third party adds a kernel by declaring an entry point in
+the group, or in-process with `register_attention_kernel`. A kernel is a callable::
 
     kernel(QPos, KPos, Key, query, key, value, *, mask, bias, scaling_factor) -> NamedArray
 
@@ -271,8 +275,3 @@ def fused_attention(
         scaling_factor=scaling_factor,
         is_causal=is_causal,
     )
-
-
-for _name, _kernel in (("xla", xla_attention), ("cudnn", cudnn_attention), ("jax_xla", jax_xla_attention)):
-    if _name not in attention_kernels:
-        attention_kernels.register(_name, _kernel)
