@@ -343,50 +343,63 @@ def resolve_axis(axis_spec: AxisSpec, axis_selection: AxisSelection) -> Any:
 def rearrange_for_partial_order(
     partial_order: PartialAxisSpec, axes: Sequence[AxisSelector]
 ) -> tuple[Any, ...]:
-    """Order ``axes`` to satisfy a partial order containing ``...``, keeping the original order where free.
+    """Order ``axes`` to satisfy a partial order with any number of ``...``, keeping the original order where free.
 
-    Named axes of ``partial_order`` keep their relative order; each ``...`` stands for the axes not
-    named, in their original order. Raises if an axis is named twice or is absent.
+    Named entries of ``partial_order`` appear in the result in that order. Without ``...`` the
+    order must name every axis exactly once. Each ``...`` is a slot for axes the order does not
+    name; an unnamed axis goes to the first still-empty slot after the named axes that precede it
+    in ``axes`` (so ``("a", ..., "b", ...)`` on ``("b", "a", "c")`` gives ``("a", "b", "c")``).
+    Raises if an axis is named twice or is absent.
     """
+    order = tuple(partial_order)
+    if order == (Ellipsis,):
+        return tuple(axes)
     names = [_selector_name(a) for a in axes]
-    named = [_selector_name(a) for a in partial_order if not isinstance(a, EllipsisType)]
+    named = [_selector_name(a) for a in order if a is not Ellipsis]
     if len(set(named)) != len(named):
-        raise DuplicateAxisError(f"rearrange: the order {list(partial_order)} names an axis twice")
+        dup = next(n for n in named if named.count(n) > 1)
+        raise DuplicateAxisError(f"rearrange: the order {list(order)} names axis {dup!r} twice")
     missing = [n for n in named if n not in names]
     if missing:
         raise axis_not_found("rearrange", missing, axes)
-    n_ellipsis = sum(1 for a in partial_order if a is Ellipsis)
-    if n_ellipsis == 0:
+    by_name = dict(zip(names, axes, strict=True))
+    if Ellipsis not in order:
         if len(named) != len(names):
             rest = [n for n in names if n not in named]
             raise AxisSizeError(
                 f"rearrange: the order {named} leaves out axes {rest} of {format_shape(axes)}; "
                 f"name every axis or add '...'"
             )
-        by_name = dict(zip(names, axes, strict=True))
         return tuple(by_name[n] for n in named)
-    if n_ellipsis > 1:
-        raise NamedTypeError(f"rearrange: the order {list(partial_order)} has more than one '...'")
-    rest = [a for a in axes if _selector_name(a) not in set(named)]
-    by_name = dict(zip(names, axes, strict=True))
-    out: list[Any] = []
-    for a in partial_order:
-        if isinstance(a, EllipsisType):
-            out.extend(rest)
+    for n in named:
+        if names.count(n) > 1:
+            raise DuplicateAxisError(f"rearrange: axis {n!r} appears more than once in {format_shape(axes)}")
+    # one bucket per entry of the order: a named entry holds its axis, a '...' collects free axes
+    slots: list[list[str]] = [[] if a is Ellipsis else [_selector_name(a)] for a in order]
+    slot_of = {_selector_name(a): i for i, a in enumerate(order) if a is not Ellipsis}
+
+    def first_empty(start: int) -> int | None:
+        return next((i for i in range(start, len(slots)) if not slots[i]), None)
+
+    target = order.index(Ellipsis)
+    for n in names:
+        if n in slot_of:
+            found = first_empty(max(slot_of[n] + 1, target))
+            if found is not None:
+                target = found
         else:
-            out.append(by_name[_selector_name(a)])
-    return tuple(out)
+            slots[target].append(n)
+    return tuple(by_name[n] for slot in slots for n in slot)
 
 
 def replace_missing_with_ellipsis(ax1: AxisSelection, ax2: AxisSelection) -> tuple[Any, ...]:
-    """``ax1`` with axes absent from ``ax2`` replaced by ``...``, names upgraded to ``ax2``'s `Axis`."""
+    """``ax1`` with each axis absent from ``ax2`` replaced by a ``...``, names upgraded to ``ax2``'s `Axis`."""
     by_name = {_selector_name(a): a for a in axis_spec_to_tuple(ax2)}
     out: list[Any] = []
     for a in axis_spec_to_tuple(ax1):
         found = by_name.get(_selector_name(a))
         if found is None:
-            if not out or out[-1] is not Ellipsis:
-                out.append(Ellipsis)
+            out.append(Ellipsis)
         else:
             _check_compatible("replace_missing_with_ellipsis", a, found)
             out.append(found)

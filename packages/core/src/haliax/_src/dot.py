@@ -2,9 +2,9 @@
 
 A contraction of NamedArrays is planned from their axis tuples alone (cached), then run as one
 ``jax.lax.dot_general`` per pair of operands plus at most one ``jax.lax.transpose`` at the end.
-The default result order is the order ``dot_general`` produces for two operands: the batch axes
-(shared, not contracted, in the first operand's order), then the first operand's remaining axes,
-then the second's. With that default no transpose is needed at all.
+The default result order is Haliax's: every kept axis in order of first appearance across the
+operands. ``dot_general`` puts batch axes first, so the plan orders the batch axes as the result
+wants them and transposes only when the free axes must move past them.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def _names(axes: Sequence[Axis]) -> tuple[str, ...]:
     return tuple(ax.name for ax in axes)
 
 
-def _check_sizes(op: str, all_axes: tuple[tuple[Axis, ...], ...]) -> dict[str, Axis]:
+def axes_by_name(op: str, all_axes: tuple[tuple[Axis, ...], ...]) -> dict[str, Axis]:
     """Every axis by name, in order of first appearance; one name with two sizes is an error."""
     seen: dict[str, Axis] = {}
     for axes in all_axes:
@@ -75,9 +75,16 @@ def _operands(all_axes: tuple[tuple[Axis, ...], ...]) -> str:
 
 
 def _pair_step(
-    lhs: tuple[Axis, ...], rhs: tuple[Axis, ...], contract: frozenset[str], later: frozenset[str]
+    lhs: tuple[Axis, ...],
+    rhs: tuple[Axis, ...],
+    contract: frozenset[str],
+    later: frozenset[str],
+    rank: dict[str, int],
 ) -> tuple[_Step, tuple[Axis, ...]]:
-    """Plan ``lhs`` x ``rhs``: contract the names in ``contract`` that no later operand needs."""
+    """Plan ``lhs`` x ``rhs``: contract the names in ``contract`` that no later operand needs.
+
+    Batch axes come out in the order ``rank`` gives them (their place in the final result).
+    """
     lhs_names, rhs_names = set(_names(lhs)), set(_names(rhs))
     done = contract - later
     sum_lhs = tuple(i for i, ax in enumerate(lhs) if ax.name in done and ax.name not in rhs_names)
@@ -88,7 +95,7 @@ def _pair_step(
     b_pos = {ax.name: i for i, ax in enumerate(b)}
     shared = [ax for ax in a if ax.name in b_pos]
     contracting = [ax.name for ax in shared if ax.name in done]
-    batch = [ax for ax in shared if ax.name not in done]
+    batch = sorted((ax for ax in shared if ax.name not in done), key=lambda ax: rank.get(ax.name, -1))
     dims: _Dims = (
         (tuple(a_pos[n] for n in contracting), tuple(b_pos[n] for n in contracting)),
         (tuple(a_pos[ax.name] for ax in batch), tuple(b_pos[ax.name] for ax in batch)),
@@ -102,7 +109,7 @@ def _pair_step(
 
 
 def _order(op: str, axes: tuple[Axis, ...], out_axes: tuple[Any, ...]) -> tuple[Axis, ...]:
-    """``axes`` ordered by the partial order ``out_axes``, with errors worded for ``op``."""
+    """``axes`` (the default result order) ordered by the partial order ``out_axes``, errors worded for ``op``."""
     names = set(_names(axes))
     for sel in out_axes:
         if sel is Ellipsis:
@@ -133,10 +140,15 @@ def contraction_plan(
 ) -> _Plan:
     """Plan contracting ``contract`` across operands with these axes, left to right.
 
-    ``out_axes`` is a partial order (``...`` allowed) of the result, or None for the default order.
-    Names in ``contract`` must each be in some operand (the caller checks).
+    The result's default order is every kept axis in order of first appearance across the
+    operands; ``out_axes`` is a partial order of it (any number of ``...``), or None for the
+    default. Names in ``contract`` must each be in some operand (the caller checks).
     """
-    _check_sizes(op, all_axes)
+    seen = axes_by_name(op, all_axes)
+    result = tuple(ax for name, ax in seen.items() if name not in contract)
+    if out_axes is not None:
+        result = _order(op, result, out_axes)
+    rank = {ax.name: i for i, ax in enumerate(result)}
     acc = all_axes[0]
     sum_first: tuple[int, ...] = ()
     steps = []
@@ -145,17 +157,12 @@ def contraction_plan(
         acc = tuple(ax for ax in acc if ax.name not in contract)
     for k in range(1, len(all_axes)):
         later = frozenset(n for axes in all_axes[k + 1 :] for n in _names(axes))
-        step, acc = _pair_step(acc, all_axes[k], contract, later)
+        step, acc = _pair_step(acc, all_axes[k], contract, later, rank)
         steps.append(step)
-    perm = None
-    if out_axes is not None:
-        ordered = _order(op, acc, out_axes)
-        pos = {ax.name: i for i, ax in enumerate(acc)}
-        order = tuple(pos[ax.name] for ax in ordered)
-        if order != tuple(range(len(acc))):
-            perm = order
-        acc = ordered
-    return _Plan(sum_first, tuple(steps), perm, acc)
+    pos = {ax.name: i for i, ax in enumerate(acc)}
+    order = tuple(pos[ax.name] for ax in result)
+    perm = order if order != tuple(range(len(acc))) else None
+    return _Plan(sum_first, tuple(steps), perm, result)
 
 
 def _sum(x: Any, positions: tuple[int, ...]) -> Any:
@@ -235,14 +242,10 @@ def check_operands(op: str, arrays: Sequence[Any]) -> tuple[tuple[Axis, ...], ..
 def _contracted_names(
     all_axes: tuple[tuple[Axis, ...], ...], axis: tuple[AxisSelector, ...] | None
 ) -> frozenset[str]:
-    """The names ``dot``'s ``axis`` argument contracts (None: every name in two or more operands)."""
-    seen = _check_sizes("dot", all_axes)
+    """The names ``dot``'s ``axis`` argument contracts (None: every axis of every operand)."""
+    seen = axes_by_name("dot", all_axes)
     if axis is None:
-        counts: dict[str, int] = {}
-        for axes in all_axes:
-            for ax in axes:
-                counts[ax.name] = counts.get(ax.name, 0) + 1
-        return frozenset(n for n, c in counts.items() if c > 1)
+        return frozenset(seen)
     out = set()
     for sel in axis:
         if sel is Ellipsis or not isinstance(sel, (str, Axis)):
@@ -273,23 +276,22 @@ def dot(
     """Contract named arrays over ``axis``, batching over the other shared axes.
 
     Axes named in ``axis`` are summed over (an axis only one operand has is summed in that
-    operand). ``axis=None`` contracts every axis that two or more operands share, so two arrays
-    with the same axes give a 0-d NamedArray; ``axis=()`` contracts nothing (an outer product, or a
-    batched elementwise product over shared axes). Shared axes that are not contracted are batch
-    axes; every other axis is kept.
+    operand). ``axis=None`` contracts every axis, giving a 0-d NamedArray; ``axis=()`` contracts
+    nothing (an outer product, or a batched elementwise product over shared axes). Shared axes
+    that are not contracted are batch axes; every other axis is kept.
 
-    The result's axes are, by default, the batch axes (in the first operand's order), then the
-    first operand's other axes, then the second's: the order ``jax.lax.dot_general`` produces,
-    so no transpose is needed. ``out_axes`` reorders them with a partial order such as
-    ``("batch", ..., "embed")``, costing one transpose. Two operands lower to exactly one
-    ``dot_general``; more operands are contracted pairwise from the left.
+    The result's axes are, by default, every kept axis in order of first appearance across the
+    operands (the first operand's, then the new ones of the second, ...). ``out_axes`` reorders
+    them with a partial order such as ``("batch", ..., "embed")``; it may hold several ``...``
+    (see `haliax.rearrange`). Two operands lower to exactly one ``dot_general`` plus, when the
+    order asks for it, one transpose; more operands are contracted pairwise from the left.
 
     Args:
         arrays: the NamedArrays to contract.
         axis: the axes to contract: a name, an `Axis`, a sequence of them, or None. Required.
         precision: passed to ``dot_general``.
         preferred_element_type: passed to ``dot_general`` (e.g. ``jnp.float32`` to accumulate bf16).
-        out_axes: a partial order for the result's axes, with at most one ``...``.
+        out_axes: a partial order for the result's axes (names, `Axis` objects and ``...``).
         dot_general: the function that does the work, with the signature of ``jax.lax.dot_general``.
 
     Examples:
@@ -302,7 +304,7 @@ def dot(
     if axis is _REQUIRED:
         raise NamedTypeError(
             "dot: pass the axes to contract as a keyword, e.g. hax.dot(x, w, axis='embed') "
-            "(axis=None contracts every shared axis, axis=() none)"
+            "(axis=None contracts every axis, axis=() none)"
         )
     all_axes = check_operands("dot", arrays)
     key = None if axis is None else axis_spec_to_tuple(axis)

@@ -1,154 +1,210 @@
 """Named einsum: contraction written as an equation over axis names.
 
-Three forms, all meaning "every axis not in the output is summed over":
+Three forms; in each, an axis left out of the output is summed over:
 
-- ordered, ``"b q h d, b k h d -> b h q k"``: one comma-separated spec an operand, naming its axes
-  in order (``...`` stands for the rest);
-- unordered, ``"{q k d} -> q k"``: one brace group listing the axes the equation speaks of, in any
-  order; every axis of every operand must be listed unless the group has ``...``;
-- output-only, ``"-> batch"``: only the output is given; everything else is contracted.
+- ordered, ``"b q h d, b k h d -> b h q k"``: one comma-separated spec an operand. Its labels
+  are bound *by position* to that operand's axes (``...`` stands for the axes in between), so a
+  label is an alias: ``"i j, j k -> i k"`` works on any two matrices that share an axis. A label
+  must mean one axis everywhere; the output speaks in labels (``...`` there: the unlabelled axes).
+- unordered, ``"{q k d} -> q k"``: one brace group naming axes by name. Named on the left but not
+  on the right means contracted; axes not named are kept (or, with ``...`` in the group,
+  contracted too unless the output names them).
+- output-only, ``"-> batch"``: every axis the output does not name is contracted.
 
-The equation is resolved against the operands' axes once (cached) into the set of contracted
-names and the output order, and then runs through the same planner as `haliax.dot`: one
-``jax.lax.dot_general`` for two operands, at most one transpose.
+Keyword arguments alias names in the equation to axes: ``einsum("{b d} -> b", x, y, b="batch")``.
+The equation is resolved against the operands' axes once (cached) into the contracted names and
+the output order, then runs through the planner `haliax.dot` uses: one ``jax.lax.dot_general`` a
+pair of operands, at most one transpose.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from types import EllipsisType
 from typing import Any
 
 import jax
 
-from .axis import Axis, AxisSelector
-from .axis_pattern import Token, pattern_error, split_arrow, tokenize
-from .dot import PrecisionLike, check_operands, contraction_plan, run_contraction
-from .errors import AxisNotFoundError, NamedTypeError, axis_size_mismatch, did_you_mean, format_shape
+from .axis import Axis, AxisSelector, rearrange_for_partial_order
+from .dot import PrecisionLike, axes_by_name, check_operands, contraction_plan, run_contraction
+from .errors import AxisNotFoundError, AxisSizeError, NamedTypeError, PatternError, did_you_mean, format_shape
 from .named_array import NamedArray
+from .parsing import AxisCapture, Expression, parse_einsum
 
 _OP = "einsum"
+_Order = tuple[str | EllipsisType, ...]
 
 
-def _spec_items(equation: str, tokens: tuple[Token, ...]) -> list[Token]:
-    """The names and ``...`` of one spec; other punctuation is an error."""
-    for t in tokens:
-        if t.kind not in ("name", "..."):
-            raise pattern_error(_OP, equation, t.col, f"unexpected {t.text!r}")
-    if sum(t.kind == "..." for t in tokens) > 1:
-        second = [t for t in tokens if t.kind == "..."][1]
-        raise pattern_error(_OP, equation, second.col, "a second '...'")
-    return list(tokens)
+class _Equation:
+    """An equation being resolved against operands: errors, aliases, and which aliases were used."""
 
-
-def _split_commas(tokens: tuple[Token, ...]) -> list[tuple[Token, ...]]:
-    out: list[list[Token]] = [[]]
-    for t in tokens:
-        if t.kind == ",":
-            out.append([])
-        else:
-            out[-1].append(t)
-    return [tuple(part) for part in out]
-
-
-class _Resolver:
-    """Turns equation names into actual axis names through the keyword aliases."""
-
-    def __init__(self, aliases: dict[str, AxisSelector], by_name: dict[str, Axis], equation: str):
+    def __init__(self, text: str, all_axes: tuple[tuple[Axis, ...], ...], aliases: dict[str, AxisSelector]):
+        self.text = text
+        self.all_axes = all_axes
+        self.by_name = axes_by_name(_OP, all_axes)
         self.aliases = aliases
-        self.by_name = by_name
-        self.equation = equation
+        self.used: set[str] = set()
 
-    def name(self, token: Token) -> str:
-        alias = self.aliases.get(token.text, token.text)
-        name = alias if isinstance(alias, str) else alias.name
-        if isinstance(alias, Axis):
-            found = self.by_name.get(name)
-            if found is not None and found.size != alias.size:
-                raise axis_size_mismatch(_OP, name, found.size, alias.size)
-        return name
+    def shapes(self) -> str:
+        return ", ".join(format_shape(axes) for axes in self.all_axes)
 
-    def existing(self, token: Token, all_axes: tuple[tuple[Axis, ...], ...]) -> str:
-        name = self.name(token)
-        if name not in self.by_name:
-            shapes = ", ".join(format_shape(axes) for axes in all_axes)
-            alias = "" if name == token.text else f" (alias of {token.text!r})"
-            raise AxisNotFoundError(
-                f"einsum: in {self.equation!r} at column {token.col}: axis {name!r}{alias} is not in any "
-                f"operand: {shapes}{did_you_mean(name, self.by_name)}"
+    def error(
+        self, what: str, capture: AxisCapture | None = None, kind: type[Exception] = PatternError
+    ) -> Exception:
+        where = f"in {self.text!r}" + ("" if capture is None else f" at column {capture.col}")
+        return kind(f"{_OP}: {where}: {what}")
+
+    def plain(self, capture: AxisCapture | EllipsisType, where: str) -> AxisCapture:
+        if capture is Ellipsis:
+            raise AssertionError("callers skip '...'")
+        if capture.is_group:
+            raise self.error(
+                f"Parenthesized axes are not supported {where} of an einsum; name each axis on its own",
+                capture,
+            )
+        return capture
+
+    def dealias(self, capture: AxisCapture) -> str:
+        """The axis name a capture stands for, through the keyword aliases; it must be in some operand."""
+        label = capture.axes[0]
+        alias = self.aliases.get(label)
+        if alias is None:
+            name = label
+        else:
+            self.used.add(label)
+            name = alias if isinstance(alias, str) else alias.name
+        found = self.by_name.get(name)
+        if found is None:
+            via = "" if alias is None else f" (alias {label}={alias!r})"
+            raise self.error(
+                f"Axis {name} not present: {name!r}{via} is not found in any of the input arrays "
+                f"{self.shapes()}{did_you_mean(name, self.by_name)}",
+                capture,
+                AxisNotFoundError,
+            )
+        if isinstance(alias, Axis) and alias.size != found.size:
+            raise self.error(
+                f"Size mismatch for axis {name!r}: the operands have size {found.size} but the alias "
+                f"{label}={alias!r} says {alias.size}",
+                capture,
+                AxisSizeError,
             )
         return name
 
+    def check_aliases_used(self) -> None:
+        unused = [k for k in self.aliases if k not in self.used]
+        if unused:
+            listed = ", ".join(unused)
+            raise self.error(
+                f"the equation never names the keyword alias(es) {unused}; remove them or use them. "
+                f"Axis alias {listed} not used. Unused aliases from kwargs: {listed}"
+            )
 
-def _ordered(
-    equation: str, specs: list[tuple[Token, ...]], all_axes: tuple[tuple[Axis, ...], ...], r: _Resolver
-) -> set[str]:
-    """Check each operand against its spec; returns the names the equation gives."""
-    if len(specs) != len(all_axes):
-        raise pattern_error(
-            _OP,
-            equation,
-            1,
-            f"{len(specs)} operand specs for {len(all_axes)} arrays (one spec an array, comma separated)",
+    def output(self, rhs: Expression, resolve: Callable[[AxisCapture], str]) -> _Order:
+        """The output side as names and ``...``; a name twice is an error."""
+        out: list[str | EllipsisType] = []
+        for c in rhs.captures:
+            if c is Ellipsis:
+                out.append(Ellipsis)
+                continue
+            name = resolve(self.plain(c, "in the output"))
+            if name in out:
+                raise self.error(f"axis {name!r} occurs multiple times in the output", c)
+            out.append(name)
+        return tuple(out)
+
+
+def _output_only(eq: _Equation, rhs: Expression) -> _Order:
+    out = eq.output(rhs, eq.dealias)
+    eq.check_aliases_used()
+    return out
+
+
+def _unordered(eq: _Equation, lhs: Expression, rhs: Expression) -> tuple[frozenset[str], _Order]:
+    listed = {eq.dealias(eq.plain(c, "in the input")) for c in lhs.captures if c is not Ellipsis}
+    out = eq.output(rhs, eq.dealias)
+    eq.check_aliases_used()
+    if lhs.has_ellipsis and not rhs.has_ellipsis:
+        return frozenset(n for n in eq.by_name if n not in out), out
+    contracted = frozenset(listed.difference(out))
+    return contracted, out if rhs.has_ellipsis else (Ellipsis, *out)
+
+
+def _positional(eq: _Equation, lhses: list[Expression], rhs: Expression) -> tuple[frozenset[str], _Order]:
+    if len(lhses) != len(eq.all_axes):
+        raise eq.error(
+            f"the number of input specs ({len(lhses)}) does not match number of arrays ({len(eq.all_axes)}); "
+            f"write one comma-separated spec an array"
         )
-    named: set[str] = set()
-    for k, (spec, axes) in enumerate(zip(specs, all_axes, strict=True)):
-        items = _spec_items(equation, spec)
-        if any(t.kind == "..." for t in items):
-            cut = next(i for i, t in enumerate(items) if t.kind == "...")
-            head, tail = items[:cut], items[cut + 1 :]
-            if len(head) + len(tail) > len(axes):
-                raise pattern_error(
-                    _OP,
-                    equation,
-                    spec[0].col,
-                    f"operand {k} {format_shape(axes)} has fewer axes than its spec names",
-                )
-            positions = list(range(len(head))) + list(range(len(axes) - len(tail), len(axes)))
-            listed = head + tail
-        else:
-            if len(items) != len(axes):
-                col = spec[0].col if spec else 1
-                raise pattern_error(
-                    _OP,
-                    equation,
-                    col,
-                    f"operand {k} {format_shape(axes)} has {len(axes)} axes but its spec names {len(items)}",
-                )
-            positions, listed = list(range(len(items))), items
-        for p, t in zip(positions, listed, strict=True):
-            name = r.name(t)
-            if name != axes[p].name:
-                raise pattern_error(
-                    _OP,
-                    equation,
-                    t.col,
-                    f"operand {k} {format_shape(axes)} has axis {axes[p].name!r} at position {p} but the equation "
-                    f"says {t.text!r}; write {axes[p].name!r} or pass {t.text}={axes[p].name!r}",
-                )
-            named.add(name)
-    return named
+    bound: dict[str, str] = {}  # label -> axis name
+    for k, (spec, axes) in enumerate(zip(lhses, eq.all_axes, strict=True)):
+        if not spec.is_ordered:
+            raise eq.error("an unordered '{ }' group must be the only input spec", None)
+        caps = spec.captures
+        n_dots = sum(c is Ellipsis for c in caps)
+        if n_dots > 1:
+            raise eq.error(f"Can't have two ellipses in the spec of operand {k}")
+        cut = caps.index(Ellipsis) if n_dots else len(caps)
+        head, tail = caps[:cut], caps[cut + 1 :]
+        named = len(head) + len(tail)
+        if named > len(axes) or (not n_dots and named != len(axes)):
+            raise eq.error(
+                f"Mismatched number of axes: operand {k} {format_shape(axes)} has {len(axes)} axes but its spec "
+                f"{'names at least' if n_dots else 'names'} {named}"
+                + ("" if n_dots else "; add '...' to stand for the rest")
+            )
+        pairs = list(zip(head, axes[: len(head)], strict=True)) + list(
+            zip(tail, axes[len(axes) - len(tail) :], strict=True)
+        )
+        for c, ax in pairs:
+            label = eq.plain(c, "in the input").axes[0]  # type: ignore[union-attr]  # '...' was cut out
+            _bind(eq, bound, label, ax, c)  # type: ignore[arg-type]  # as above
+    by_axis: dict[str, str] = {}
+    for label, name in bound.items():
+        other = by_axis.setdefault(name, label)
+        if other != label:
+            raise eq.error(
+                f"labels {other!r} and {label!r} both stand for axis {name!r}; use one label for one axis"
+            )
+
+    def label_of(c: AxisCapture) -> str:
+        name = bound.get(c.axes[0])
+        if name is None:
+            raise eq.error(
+                f"Axis name {c.axes[0]!r} does not occur on the left hand side; the output may only use "
+                f"labels of the input specs{did_you_mean(c.axes[0], bound)}",
+                c,
+                AxisNotFoundError,
+            )
+        return name
+
+    out = eq.output(rhs, label_of)
+    if sum(o is Ellipsis for o in out) > 1:
+        raise eq.error("Can't have two ellipses in the output of an ordered einsum")
+    eq.check_aliases_used()
+    kept = set(out) if not rhs.has_ellipsis else set(out) | (eq.by_name.keys() - set(bound.values()))
+    return frozenset(n for n in eq.by_name if n not in kept), out
 
 
-def _unordered(
-    equation: str, lhs: tuple[Token, ...], all_axes: tuple[tuple[Axis, ...], ...], r: _Resolver
-) -> set[str]:
-    """Names listed in the one ``{...}`` group; every operand axis must be listed unless it has ``...``."""
-    items = _spec_items(equation, lhs[1:-1])
-    named = {r.existing(t, all_axes) for t in items if t.kind == "name"}
-    has_ellipsis = any(t.kind == "..." for t in items)
-    if not has_ellipsis:
-        for k, axes in enumerate(all_axes):
-            for ax in axes:
-                if ax.name not in named:
-                    raise pattern_error(
-                        _OP,
-                        equation,
-                        lhs[0].col,
-                        f"operand {k} {format_shape(axes)} has axis {ax.name!r}, which the group does not list; "
-                        f"list it or add '...'",
-                    )
-    return named
+def _bind(eq: _Equation, bound: dict[str, str], label: str, ax: Axis, c: AxisCapture) -> None:
+    alias = eq.aliases.get(label)
+    if alias is not None:
+        eq.used.add(label)
+        want = alias if isinstance(alias, str) else alias.name
+        if want != ax.name or (isinstance(alias, Axis) and alias != ax):
+            raise eq.error(
+                f"Alias {label} is assigned to more than one axis: the keyword says {alias!r}, the operand "
+                f"has {ax!r} at this position",
+                c,
+            )
+    prev = bound.setdefault(label, ax.name)
+    if prev != ax.name:
+        raise eq.error(
+            f"Alias {label} is assigned to more than one axis: {prev!r} and {ax.name!r}; labels are bound by "
+            f"position, so each label must stand for the same axis in every operand",
+            c,
+        )
 
 
 @functools.lru_cache(maxsize=2048)
@@ -156,40 +212,17 @@ def _einsum_plan(
     equation: str, all_axes: tuple[tuple[Axis, ...], ...], aliases: tuple[tuple[str, AxisSelector], ...]
 ) -> tuple[frozenset[str], tuple[str, ...]]:
     """The contracted names and the output order for an equation and these operands."""
-    by_name: dict[str, Axis] = {}
-    for axes in all_axes:
-        for ax in axes:
-            prev = by_name.setdefault(ax.name, ax)
-            if prev.size != ax.size:
-                raise axis_size_mismatch(_OP, ax.name, prev.size, ax.size)
-    r = _Resolver(dict(aliases), by_name, equation)
-    lhs, rhs = split_arrow(_OP, equation, tokenize(_OP, equation))
-    if lhs and lhs[0].kind == "{":
-        close = lhs[len(lhs) - 1]
-        if close.kind != "}" or len(lhs) < 2:
-            raise pattern_error(_OP, equation, close.col, "expected '}' to close the unordered group")
-        _spec_items(equation, lhs[1:-1])
-    elif lhs:
-        for spec in _split_commas(lhs):
-            _spec_items(equation, spec)
-    rhs_items = _spec_items(equation, rhs)
-    out_listed = [r.existing(t, all_axes) for t in rhs_items if t.kind == "name"]
-    if len(set(out_listed)) != len(out_listed):
-        dup = next(n for n in out_listed if out_listed.count(n) > 1)
-        raise pattern_error(_OP, equation, rhs[0].col, f"the output names axis {dup!r} twice")
-    if not lhs:
-        named = set(out_listed)
-    elif lhs[0].kind == "{":
-        named = _unordered(equation, lhs, all_axes, r)
+    eq = _Equation(equation, all_axes, dict(aliases))
+    lhses, rhs = parse_einsum(equation, _OP)
+    if len(lhses) == 1 and lhses[0].is_ordered and not lhses[0].captures:
+        out = _output_only(eq, rhs)
+        contracted = frozenset(n for n in eq.by_name if n not in out) if Ellipsis not in out else frozenset()
+    elif len(lhses) == 1 and not lhses[0].is_ordered:
+        contracted, out = _unordered(eq, lhses[0], rhs)
     else:
-        named = _ordered(equation, _split_commas(lhs), all_axes, r)
-    named |= set(out_listed)
-    rest = tuple(n for n in by_name if n not in named)
-    out: list[str] = []
-    for t in rhs_items:
-        out.extend(rest if t.kind == "..." else (r.name(t),))
-    contract = frozenset(n for n in by_name if n not in set(out))
-    return contract, tuple(out)
+        contracted, out = _positional(eq, lhses, rhs)
+    kept = tuple(n for n in eq.by_name if n not in contracted)
+    return contracted, tuple(rearrange_for_partial_order(out, kept)) if Ellipsis in out else out
 
 
 def einsum(
@@ -197,30 +230,34 @@ def einsum(
     *arrays: NamedArray,
     precision: PrecisionLike = None,
     preferred_element_type: Any = None,
-    dot_general: Callable[..., Any] = jax.lax.dot_general,
+    _dot_general: Callable[..., Any] = jax.lax.dot_general,
     **axis_aliases: AxisSelector,
 ) -> NamedArray:
-    """Contract named arrays as an equation over axis names says; unlisted output axes are summed.
+    """Contract named arrays as an equation over axis names says; axes left out of the output are summed.
 
-    Ordered form, ``"b q h d, b k h d -> b h q k"``: one spec an operand naming its axes in order
-    (``...`` for the rest); a name that differs from the operand's axis is an error, so the spec
-    doubles as a shape check. Unordered form, ``"{q k d} -> q k"``: the brace group lists the axes
-    in any order, and must cover every axis unless it holds ``...``. Output-only form, ``"-> q k"``:
-    every axis not in the output is contracted. In all forms ``...`` in the output stands for the
-    axes the equation does not name, in order of first appearance.
+    Ordered form, ``"b h w c, c e -> b h w e"``: one spec an operand; its labels are bound by
+    position to the operand's axes (``...`` for the axes in between), and the output lists labels
+    (``...`` there: the axes no spec labels). A label must stand for one axis in every spec.
+    Unordered form, ``"{q k d} -> q k"``: names axes by name; those on the left and not on the
+    right are contracted, unnamed axes are kept, and ``{...}`` contracts everything the output does
+    not name. Output-only form, ``"-> q k"``: everything not in the output is contracted. An output
+    may hold several ``...`` (a partial order, as in `haliax.rearrange`).
 
-    Keyword arguments alias equation names to axes: ``einsum("{b d} -> b", x, y, b="batch")``.
+    Keyword arguments alias names to axes (``b="batch"`` or an `Axis`, whose size is checked);
+    ``_dot_general`` replaces ``jax.lax.dot_general`` (same signature), e.g. for quantized matmuls.
 
     Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> q = hax.named(jnp.ones((2, 3, 4)), ("batch", "pos", "head"))
         >>> k = hax.named(jnp.ones((2, 5, 4)), ("batch", "key_pos", "head"))
-        >>> hax.einsum("{batch pos key_pos head} -> batch pos key_pos", q, k).shape
+        >>> hax.einsum("b q h, b k h -> b q k", q, k).shape
+        {'batch': 2, 'pos': 3, 'key_pos': 5}
+        >>> hax.einsum("{head} -> batch pos key_pos", q, k).shape
         {'batch': 2, 'pos': 3, 'key_pos': 5}
     """
     if not isinstance(equation, str):
         raise NamedTypeError(f"einsum: the equation must be a string, got {type(equation).__name__}")
     all_axes = check_operands(_OP, arrays)
-    contract, out = _einsum_plan(equation, all_axes, tuple(sorted(axis_aliases.items())))
+    contract, out = _einsum_plan(equation, all_axes, tuple(axis_aliases.items()))
     plan = contraction_plan(_OP, all_axes, contract, out)
-    return run_contraction(plan, arrays, precision, preferred_element_type, dot_general)
+    return run_contraction(plan, arrays, precision, preferred_element_type, _dot_general)

@@ -4,11 +4,12 @@ A pattern is resolved against the array's axes once (cached) into a plan of at m
 ops: a reshape that splits axes, a transpose, and a reshape that merges them. Each is skipped
 when it would do nothing, so a pattern that changes no order costs no transpose.
 
-Grammar (``name`` is a word; spaces separate items)::
-
-    pattern := side '->' side
-    side    := '{' item* '}'  |  item*        (braces: unordered, left side only)
-    item    := name  |  '...'  |  '(' [name ':'] name+ ')'
+The left side either matches the array's axes by position (``b h w c``: each name is a label
+bound to the axis at its place, ``...`` standing for the axes in between) or by name inside braces
+(``{H W}``: axes not listed stay as they are). ``(a b)`` on the left splits the axis it matches
+into new axes ``a`` and ``b``; ``(name: a b)`` on the right merges axes into a new axis ``name``.
+The right side speaks in the left side's labels; its ``...`` (any number, a partial order as in
+`haliax.rearrange_for_partial_order`) stand for the axes it does not name. Grammar: `parsing`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from typing import Any, NamedTuple
 import jax
 
 from .axis import Axis, AxisSelector, rearrange_for_partial_order
-from .axis_pattern import Token, pattern_error, split_arrow, tokenize
 from .errors import (
     AxisNotFoundError,
     AxisSizeError,
@@ -35,30 +35,10 @@ from .errors import (
     format_shape,
 )
 from .named_array import NamedArray, require_named
+from .parsing import AxisCapture, Expression, parse_rearrangement
 
 _OP = "rearrange"
 Binding = str | Axis | int
-
-
-class _Name(NamedTuple):
-    text: str
-    col: int
-
-
-class _Group(NamedTuple):
-    """``(name: a b)`` or ``(a b)``: a split on the left side, a merge on the right."""
-
-    name: _Name | None
-    parts: tuple[_Name, ...]
-    col: int
-
-
-_Item = _Name | _Group | EllipsisType
-
-
-class _Side(NamedTuple):
-    unordered: bool
-    items: tuple[_Item, ...]
 
 
 class _Plan(NamedTuple):
@@ -68,288 +48,250 @@ class _Plan(NamedTuple):
     out_axes: tuple[Axis, ...]
 
 
-def _parse_side(pattern: str, tokens: tuple[Token, ...]) -> _Side:
-    unordered = bool(tokens) and tokens[0].kind == "{"
-    if unordered:
-        if tokens[-1].kind != "}":
-            raise pattern_error(_OP, pattern, tokens[-1].col, "expected '}' to close the unordered group")
-        tokens = tokens[1:-1]
-    items: list[_Item] = []
-    i = 0
-    while i < len(tokens):
-        t = tokens[i]
-        if t.kind == "name":
-            items.append(_Name(t.text, t.col))
-        elif t.kind == "...":
-            if Ellipsis in items:
-                raise pattern_error(_OP, pattern, t.col, "a second '...' on one side")
-            items.append(Ellipsis)
-        elif t.kind == "(":
-            close = next((j for j in range(i + 1, len(tokens)) if tokens[j].kind == ")"), None)
-            if close is None:
-                raise pattern_error(_OP, pattern, t.col, "'(' is never closed")
-            inner = tokens[i + 1 : close]
-            name = None
-            if len(inner) >= 2 and inner[1].kind == ":":
-                if inner[0].kind != "name":
-                    raise pattern_error(_OP, pattern, inner[0].col, "expected an axis name before ':'")
-                name, inner = _Name(inner[0].text, inner[0].col), inner[2:]
-            for p in inner:
-                if p.kind != "name":
-                    raise pattern_error(_OP, pattern, p.col, f"unexpected {p.text!r} inside '( )'")
-            if not inner:
-                raise pattern_error(_OP, pattern, t.col, "an empty group '( )'")
-            items.append(_Group(name, tuple(_Name(p.text, p.col) for p in inner), t.col))
-            i = close
-        else:
-            raise pattern_error(_OP, pattern, t.col, f"unexpected {t.text!r}")
-        i += 1
-    return _Side(unordered, tuple(items))
+class _Resolver:
+    """One pattern against one array: the label table (label -> axis or name) and error wording."""
 
-
-@functools.lru_cache(maxsize=1024)
-def _parse(pattern: str) -> tuple[_Side, _Side]:
-    lhs, rhs = split_arrow(_OP, pattern, tokenize(_OP, pattern))
-    left = _parse_side(pattern, lhs)
-    right = _parse_side(pattern, rhs)
-    if right.unordered:
-        raise pattern_error(_OP, pattern, rhs[0].col, "braces '{ }' are only allowed on the left side")
-    return left, right
-
-
-class _Bindings:
-    """Pattern names to axis names (an alias) and sizes, from the keyword arguments."""
-
-    def __init__(self, pattern: str, bindings: dict[str, Binding]):
+    def __init__(self, pattern: str, axes: tuple[Axis, ...], bindings: dict[str, Binding]):
         self.pattern = pattern
-        self.bindings = bindings
-
-    def name(self, n: _Name) -> str:
-        b = self.bindings.get(n.text)
-        if isinstance(b, str):
-            return b
-        if isinstance(b, Axis):
-            return b.name
-        return n.text
-
-    def size(self, n: _Name) -> int | None:
-        b = self.bindings.get(n.text)
-        if isinstance(b, Axis):
-            return b.size
-        if isinstance(b, int) and not isinstance(b, bool):
-            return b
-        return None
-
-
-def _split_sizes(pattern: str, group: _Group, axis: Axis, b: _Bindings) -> tuple[Axis, ...]:
-    sizes = [b.size(p) for p in group.parts]
-    unknown = [i for i, s in enumerate(sizes) if s is None]
-    names = [b.name(p) for p in group.parts]
-    shown = format_names(names)
-    known = math.prod(s for s in sizes if s is not None)
-    if len(unknown) > 1:
-        raise pattern_error(
-            _OP,
-            pattern,
-            group.col,
-            f"splitting {axis.name!r} (size {axis.size}) into {shown} needs the sizes of all but one part; "
-            f"pass e.g. {group.parts[unknown[0]].text}=<size>",
-        )
-    if unknown:
-        if known == 0 or axis.size % known:
-            raise AxisSizeError(
-                f"rearrange: cannot split axis {axis.name!r} of size {axis.size} into {shown}: "
-                f"the known sizes multiply to {known}, which does not divide {axis.size}"
-            )
-        sizes[unknown[0]] = axis.size // known
-    elif known != axis.size:
-        raise AxisSizeError(
-            f"rearrange: cannot split axis {axis.name!r} of size {axis.size} into {shown} of sizes {sizes}: "
-            f"they multiply to {known}"
-        )
-    return tuple(Axis(n, s) for n, s in zip(names, sizes, strict=True))  # type: ignore[arg-type]  # all known now
-
-
-def _check_input_axis(pattern: str, n: _Name, axis: Axis, b: _Bindings) -> None:
-    size = b.size(n)
-    if size is not None and size != axis.size:
-        raise axis_size_mismatch(_OP, axis.name, axis.size, size)
-
-
-def _not_found(pattern: str, n: _Name, name: str, axes: tuple[Axis, ...]) -> AxisNotFoundError:
-    alias = "" if name == n.text else f" (bound to {n.text!r})"
-    return AxisNotFoundError(
-        f"rearrange: in {pattern!r} at column {n.col}: axis {name!r}{alias} is not in {format_shape(axes)}"
-        f"{did_you_mean(name, [ax.name for ax in axes])}"
-    )
-
-
-def _resolve_left(
-    pattern: str, side: _Side, axes: tuple[Axis, ...], b: _Bindings
-) -> tuple[list[tuple[Axis, ...]], dict[tuple[str, ...], str]]:
-    """For each input axis, the axes it becomes (itself, or its split parts); and split groups."""
-    expanded: list[tuple[Axis, ...] | None] = [None] * len(axes)
-    splits: dict[tuple[str, ...], str] = {}
-    pos = {ax.name: i for i, ax in enumerate(axes)}
-    items = side.items
-    if side.unordered:
-        targets: list[int | None] = []
-        for item in items:
-            if item is Ellipsis:
-                targets.append(None)
-                continue
-            if isinstance(item, _Group) and item.name is None:
-                raise pattern_error(
-                    _OP,
-                    pattern,
-                    item.col,
-                    "a group in an unordered pattern must say which axis it splits, e.g. '(embed: heads head_size)'",
+        self.axes = axes
+        self.table: dict[str, Axis | str] = {}
+        have = {ax.name: ax for ax in axes}
+        for label, b in bindings.items():
+            if isinstance(b, bool) or not isinstance(b, (str, Axis, int)):
+                raise NamedTypeError(
+                    f"rearrange: the binding {label}={b!r} must be an axis name, an Axis or a size (int)"
                 )
-            n = item.name if isinstance(item, _Group) else item
-            name = b.name(n)  # type: ignore[arg-type]  # a _Name: unnamed groups were rejected above
-            if name not in pos:
-                raise _not_found(pattern, n, name, axes)  # type: ignore[arg-type]  # a _Name, as above
-            targets.append(pos[name])
+            if isinstance(b, str):
+                self.table[label] = have.get(b, b)
+            elif isinstance(b, int):
+                self.table[label] = Axis(label, b)
+            else:
+                self.table[label] = b
+
+    def error(
+        self, what: str, capture: AxisCapture | None = None, kind: type[Exception] = PatternError
+    ) -> Exception:
+        where = f"in {self.pattern!r}" + ("" if capture is None else f" at column {capture.col}")
+        return kind(f"{_OP}: {where}: {what}")
+
+    def bind(self, label: str, axis: Axis, capture: AxisCapture) -> None:
+        current = self.table.get(label)
+        if current is not None and (current.name if isinstance(current, Axis) else current) != axis.name:
+            raise self.error(
+                f"Alias {label} is assigned to more than one axis: {current!r} and {axis!r}", capture
+            )
+        if isinstance(current, Axis) and current.size != axis.size:
+            raise self.error(
+                f"Alias {label} is assigned to more than one axis: {current!r} and {axis!r} differ in size",
+                capture,
+            )
+        self.table[label] = axis
+
+
+def _split(r: _Resolver, axis: Axis, capture: AxisCapture, used: set[str]) -> tuple[Axis, ...]:
+    """The axes ``capture`` turns ``axis`` into on the left side: itself, or its split parts."""
+    for i, part in enumerate(capture.axes):
+        if part in used or part in capture.axes[:i]:
+            raise r.error(
+                f"Capture {part} is assigned more than once in lhs; each label binds one axis", capture
+            )
+    used.update(capture.axes)
+    if len(capture.axes) == 1:
+        r.bind(capture.axes[0], axis, capture)
+        return (axis,)
+    known = {p: a for p in capture.axes if isinstance(a := r.table.get(p), Axis)}
+    unknown = [p for p in capture.axes if p not in known]
+    parts = format_names(capture.axes)
+    if len(unknown) > 1:
+        raise r.error(
+            f"Sizes for this split axis are ambiguous: splitting {axis.name!r} (size {axis.size}) into {parts} needs "
+            f"the sizes of all but one part. You must provide a size as a kwarg, e.g. {unknown[0]}=<size>",
+            capture,
+        )
+    product = math.prod(a.size for a in known.values())
+    if unknown:
+        if product == 0 or axis.size % product:
+            raise r.error(
+                f"the known sizes of {parts} multiply to {product}, which does not divide the size "
+                f"{axis.size} of axis {axis.name!r}",
+                capture,
+                AxisSizeError,
+            )
+        label = unknown[0]
+        name = r.table.get(label, label)
+        solved = Axis(name if isinstance(name, str) else name.name, axis.size // product)
+        r.bind(label, solved, capture)
+        known[label] = solved
+    elif product != axis.size:
+        raise r.error(
+            f"the sizes of {parts} multiply to {product}, which does not divide evenly into axis {axis.name!r} of "
+            f"size {axis.size}",
+            capture,
+            AxisSizeError,
+        )
+    return tuple(known[p] for p in capture.axes)
+
+
+def _left(r: _Resolver, lhs: Expression) -> list[tuple[Axis, ...]]:
+    """For each input axis, the axes it becomes (itself or its split parts)."""
+    axes = r.axes
+    target: list[tuple[AxisCapture, int]] = []
+    if lhs.is_ordered:
+        caps = lhs.captures
+        cut = caps.index(Ellipsis) if Ellipsis in caps else len(caps)
+        if Ellipsis in caps[cut + 1 :]:
+            raise r.error("Only one ellipsis allowed on the left side of an ordered pattern")
+        head, tail = caps[:cut], caps[cut + 1 :]
+        if len(head) > len(axes):
+            raise r.error(
+                f"Too many axes in lhs: the array has {len(axes)} axes, {format_shape(axes)}",
+                head[len(axes)],  # type: ignore[arg-type]  # a capture: '...' is not in head
+            )
+        if Ellipsis not in caps and len(caps) < len(axes):
+            raise r.error(
+                f"Not all axes are bound: the left side names {len(caps)} axes but the array has {len(axes)}, "
+                f"{format_shape(axes)}; use ... to skip missing axes"
+            )
+        target = [(c, i) for i, c in enumerate(head)]  # type: ignore[misc]  # captures before the '...'
+        first_free = len(head)
+        for j, c in enumerate(reversed(tail)):
+            pos = len(axes) - 1 - j
+            if pos < first_free:
+                what = (
+                    f"Axis {axes[pos].name!r} is bound more than once"
+                    if pos >= 0
+                    else f"Too many axes in lhs: the array has {len(axes)} axes"
+                )
+                raise r.error(f"{what}; the left side names more axes than {format_shape(axes)} has", c)  # type: ignore[arg-type]  # a capture
+            target.append((c, pos))  # type: ignore[arg-type]  # a capture
     else:
-        n_named = sum(1 for it in items if it is not Ellipsis)
-        if (Ellipsis not in items and n_named != len(axes)) or n_named > len(axes):
-            raise PatternError(
-                f"rearrange: the left side of {pattern!r} names {n_named} axes but the array has {len(axes)}: "
-                f"{format_shape(axes)}" + ("" if Ellipsis in items else "; add '...' to stand for the rest")
-            )
-        cut = items.index(Ellipsis) if Ellipsis in items else len(items)
-        targets = [*range(cut), None, *range(len(axes) - (len(items) - cut - 1), len(axes))]
-        if Ellipsis not in items:
-            targets = targets[:cut]
-    for item, target in zip(items, targets, strict=True):
-        if item is Ellipsis or target is None:
+        pos_of = {ax.name: i for i, ax in enumerate(axes)}
+        for c in lhs.captures:
+            if c is Ellipsis:
+                continue
+            if c.binding is None:
+                raise r.error(
+                    "Unordered axes must be bound by name, e.g. (a: b c) or just a, so the pattern says which "
+                    "axis to split",
+                    c,
+                )
+            alias = r.table.get(c.binding)
+            name = c.binding if alias is None else (alias if isinstance(alias, str) else alias.name)
+            if name not in pos_of:
+                via = "" if name == c.binding else f" (bound to {c.binding!r})"
+                raise r.error(
+                    f"Could not resolve axis {name!r}{via}: it is not in {format_shape(axes)}"
+                    f"{did_you_mean(name, pos_of)}",
+                    c,
+                    AxisNotFoundError,
+                )
+            target.append((c, pos_of[name]))
+    out: list[tuple[Axis, ...] | None] = [None] * len(axes)
+    used: set[str] = set()
+    for c, pos in target:
+        if out[pos] is not None:
+            raise r.error(f"Axis {axes[pos].name!r} is bound more than once", c)
+        out[pos] = _split(r, axes[pos], c, used)
+    return [o if o is not None else (ax,) for o, ax in zip(out, axes, strict=True)]
+
+
+def _right(
+    r: _Resolver, rhs: Expression, middle: tuple[Axis, ...]
+) -> tuple[tuple[int, ...], tuple[Axis, ...]]:
+    """The transpose of the intermediate axes and the final axes the right side asks for."""
+    index = {ax.name: i for i, ax in enumerate(middle)}
+    order: list[str | EllipsisType] = []
+    merged: dict[str, Axis] = {}  # first part of each group -> the group's final axis
+    grouped: set[str] = set()
+    for c in rhs.captures:
+        if c is Ellipsis:
+            order.append(Ellipsis)
             continue
-        axis = axes[target]
-        if expanded[target] is not None:
-            raise DuplicateAxisError(
-                f"rearrange: axis {axis.name!r} appears twice on the left side of {pattern!r}"
+        if c.binding is None:
+            raise r.error(
+                f"All rhs axes must have a name: write (name: {' '.join(c.axes)}) to merge them into one axis",
+                c,
             )
-        if isinstance(item, _Group):
-            if item.name is not None:
-                if b.name(item.name) != axis.name:
-                    raise _mismatch(pattern, item.name, axis, target, b)
-                _check_input_axis(pattern, item.name, axis, b)
-            parts = _split_sizes(pattern, item, axis, b)
-            expanded[target] = parts
-            splits[tuple(p.name for p in parts)] = axis.name
-        else:
-            if b.name(item) != axis.name:  # type: ignore[arg-type]  # a _Name
-                raise _mismatch(pattern, item, axis, target, b)  # type: ignore[arg-type]  # a _Name
-            _check_input_axis(pattern, item, axis, b)  # type: ignore[arg-type]  # a _Name
-            expanded[target] = (axis,)
-    if Ellipsis not in items:
-        missing = [ax.name for ax, e in zip(axes, expanded, strict=True) if e is None]
-        if missing:
-            raise PatternError(
-                f"rearrange: the left side of {pattern!r} does not mention axes {format_names(missing)} of {format_shape(axes)}; "
-                f"list them or add '...'"
+        parts: list[Axis] = []
+        for label in c.axes:
+            ax = r.table.get(label)
+            if not isinstance(ax, Axis) or index.get(ax.name) is None or middle[index[ax.name]] != ax:
+                raise r.error(
+                    f"Axis {label} is not bound on the lhs; the right side may only use labels of the left side"
+                    f"{did_you_mean(label, [k for k, v in r.table.items() if isinstance(v, Axis)])}",
+                    c,
+                    AxisNotFoundError,
+                )
+            if ax.name in grouped:
+                raise r.error(f"Axis {ax.name!r} is used more than once on the right side", c)
+            grouped.add(ax.name)
+            order.append(ax.name)
+            parts.append(ax)
+        alias = r.table.get(c.binding)
+        name = c.binding if alias is None else (alias if isinstance(alias, str) else alias.name)
+        merged[parts[0].name] = Axis(name, math.prod(ax.size for ax in parts))
+    if Ellipsis not in order:
+        unused = [ax.name for ax in middle if ax.name not in grouped]
+        if unused:
+            raise r.error(
+                f"Not all intermediate axes are used: the right side leaves out {format_names(unused)}; "
+                f"name them or use ... to insert unused axes"
             )
-    return [e if e is not None else (ax,) for ax, e in zip(axes, expanded, strict=True)], splits
-
-
-def _mismatch(pattern: str, n: _Name, axis: Axis, position: int, b: _Bindings) -> PatternError:
-    return pattern_error(
-        _OP,
-        pattern,
-        n.col,
-        f"the array has axis {axis.name!r} at position {position} but the pattern says {b.name(n)!r}; "
-        f"write {axis.name!r} or bind it with {n.text}={axis.name!r}",
-    )
+    ordered = rearrange_for_partial_order(tuple(order), middle)
+    final: list[Axis] = []
+    for ax in ordered:
+        if ax.name not in grouped:
+            final.append(ax)
+        elif ax.name in merged:
+            final.append(merged[ax.name])
+    names = [ax.name for ax in final]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise r.error(
+            f"the result would have axis {dup!r} twice; give the new axis another name",
+            None,
+            DuplicateAxisError,
+        )
+    return tuple(index[ax.name] for ax in ordered), tuple(final)
 
 
 @functools.lru_cache(maxsize=2048)
 def _plan(pattern: str, axes: tuple[Axis, ...], bindings: tuple[tuple[str, Binding], ...]) -> _Plan:
-    left, right = _parse(pattern)
-    b = _Bindings(pattern, dict(bindings))
-    expanded, splits = _resolve_left(pattern, left, axes, b)
-    middle = tuple(ax for group in expanded for ax in group)
-    by_name: dict[str, int] = {}
-    for i, ax in enumerate(middle):
-        if ax.name in by_name:
-            raise DuplicateAxisError(
-                f"rearrange: splitting in {pattern!r} makes axis {ax.name!r} twice; give the new axis another name"
-            )
-        by_name[ax.name] = i
-
-    def lookup(n: _Name) -> int:
-        name = b.name(n)
-        if name not in by_name:
-            raise _not_found(pattern, n, name, middle)
-        return by_name[name]
-
-    used: set[int] = set()
-    right_names = [
-        n
-        for item in right.items
-        if not isinstance(item, EllipsisType)
-        for n in (item.parts if isinstance(item, _Group) else (item,))
-    ]
-    for n in right_names:
-        i = lookup(n)
-        if i in used:
-            raise pattern_error(
-                _OP, pattern, n.col, f"axis {middle[i].name!r} appears twice on the right side"
-            )
-        used.add(i)
-    rest = [i for i in range(len(middle)) if i not in used]
-    if rest and Ellipsis not in right.items:
-        raise PatternError(
-            f"rearrange: the right side of {pattern!r} leaves out axes {format_names(middle[i].name for i in rest)}; "
-            f"name them or add '...'"
-        )
-    order: list[int] = []
-    out_axes: list[Axis] = []
-    for item in right.items:
-        if item is Ellipsis:
-            order.extend(rest)
-            out_axes.extend(middle[i] for i in rest)
-        elif isinstance(item, _Group):
-            idx = [lookup(n) for n in item.parts]
-            order.extend(idx)
-            out_axes.append(_merged_axis(pattern, item, tuple(middle[i] for i in idx), splits, b))
-        else:
-            order.append(lookup(item))  # type: ignore[arg-type]  # a _Name
-            out_axes.append(middle[order[-1]])
-    names = [ax.name for ax in out_axes]
+    lhs, rhs = parse_rearrangement(pattern, _OP)
+    r = _Resolver(pattern, axes, dict(bindings))
+    middle = tuple(ax for group in _left(r, lhs) for ax in group)
+    names = [ax.name for ax in middle]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
-        raise DuplicateAxisError(f"rearrange: the result of {pattern!r} would have axis {dup!r} twice")
+        raise r.error(
+            f"splitting makes axis {dup!r} twice; give the new axis another name", None, DuplicateAxisError
+        )
+    perm, final = _right(r, rhs, middle)
     split = len(middle) != len(axes)
-    perm = tuple(order) if tuple(order) != tuple(range(len(middle))) else None
-    merge = len(out_axes) != len(middle)
-    if perm is None and (split or merge):
-        return _Plan(None, None, tuple(ax.size for ax in out_axes), tuple(out_axes))
+    moved = perm != tuple(range(len(middle)))
+    reshaped = tuple(ax.size for ax in final) != tuple(middle[i].size for i in perm)
+    if not moved and (split or reshaped):
+        return _Plan(None, None, tuple(ax.size for ax in final), final)
     return _Plan(
         tuple(ax.size for ax in middle) if split else None,
-        perm,
-        tuple(ax.size for ax in out_axes) if merge else None,
-        tuple(out_axes),
+        perm if moved else None,
+        tuple(ax.size for ax in final) if reshaped else None,
+        final,
     )
 
 
-def _merged_axis(
-    pattern: str, group: _Group, parts: tuple[Axis, ...], splits: dict[tuple[str, ...], str], b: _Bindings
-) -> Axis:
-    size = math.prod(ax.size for ax in parts)
-    if group.name is None:
-        name = splits.get(tuple(ax.name for ax in parts))
-        if name is None:
-            raise pattern_error(
-                _OP,
-                pattern,
-                group.col,
-                f"the merged axis needs a name: write '(name: {' '.join(p.text for p in group.parts)})'",
-            )
-        return Axis(name, size)
-    bound = b.size(group.name)
-    if bound is not None and bound != size:
-        raise axis_size_mismatch(_OP, b.name(group.name), size, bound)
-    return Axis(b.name(group.name), size)
+def einops_rearrange(array: NamedArray, expression: str, **bindings: Binding) -> NamedArray:
+    """`rearrange` by an einops-style pattern (the string form of [haliax.rearrange][])."""
+    require_named(_OP, array)
+    plan = _plan(expression, array.axes, tuple(sorted(bindings.items(), key=lambda kv: kv[0])))
+    raw = array.array
+    if plan.split_shape is not None:
+        raw = jax.lax.reshape(raw, plan.split_shape)
+    if plan.perm is not None:
+        raw = jax.lax.transpose(raw, plan.perm)
+    if plan.final_shape is not None:
+        raw = jax.lax.reshape(raw, plan.final_shape)
+    return NamedArray._new(raw, plan.out_axes)
 
 
 def _by_sequence(array: NamedArray, axes: Sequence[AxisSelector | EllipsisType]) -> NamedArray:
@@ -382,47 +324,52 @@ def _sequence_order(
 
 
 def rearrange(
-    array: NamedArray, axes_or_pattern: str | Sequence[AxisSelector | EllipsisType], **bindings: Binding
+    array: NamedArray,
+    axes_or_pattern: str | Sequence[AxisSelector | EllipsisType] | None = None,
+    **bindings: Any,
 ) -> NamedArray:
-    """Reorder, split and merge named axes.
+    """Reorder, split and merge named axes, by a sequence of axes or an einops-style pattern.
 
-    With a sequence of axes (names or `Axis`, at most one ``...`` standing for the axes not named,
-    in their current order) this is a transpose: one ``jax.lax.transpose``, none if nothing moves.
+    With a sequence of axes (names or `Axis`, with any number of ``...`` for the axes not named)
+    this is a transpose: one ``jax.lax.transpose``, none if nothing moves. Several ``...`` make a
+    partial order: ``(C, ..., H, ...)`` puts ``C`` first and ``H`` after it, and each other axis
+    goes to the first gap after the named axes that precede it in the array.
 
-    With an einops-style pattern, ``"b h w c -> b c h w"``: the left side names the array's axes in
-    order (``...`` for the rest), or in any order inside braces, ``"{h w c} -> c h w"``. A group
-    ``(h: a b)`` on the left splits axis ``h`` into new axes ``a`` and ``b``; ``(a b)`` in an ordered
-    left side splits the axis at that position. A group ``(hw: h w)`` on the right merges axes
-    into a new one called ``hw``; an unnamed ``(a b)`` there merges back an axis split on the left
-    and takes its name. Keyword bindings give a pattern name an actual axis name (``h="height"``),
-    an `Axis`, or a size for a split part (``a=4``); one part's size may be left out and inferred.
+    With a pattern, ``"b h w c -> b c h w"``: an ordered left side binds each label to the axis at
+    its position (``...`` for the axes in between); braces, ``"{H W C} -> C H W ..."``, match axes
+    by name instead and leave the axes they do not list alone. On the left, ``(a b)`` splits the
+    matched axis (in braces: ``(H: a b)`` splits axis ``H``) into new axes ``a`` and ``b``; on the
+    right, ``(name: a b)`` merges labels into a new axis ``name``. The right side must use every
+    axis or hold ``...`` (several are allowed). Keyword bindings give a label an axis name
+    (``h="height"``), an `Axis`, or a size for a split part (``a=4``); one part's size may be
+    left out and inferred. ``expression=`` and ``axes=`` may be passed as keywords instead.
 
-    Differences from einops: names are whole words; an ordered left side must match the array's
-    axis names (bind short names with keywords), so a pattern is also a shape check; merged axes
-    are named; there is no ``1``, no anonymous axis, no reduction or repetition; at most one
-    ``...`` a side.
+    Differences from einops: merged axes are named; there is no ``1``, no anonymous axis, no
+    reduction or repetition.
 
     Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.zeros((2, 6, 3)), ("batch", "embed", "pos"))
-        >>> hax.rearrange(x, "{embed pos ...} -> ... pos embed").shape
+        >>> hax.rearrange(x, "{embed pos} -> ... pos embed").shape
         {'batch': 2, 'pos': 3, 'embed': 6}
-        >>> hax.rearrange(x, "b (embed: heads d) pos -> b pos heads d", b="batch", heads=2).shape
+        >>> hax.rearrange(x, "b (heads d) p -> b p heads d", heads=2).shape
         {'batch': 2, 'pos': 3, 'heads': 2, 'd': 3}
     """
-    require_named("rearrange", array)
-    if not isinstance(axes_or_pattern, str):
-        if bindings:
+    require_named(_OP, array)
+    if axes_or_pattern is None:
+        if "expression" in bindings:
+            axes_or_pattern = bindings.pop("expression")
+        elif "axes" in bindings:
+            axes_or_pattern = bindings.pop("axes")
+        else:
             raise NamedTypeError(
-                f"rearrange: keyword bindings {sorted(bindings)} only apply to a pattern string, not a sequence of axes"
+                "rearrange: pass the new order, e.g. rearrange(x, ('batch', ...)), or a pattern, "
+                "e.g. rearrange(x, 'b h -> h b')"
             )
-        return _by_sequence(array, axes_or_pattern)
-    plan = _plan(axes_or_pattern, array.axes, tuple(sorted(bindings.items())))
-    raw = array.array
-    if plan.split_shape is not None:
-        raw = jax.lax.reshape(raw, plan.split_shape)
-    if plan.perm is not None:
-        raw = jax.lax.transpose(raw, plan.perm)
-    if plan.final_shape is not None:
-        raw = jax.lax.reshape(raw, plan.final_shape)
-    return NamedArray._new(raw, plan.out_axes)
+    if isinstance(axes_or_pattern, str):
+        return einops_rearrange(array, axes_or_pattern, **bindings)
+    if bindings:
+        raise NamedTypeError(
+            f"rearrange: keyword bindings {sorted(bindings)} only apply to a pattern string, not a sequence of axes"
+        )
+    return _by_sequence(array, axes_or_pattern)
