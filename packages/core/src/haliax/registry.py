@@ -1,4 +1,4 @@
-"""Plugin registries: named ops and sharding strategies, filled lazily from entry points."""
+"""Plugin registries (named ops, sharding strategies, attention kernels), filled lazily from entry points."""
 
 from ._src.errors import RegistryError as RegistryError
 from ._src.registry import AxisMapping as AxisMapping
