@@ -103,6 +103,10 @@ class StateDictError(HaliaxError, ValueError):
     """A state dict does not fit its template: a missing or extra key, or a shape mismatch."""
 
 
+class LayerStackError(HaliaxError, ValueError):
+    """A stack of layers (`Stacked`, `BlockSeq`) used in a way it cannot run: an ``unroll`` below 1, a scan step that does not return ``(carry, output)``."""
+
+
 class QuantizationError(HaliaxError, ValueError):
     """A quantization config that does not fit the model: a target matching no Linear, a non-Linear target."""
 

@@ -433,3 +433,6 @@ def map(
         return inner(None, *args, **kwargs)[1]
 
     return mapped
+
+
+ScanCheckpointSpec = ScanCheckpointPolicy | bool | str  # what remat= / gradient_checkpointing= accept

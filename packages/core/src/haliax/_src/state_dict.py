@@ -1,9 +1,10 @@
 """Flat, torch-style state dicts of any pytree or module, and safetensors files.
 
 Keys are dotted paths from the pytree: ``"layers.0.attn.q_proj.weight"`` (fields of Equinox
-modules, dict keys, sequence indices). NamedArrays are stored as their raw arrays; the template
-passed to `from_state_dict` supplies the axes back. Loading checks every shape against the template
-and never unpickles (safetensors is a flat, typed format).
+modules, dict keys, sequence indices). NamedArrays are stored as their raw arrays and Python
+scalars as themselves; the template passed to `from_state_dict` supplies the axes back. Loading
+checks every shape and dtype kind against the template and never unpickles (safetensors is a
+flat, typed format).
 
 Modules customise their entries through `ModuleWithStateDictSerialization`:
 
@@ -12,7 +13,8 @@ Modules customise their entries through `ModuleWithStateDictSerialization`:
 - overriding ``to_state_dict`` / ``from_state_dict`` changes the key layout (a stack of layers
   writes ``layers.0.``, ``layers.1.``, ... by slicing its leading Block axis, and stacks them back);
 - ``flatten_for_export`` / ``unflatten_from_export`` change shapes for export (a Linear with
-  several In axes becomes a 2-D matrix) and are applied by the torch-compatible functions.
+  several In axes becomes a 2-D matrix) and are applied by the torch-compatible functions, one
+  layer at a time inside stacks.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .errors import StateDictError, format_shape
+from .jax_utils import is_jax_array_like, sync_global_devices
 from .named_array import NamedArray
+from .tree import scan_aware_tree_map
 
 StateDict: TypeAlias = dict[str, Any]
 """A flat mapping from dotted keys to arrays, as torch's ``state_dict()`` is."""
@@ -36,22 +40,26 @@ T = TypeVar("T")
 
 
 def with_prefix(prefix: str | None, leaf: str | None) -> str | None:
-    """Join two optional dotted key parts: ``with_prefix("a", "b") == "a.b"``.
+    """Join two optional dotted key parts: ``with_prefix("a", "b") == "a.b"``; a ``None`` part is left out.
 
     Examples:
         >>> from haliax.state_dict import with_prefix
         >>> with_prefix("model", "embed"), with_prefix(None, "embed"), with_prefix("model", None)
         ('model.embed', 'embed', 'model')
     """
-    if prefix is None or prefix == "":
+    if prefix is None:
         return leaf
-    if leaf is None or leaf == "":
+    if leaf is None:
         return prefix
     return f"{prefix}.{leaf}"
 
 
 def _is_array(x: Any) -> bool:
-    return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, NamedArray)
+    return is_jax_array_like(x) and not isinstance(x, NamedArray)
+
+
+def _is_python_scalar(x: Any) -> bool:
+    return isinstance(x, (bool, int, float, complex, np.generic))
 
 
 def _key_str(k: Any) -> str:
@@ -63,26 +71,35 @@ def _key_str(k: Any) -> str:
 
 def _children(node: Any) -> tuple[list[tuple[str, Any]], Any]:
     """One level of a pytree node: ``[(key, child)]`` and the treedef to rebuild it."""
-    leaves, treedef = jax.tree_util.tree_flatten_with_path(node, is_leaf=lambda x: x is not node)
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(node, is_leaf=lambda x: x is not node or x is None)
     return [(".".join(_key_str(k) for k in path), leaf) for path, leaf in leaves], treedef
 
 
-# ----- to -----
 def _is_leaf(x: Any) -> bool:
-    return jax.tree_util.treedef_is_leaf(jax.tree_util.tree_structure(x))
+    """A true pytree leaf (not a container, not a node without children such as an empty module)."""
+    leaves = jax.tree_util.tree_leaves(x, is_leaf=lambda y: y is None)
+    return len(leaves) == 1 and leaves[0] is x
 
 
+# ----- to -----
 def _to(node: Any, prefix: str | None, out: StateDict) -> None:
+    if node is None:
+        return
     if isinstance(node, ModuleWithStateDictSerialization):
         out.update(node.to_state_dict(prefix))
     elif isinstance(node, NamedArray):
-        out[_require_key(prefix)] = node.array
-    elif _is_array(node):
+        if node.array is not None:
+            out[_require_key(prefix)] = node.array
+    elif _is_array(node) or _is_python_scalar(node):
         out[_require_key(prefix)] = node
     elif not _is_leaf(node):
         for key, child in _children(node)[0]:
             _to(child, with_prefix(prefix, key), out)
-    # other leaves (None, Python scalars, callables) hold no arrays and are skipped
+    else:
+        raise StateDictError(
+            f"to_state_dict: the value at {prefix!r} is a {type(node).__name__}, which a state dict cannot "
+            f"hold (only arrays and numbers); mark that field static (eqx.field(static=True)) or filter it out"
+        )
 
 
 def _require_key(prefix: str | None) -> str:
@@ -93,6 +110,8 @@ def _require_key(prefix: str | None) -> str:
 
 def to_state_dict(tree: Any, prefix: str | None = None) -> StateDict:
     """Flatten a module or pytree into ``{dotted key: array}``; NamedArrays become raw arrays.
+
+    Python numbers in non-static fields are kept as they are; ``None`` entries are left out.
 
     Examples:
         >>> import haliax as hax, jax.numpy as jnp
@@ -107,7 +126,13 @@ def to_state_dict(tree: Any, prefix: str | None = None) -> StateDict:
 
 
 # ----- from -----
-def _take(state_dict: Mapping[str, Any], key: str | None, template_shape: tuple[int, ...], named: str) -> Any:
+def _dtype_kind(dtype: Any) -> str:
+    """'f' for real and complex floats (bfloat16 and fp8 included), 'i' for integers and bools."""
+    d = jnp.dtype(dtype)
+    return "f" if jnp.issubdtype(d, jnp.inexact) else "i"
+
+
+def _take(state_dict: Mapping[str, Any], key: str | None, template: Any, named: str) -> Any:
     if key is None:
         raise StateDictError("from_state_dict: a bare array template has no key; pass a prefix to name it")
     if key not in state_dict:
@@ -115,51 +140,63 @@ def _take(state_dict: Mapping[str, Any], key: str | None, template_shape: tuple[
         hint = f"; keys with the same last part: {', '.join(map(repr, near))}" if near else ""
         raise StateDictError(f"from_state_dict: key {key!r} is missing from the state dict{hint}")
     value = state_dict[key]
-    found = tuple(np.shape(value))
-    if found != tuple(template_shape):
+    if not is_jax_array_like(value):
+        raise StateDictError(
+            f"from_state_dict: key {key!r} holds a {type(value).__name__} where the template has an array"
+            f"{named}; check that the state dict came from to_state_dict or load_state_dict"
+        )
+    found, expected = tuple(np.shape(value)), tuple(template.shape)
+    if found != expected:
         raise StateDictError(
             f"from_state_dict: key {key!r} has shape {found} in the state dict but the template expects "
-            f"{tuple(template_shape)}{named}; check that the model config matches the checkpoint"
+            f"{expected}{named}; check that the model config matches the checkpoint"
         )
-    return value
-
-
-def _as_array(value: Any) -> Any:
+    if _dtype_kind(value.dtype) != _dtype_kind(template.dtype):
+        raise StateDictError(
+            f"from_state_dict: key {key!r} has dtype {jnp.dtype(value.dtype).name} in the state dict but the "
+            f"template has {jnp.dtype(template.dtype).name}{named}; integers do not load into floating-point "
+            f"parameters or back (a quantized or index tensor under a weight's key?); convert it with "
+            f".astype before loading if that is what you mean"
+        )
     return value if isinstance(value, jax.Array) else jnp.asarray(value)
 
 
 def _from(template: Any, state_dict: Mapping[str, Any], prefix: str | None) -> Any:
+    if template is None:
+        return None
     if isinstance(template, ModuleWithStateDictSerialization):
         return template.from_state_dict(state_dict, prefix)
     if isinstance(template, NamedArray):
-        shape = tuple(ax.size for ax in template.axes)
-        value = _take(state_dict, prefix, shape, f" {format_shape(template.axes)}")
-        return NamedArray._new(_as_array(value), template.axes)
+        value = _take(state_dict, prefix, template.array, f" {format_shape(template.axes)}")
+        return NamedArray._new(value, template.axes)
     if _is_array(template):
-        return _as_array(_take(state_dict, prefix, tuple(template.shape), ""))
+        return _take(state_dict, prefix, template, "")
     if _is_leaf(template):
-        return template
+        # numbers (and anything else without arrays) come back from the state dict when present
+        return template if prefix is None else state_dict.get(prefix, template)
     children, treedef = _children(template)
     return treedef.unflatten([_from(child, state_dict, with_prefix(prefix, key)) for key, child in children])
 
 
 def from_state_dict(
-    template: T, state_dict: Mapping[str, Any], prefix: str | None = None, *, strict: bool = True
+    tree: T, state_dict: Mapping[str, Any], prefix: str | None = None, *, strict: bool = False
 ) -> T:
-    """Fill ``template`` (a module or pytree) with the arrays of ``state_dict``, checking shapes.
+    """Fill ``tree`` (a module or pytree used as a template) with the arrays of ``state_dict``.
 
     Args:
-        template: gives the structure, the keys and the axes; its array values are not used
+        tree: gives the structure, the keys and the axes; its array values are not used
             (``jax.ShapeDtypeStruct`` leaves, e.g. from ``eqx.filter_eval_shape``, work).
         state_dict: ``{dotted key: array}``, as `to_state_dict` or `load_state_dict` return.
         prefix: read the keys under this dotted prefix only.
-        strict: raise if ``state_dict`` has keys (under ``prefix``) that the template does not use.
+        strict: also raise if ``state_dict`` has keys (under ``prefix``) that the template does
+            not use; by default they are ignored, so a checkpoint can hold more than one model.
 
     Raises:
         StateDictError: a key is missing, a shape differs (the message names the key, the
-            expected and the found shape), or (``strict``) keys are left over.
+            expected and the found shape), an integer array meets a floating-point parameter (or
+            the reverse), or (``strict``) keys are left over.
     """
-    out = _from(template, state_dict, prefix)
+    out = _from(tree, state_dict, prefix)
     if strict:
         used = set(to_state_dict(out, prefix))
         scope = "" if not prefix else prefix + "."
@@ -202,9 +239,13 @@ class ModuleWithStateDictSerialization(eqx.Module):
 
     def from_state_dict(self, state_dict: Mapping[str, Any], prefix: str | None = None) -> Self:
         """A copy of this module with its arrays read from ``state_dict`` under ``prefix``."""
-        fields = self._state_dict_fields()
-        values = [_from(getattr(self, name), state_dict, with_prefix(prefix, key)) for name, key in fields]
-        names = [name for name, _ in fields]
+        names, values = [], []
+        for name, key in self._state_dict_fields():
+            old = getattr(self, name)
+            if old is None:  # a parameter the module does not have is never read (e.g. a missing bias)
+                continue
+            names.append(name)
+            values.append(_from(old, state_dict, with_prefix(prefix, key)))
         return eqx.tree_at(
             lambda m: [getattr(m, n) for n in names], self, values, is_leaf=lambda x: x is None
         )
@@ -222,52 +263,86 @@ def _is_module(x: Any) -> bool:
     return isinstance(x, ModuleWithStateDictSerialization)
 
 
-def flatten_modules_for_export(tree: T) -> T:
-    """Apply ``flatten_for_export`` to every `ModuleWithStateDictSerialization` in ``tree``, innermost first."""
+def flatten_modules_for_export(t: T) -> T:
+    """Apply ``flatten_for_export`` to every `ModuleWithStateDictSerialization` in ``t``, outermost first.
+
+    Inside a stack of layers (`haliax.nn.Stacked`) each layer is flattened on its own, so the
+    stack's Block axis is never merged into a layer's axes.
+    """
 
     def go(node: Any) -> Any:
         if not _is_module(node):
             return node
-        inner = jax.tree_util.tree_map(go, node, is_leaf=lambda x: x is not node and _is_module(x))
-        return inner.flatten_for_export()
+        node = node.flatten_for_export()
+        return scan_aware_tree_map(go, node, is_leaf=lambda x: x is not node and _is_module(x))
 
-    return jax.tree_util.tree_map(go, tree, is_leaf=_is_module)
+    return scan_aware_tree_map(go, t, is_leaf=_is_module)
 
 
-def unflatten_modules_from_export(tree: T, template: T) -> T:
-    """Apply ``unflatten_from_export`` (against ``template``) to every module in ``tree``, outermost first."""
+def unflatten_modules_from_export(t: T, template: T) -> T:
+    """Apply ``unflatten_from_export`` (against ``template``) to every module in ``t``, outermost first."""
 
     def go(node: Any, tmpl: Any) -> Any:
-        if _is_module(tmpl):
-            node = node.unflatten_from_export(tmpl)
-        stop: Callable[[Any], Callable[[Any], bool]] = lambda root: (
-            lambda x: x is not root and (_is_module(x) or isinstance(x, NamedArray))
-        )
-        node_leaves, node_def = jax.tree_util.tree_flatten(node, is_leaf=stop(node))
-        tmpl_leaves = jax.tree_util.tree_leaves(tmpl, is_leaf=stop(tmpl))
-        if len(node_leaves) != len(tmpl_leaves):
+        if not _is_module(node):
+            return node
+        node = node.unflatten_from_export(tmpl)
+        stop: Callable[[Any], bool] = lambda x: x is not node and _is_module(x)
+        try:
+            return scan_aware_tree_map(go, node, tmpl, is_leaf=stop)
+        except ValueError as e:
+            if isinstance(e, StateDictError):
+                raise
             raise StateDictError(
-                f"unflatten_modules_from_export: the tree has {len(node_leaves)} leaves where the template has "
-                f"{len(tmpl_leaves)}; pass the template the tree was flattened from"
-            )
-        return node_def.unflatten(
-            [go(n, t) if _is_module(t) else n for n, t in zip(node_leaves, tmpl_leaves, strict=True)]
-        )
+                f"unflatten_modules_from_export: a {type(node).__name__} does not have the structure of its "
+                f"template ({e}); pass the template the tree was flattened from"
+            ) from None
 
-    return go(tree, template)
+    return scan_aware_tree_map(go, t, template, is_leaf=_is_module)
 
 
-def to_torch_compatible_state_dict(tree: Any, prefix: str | None = None) -> StateDict:
-    """`to_state_dict` after `flatten_modules_for_export`, so shapes match the torch layout."""
-    return to_state_dict(flatten_modules_for_export(tree), prefix)
+def _realize(t: Any) -> Any:
+    """Zeros for ``ShapeDtypeStruct`` leaves, so export hooks can reshape them (free under jit)."""
+    return jax.tree_util.tree_map(
+        lambda s: jnp.zeros(s.shape, s.dtype) if isinstance(s, jax.ShapeDtypeStruct) else s, t
+    )
+
+
+def to_torch_compatible_state_dict(
+    t: Any,
+    *,
+    flatten: bool = True,
+    prefix: str | None = None,
+    filter: Callable[[Any], bool] | Any = is_jax_array_like,
+) -> StateDict:
+    """A host-numpy state dict laid out as torch would have it.
+
+    Keeps the leaves that ``filter`` (an Equinox filter spec) selects, applies
+    `flatten_modules_for_export` when ``flatten`` is true, then `to_numpy_state_dict`.
+    """
+    t = eqx.filter(t, filter)
+    if flatten:
+        t = flatten_modules_for_export(t)
+    return to_numpy_state_dict(t, prefix=prefix)
 
 
 def from_torch_compatible_state_dict(
-    template: T, state_dict: Mapping[str, Any], prefix: str | None = None, *, strict: bool = True
+    t: T,
+    state_dict: Mapping[str, Any],
+    *,
+    unflatten: bool = True,
+    prefix: str | None = None,
+    strict: bool = False,
 ) -> T:
-    """Load a torch-layout state dict into ``template``: the inverse of `to_torch_compatible_state_dict`."""
-    flat = from_state_dict(flatten_modules_for_export(template), state_dict, prefix, strict=strict)
-    return unflatten_modules_from_export(flat, template)
+    """Load a torch-layout state dict into ``t``: the inverse of `to_torch_compatible_state_dict`.
+
+    With ``unflatten`` (the default) the state dict's shapes are those of
+    `flatten_modules_for_export`, and `unflatten_modules_from_export` restores ``t``'s axes.
+    """
+    if not unflatten:
+        return from_state_dict(t, state_dict, prefix, strict=strict)
+    t = _realize(t)
+    flat = from_state_dict(flatten_modules_for_export(t), state_dict, prefix, strict=strict)
+    return unflatten_modules_from_export(flat, t)
 
 
 # ----- host numpy and files -----
@@ -279,22 +354,73 @@ def _to_host(x: Any) -> np.ndarray:
     return np.asarray(jax.device_get(x))
 
 
-def to_numpy_state_dict(tree: Any, prefix: str | None = None) -> dict[str, np.ndarray]:
+def to_numpy_state_dict(model: Any, prefix: str | None = None) -> StateDict:
     """`to_state_dict` with every array gathered to host numpy (sharded arrays are assembled whole)."""
-    return {k: _to_host(v) for k, v in to_state_dict(tree, prefix).items()}
+    return {k: _to_host(v) if is_jax_array_like(v) else v for k, v in to_state_dict(model, prefix).items()}
+
+
+_SAVES = 0
+
+
+def _host_value(key: str, value: Any, path: str) -> np.ndarray:
+    if not (is_jax_array_like(value) or _is_python_scalar(value)) or isinstance(value, NamedArray):
+        hint = " (pass NamedArray.array)" if isinstance(value, NamedArray) else ""
+        raise StateDictError(
+            f"save_state_dict: key {key!r} holds a {type(value).__name__}, which safetensors cannot store{hint}; "
+            f"only arrays and numbers can be written to {path!r}"
+        )
+    host = _to_host(value)
+    if host.dtype == object or host.dtype.kind in "US":
+        raise StateDictError(
+            f"save_state_dict: key {key!r} has dtype {host.dtype}, which safetensors cannot store; "
+            f"only numeric arrays can be written to {path!r}"
+        )
+    # np.ascontiguousarray turns a 0-d array into shape (1,); reshape keeps scalars (fp8 scales) 0-d
+    return np.ascontiguousarray(host).reshape(host.shape)
 
 
 def save_state_dict(state_dict: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
-    """Write a state dict to a safetensors file (arrays are gathered to host numpy first)."""
+    """Write a state dict to a safetensors file; ``None`` entries are skipped.
+
+    Arrays are gathered to host numpy first (every process must call this); process 0 writes the
+    file, with the ``{"format": "pt"}`` metadata that Hugging Face loaders expect.
+
+    Raises:
+        StateDictError: an entry is not an array or a number, or the file cannot be written.
+    """
+    from safetensors import SafetensorError
     from safetensors.numpy import save_file
 
-    host = {k: np.asarray(_to_host(v)) for k, v in state_dict.items()}
-    # np.ascontiguousarray turns a 0-d array into shape (1,); reshape keeps scalars (fp8 scales) 0-d
-    save_file({k: np.ascontiguousarray(v).reshape(v.shape) for k, v in host.items()}, os.fspath(path))
+    global _SAVES
+    where = os.fspath(path)
+    host = {k: _host_value(k, v, where) for k, v in state_dict.items() if v is not None}
+    if jax.process_index() == 0:
+        try:
+            save_file(host, where, metadata={"format": "pt"})
+        except (SafetensorError, ValueError, TypeError) as e:
+            raise StateDictError(f"save_state_dict: could not write {where!r}: {e}") from e
+    if jax.process_count() > 1:
+        sync_global_devices(f"haliax save_state_dict {_SAVES}")
+    _SAVES += 1
 
 
-def load_state_dict(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """Read a safetensors file into ``{key: numpy array}`` (no pickle is involved)."""
+def load_state_dict(path: str | os.PathLike[str]) -> StateDict:
+    """Read a safetensors file into ``{key: numpy array}`` (no pickle is involved).
+
+    Raises:
+        FileNotFoundError: there is no file at ``path``.
+        StateDictError: the file is not a complete safetensors file (truncated, or another format).
+    """
+    from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
-    return load_file(os.fspath(path))
+    where = os.fspath(path)
+    if not os.path.exists(where):
+        raise FileNotFoundError(f"load_state_dict: no file at {where!r}")
+    try:
+        return load_file(where)
+    except (SafetensorError, ValueError, OSError) as e:
+        raise StateDictError(
+            f"load_state_dict: {where!r} is not a readable safetensors file ({e}); a truncated download or a "
+            f"pickle/torch .bin checkpoint? convert it to safetensors first"
+        ) from e

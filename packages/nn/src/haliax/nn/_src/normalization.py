@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import math
+from typing import Any, Self
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from haliax._src.axis import AxisSelection, AxisSpec
-from haliax._src.errors import NamedTypeError
+from haliax._src.axis import Axis, AxisSelection, AxisSpec
+from haliax._src.errors import NamedTypeError, StateDictError, format_shape
 from haliax._src.lift import axis_positions
 from haliax._src.named_array import NamedArray, require_named
+from haliax._src.state_dict import ModuleWithStateDictSerialization
 from haliax._src.ufuncs import rsqrt
 
 from .sampling import as_axes
 
 
-def _one_or_many(x: NamedArray, op: str, axis: AxisSelection) -> int | tuple[int, ...]:
+def _one_or_many(x: NamedArray, op: str, axis: AxisSelection | None) -> int | tuple[int, ...] | None:
+    if axis is None:  # every axis, as Haliax's default
+        return None
     pos = axis_positions(op, x, axis)
     return pos[0] if len(pos) == 1 else pos
 
 
-def softmax(a: NamedArray, axis: AxisSelection, *, where: NamedArray | None = None) -> NamedArray:
-    """Softmax over ``axis`` (one axis or several); the result keeps the axes.
+def softmax(a: NamedArray, axis: AxisSelection | None = None, *, where: NamedArray | None = None) -> NamedArray:
+    """Softmax over ``axis`` (one axis or several; all axes when None); the result keeps the axes.
 
     Examples:
         >>> import haliax as hax, haliax.nn as hnn
@@ -36,8 +41,10 @@ def softmax(a: NamedArray, axis: AxisSelection, *, where: NamedArray | None = No
     return NamedArray._new(jax.nn.softmax(a.array, axis=pos, where=w), a.axes)
 
 
-def log_softmax(a: NamedArray, axis: AxisSelection, *, where: NamedArray | None = None) -> NamedArray:
-    """Log of the softmax over ``axis``, computed stably; the result keeps the axes."""
+def log_softmax(
+    a: NamedArray, axis: AxisSelection | None = None, *, where: NamedArray | None = None
+) -> NamedArray:
+    """Log of the softmax over ``axis`` (all axes when None), computed stably; the result keeps the axes."""
     pos = _one_or_many(a, "log_softmax", axis)
     w = None if where is None else where.broadcast_to(a.axes).array
     return NamedArray._new(jax.nn.log_softmax(a.array, axis=pos, where=w), a.axes)
@@ -74,8 +81,15 @@ def standardize(
     return out
 
 
-class LayerNormBase(eqx.Module):
-    """Shared fields of the normalisation layers: the normalised axes, optional scale and bias."""
+_EXPORT_AXIS = "__OUT"
+
+
+class LayerNormBase(ModuleWithStateDictSerialization):
+    """Shared fields of the normalisation layers: the normalised axes, optional scale and bias.
+
+    ``dtype``, when set, is the dtype the normalisation is computed in; the result has the
+    input's dtype. Parameters are float32, as in Haliax.
+    """
 
     axis: AxisSpec = eqx.field(static=True)
     weight: NamedArray | None
@@ -88,6 +102,7 @@ class LayerNormBase(eqx.Module):
         cls,
         axis: AxisSpec,
         eps: float = 1e-5,
+        *,
         use_weight: bool = True,
         use_bias: bool = True,
         dtype: Any = None,
@@ -95,9 +110,45 @@ class LayerNormBase(eqx.Module):
         """A layer normalising over ``axis``, with scale one and bias zero."""
         axes = as_axes(axis)
         shape = tuple(ax.size for ax in axes)
-        weight = NamedArray._new(jnp.ones(shape, dtype=dtype or jnp.float32), axes) if use_weight else None
-        bias = NamedArray._new(jnp.zeros(shape, dtype=dtype or jnp.float32), axes) if use_bias else None
+        weight = NamedArray._new(jnp.ones(shape, dtype=jnp.float32), axes) if use_weight else None
+        bias = NamedArray._new(jnp.zeros(shape, dtype=jnp.float32), axes) if use_bias else None
         return cls(axis, weight, bias, eps, dtype)
+
+    def flatten_for_export(self) -> Self:
+        """Several normalised axes become one (``(heads, head_dim)`` -> ``heads*head_dim``), as torch stores them."""
+        if isinstance(self.axis, Axis):
+            return self
+        axes = as_axes(self.axis)
+        flat = Axis(_EXPORT_AXIS, math.prod(ax.size for ax in axes))
+
+        def one(p: NamedArray | None) -> NamedArray | None:
+            return None if p is None else NamedArray._new(p.rearrange(axes).array.reshape(flat.size), (flat,))
+
+        return dataclasses.replace(self, axis=flat, weight=one(self.weight), bias=one(self.bias))
+
+    def unflatten_from_export(self, template: Self) -> Self:
+        """Undo `flatten_for_export`: the template's axes (and their order) come back."""
+        if template.axis == self.axis:
+            return self
+
+        def one(p: NamedArray | None, t: NamedArray | None) -> NamedArray | None:
+            if p is None:
+                return None
+            axes = as_axes(template.axis)
+            if p.array.size != math.prod(ax.size for ax in axes):
+                raise StateDictError(
+                    f"{type(self).__name__}.unflatten_from_export: a parameter of shape {format_shape(p.axes)} "
+                    f"does not fit the template's axes {format_shape(axes)}; pass the template it was flattened from"
+                )
+            out = NamedArray._new(p.array.reshape(tuple(ax.size for ax in axes)), axes)
+            return out if t is None else out.rearrange(t.axes)
+
+        return dataclasses.replace(
+            self,
+            axis=template.axis,
+            weight=one(self.weight, template.weight),
+            bias=one(self.bias, template.bias),
+        )
 
     def _check(self, op: str, x: NamedArray) -> None:
         require_named(op, x)
@@ -125,12 +176,13 @@ class LayerNorm(LayerNormBase):
     def __call__(self, x: NamedArray) -> NamedArray:
         """Normalise ``x`` over the layer's axes; other axes are batch."""
         self._check("LayerNorm", x)
+        in_dtype = x.dtype
         if self.dtype is not None:
             x = x.astype(self.dtype)
         mean = x.mean(self.axis)
         centered = x - mean
         var = (centered * centered).mean(self.axis)
-        return self._affine(centered * rsqrt(var + self.eps))
+        return self._affine((centered * rsqrt(var + self.eps)).astype(in_dtype))
 
 
 class RmsNorm(LayerNormBase):
@@ -139,7 +191,8 @@ class RmsNorm(LayerNormBase):
     def __call__(self, x: NamedArray) -> NamedArray:
         """Normalise ``x`` over the layer's axes; other axes are batch."""
         self._check("RmsNorm", x)
+        in_dtype = x.dtype
         if self.dtype is not None:
             x = x.astype(self.dtype)
         ms = (x * x).mean(self.axis)
-        return self._affine(x * rsqrt(ms + self.eps))
+        return self._affine((x * rsqrt(ms + self.eps)).astype(in_dtype))

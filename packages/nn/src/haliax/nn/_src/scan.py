@@ -5,12 +5,17 @@ and `BlockSeq` (a Python list of modules, run by a loop). Both offer the same in
 ``haliax.tree_util.scan_aware_tree_map`` visits it one layer at a time. Its state dict uses
 per-layer keys (``layers.0.``, ``layers.1.``, ...), like `BlockSeq` and like PyTorch's
 ``nn.ModuleList``, so checkpoints move between the two and to torch.
+
+`Stacked` runs its layers through ``haliax.fold`` / ``haliax.scan`` looked up on the package at
+call time (as Haliax does), so a wrapped or patched version of either is what it uses.
 """
 
 from __future__ import annotations
 
 import abc
 import dataclasses
+import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -18,17 +23,13 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+import haliax  # nn depends on core; the package root imports nn lazily, so there is no cycle
 from haliax._src.axis import Axis
-from haliax._src.errors import AxisNotFoundError, NamedIndexError
+from haliax._src.errors import AxisSizeError, LayerStackError, NamedIndexError, StateDictError, format_shape
+from haliax._src.jax_utils import tree_checkpoint_name
 from haliax._src.named_array import NamedArray, is_named_array
-from haliax._src.scan import ScanCheckpointPolicy, fold, scan
-from haliax._src.state_dict import (
-    ModuleWithStateDictSerialization,
-    StateDict,
-    from_state_dict,
-    to_state_dict,
-    with_prefix,
-)
+from haliax._src.scan import ScanCheckpointPolicy, ScanCheckpointSpec
+from haliax._src.state_dict import ModuleWithStateDictSerialization, StateDict, to_state_dict, with_prefix
 from haliax._src.vmap import vmap
 
 M = TypeVar("M", bound=eqx.Module)
@@ -43,94 +44,126 @@ class ModuleInit(Protocol[M_co]):
 
 
 class FoldFunction(Protocol):
-    """What `Stacked.fold_via` returns: ``f(init, *args, **kwargs) -> carry``."""
+    """A step for `Stacked.fold_via`: ``f(layer, carry, *args, **kwargs) -> carry``."""
 
-    def __call__(self, init: Any, *args: Any, **kwargs: Any) -> Any: ...
+    def __call__(self, module: Any, carry: Any, *args: Any, **kwargs: Any) -> Any: ...
 
 
 class ScanFunction(Protocol):
-    """What `Stacked.scan_via` returns: ``f(init, *args, **kwargs) -> (carry, outputs stacked along Block)``."""
+    """A step for `Stacked.scan_via`: ``f(layer, carry, *args, **kwargs) -> (carry, output)``."""
 
-    def __call__(self, init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]: ...
+    def __call__(self, module: Any, carry: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]: ...
 
 
 class VmapFunction(Protocol):
-    """What `Stacked.vmap_via` returns: ``f(*args, **kwargs) -> outputs stacked along Block``."""
+    """A function for `Stacked.vmap_via`: ``f(layer, *args, **kwargs) -> output``."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+    def __call__(self, module: Any, *args: Any, **kwargs: Any) -> Any: ...
 
 
 class BlockFoldable(Protocol[M_co]):
-    """The interface `Stacked` and `BlockSeq` share."""
+    """The interface `Stacked` and `BlockSeq` share (a protocol: use it as a type hint)."""
 
     Block: Axis
 
-    def fold(self, init: Any, *args: Any, **kwargs: Any) -> Any: ...
+    def fold(self, init: Any, *args: Any, unroll: int | bool | None = None, **kwargs: Any) -> Any: ...
 
-    def scan(self, init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]: ...
+    def scan(
+        self, init: Any, *args: Any, unroll: int | bool | None = None, **kwargs: Any
+    ) -> tuple[Any, Any]: ...
 
-    def vmap(self, init: Any, *args: Any, **kwargs: Any) -> Any: ...
+    def fold_via(self, fn: Callable[..., Any], *, unroll: int | bool | None = None) -> Callable[..., Any]: ...
 
-    def fold_via(self, fn: Callable[..., Any]) -> FoldFunction: ...
+    def scan_via(
+        self, fn: Callable[..., Any], *, unroll: int | bool | None = None
+    ) -> Callable[..., tuple[Any, Any]]: ...
 
-    def scan_via(self, fn: Callable[..., Any]) -> ScanFunction: ...
-
-    def vmap_via(self, fn: Callable[..., Any]) -> VmapFunction: ...
+    def vmap_via(self, fn: Callable[..., Any]) -> Callable[..., Any]: ...
 
     def unstacked(self) -> Sequence[M_co]: ...
 
     def get_layer(self, index: int) -> M_co: ...
 
 
-def _policy(gradient_checkpointing: Any, prevent_cse: bool) -> ScanCheckpointPolicy:
-    """The stack's policy (ScanCheckpointPolicy keeps its name lists as tuples: hashable, static)."""
+def _policy(
+    op: str, gradient_checkpointing: ScanCheckpointSpec, prevent_cse: bool | None
+) -> ScanCheckpointPolicy:
+    """The stack's policy; ``prevent_cse`` is deprecated (it belongs in the policy), as in Haliax 1.4."""
     p = ScanCheckpointPolicy.from_bool_or_str(gradient_checkpointing)
-    return dataclasses.replace(p, prevent_cse=True) if prevent_cse and not p.prevent_cse else p
+    if prevent_cse is not None:
+        warnings.warn(
+            f"{op}: prevent_cse is deprecated; pass ScanCheckpointPolicy(prevent_cse=...) as gradient_checkpointing",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        p = dataclasses.replace(p, prevent_cse=prevent_cse)
+    return p
 
 
-def _has_block(x: Any, Block: Axis) -> bool:
-    return isinstance(x, NamedArray) and any(ax.name == Block.name for ax in x.axes)
+def _check_unroll(op: str, unroll: int | bool) -> int | bool:
+    if isinstance(unroll, bool):
+        return unroll
+    if int(unroll) < 1:
+        raise LayerStackError(
+            f"{op}: unroll must be at least 1 (layers per loop iteration), got {unroll}; "
+            f"pass True to unroll every layer"
+        )
+    return int(unroll)
 
 
-def _scanned_along(Block: Axis) -> Callable[[Any], bool]:
-    """Leaves scanned along Block: NamedArrays that have it, unnamed arrays with a leading dimension."""
-
-    def pred(x: Any) -> bool:
-        if isinstance(x, NamedArray):
-            return _has_block(x, Block)
-        return hasattr(x, "shape") and len(x.shape) > 0
-
-    return pred
+def _is_per_layer(x: Any, Block: Axis) -> bool:
+    """Sliced per layer: NamedArrays that have Block, unnamed arrays with a leading dimension."""
+    if isinstance(x, NamedArray):
+        return any(ax.name == Block.name for ax in x.axes)
+    return hasattr(x, "shape") and len(x.shape) > 0
 
 
-def _index_layer(tree: Any, Block: Axis, i: int) -> Any:
-    """Slice ``i`` along Block of every array in ``tree`` (NamedArrays by name, raw arrays by first dim)."""
+def _index_layer(op: str, tree: Any, Block: Axis, i: int) -> Any:
+    """Slice ``i`` along Block of every per-layer array in ``tree``; others are returned whole."""
 
     def one(x: Any) -> Any:
+        if not _is_per_layer(x, Block):
+            return x
         if isinstance(x, NamedArray):
-            names = [ax.name for ax in x.axes]
-            if Block.name not in names:
-                return x
-            pos = names.index(Block.name)
+            pos = next(j for j, ax in enumerate(x.axes) if ax.name == Block.name)
+            if x.axes[pos].size != Block.size:
+                raise AxisSizeError(
+                    f"{op}: axis {Block.name!r} has size {Block.size} in the stack but {x.axes[pos].size} "
+                    f"in an argument {format_shape(x.axes)}; give per-layer arguments one entry per layer"
+                )
             return NamedArray._new(jnp.take(x.array, i, axis=pos), x.axes[:pos] + x.axes[pos + 1 :])
-        if hasattr(x, "shape") and len(x.shape) > 0:
-            return x[i]
-        return x
+        if x.shape[0] != Block.size:
+            raise AxisSizeError(
+                f"{op}: an unnamed argument of shape {tuple(x.shape)} is sliced per layer along its first "
+                f"dimension, which must be {Block.size} (the size of {Block.name!r}); name its axes so it is "
+                f"passed whole, or give it one entry per layer"
+            )
+        return x[i]
 
     return jax.tree_util.tree_map(one, tree, is_leaf=is_named_array)
 
 
-def _stack_layers(layers: Sequence[Any], Block: Axis) -> Any:
-    """Stack per-layer pytrees along a new leading Block axis."""
+def _stack_outputs(outs: Sequence[Any], Block: Axis) -> Any:
+    """Stack per-layer outputs along a new leading Block axis (NamedArrays by name, arrays by position)."""
 
     def one(*xs: Any) -> Any:
         if isinstance(xs[0], NamedArray):
             return NamedArray._new(jnp.stack([x.array for x in xs]), (Block, *xs[0].axes))
         if hasattr(xs[0], "shape"):
             return jnp.stack(xs)
-        return xs[0]
+        return jnp.stack([jnp.asarray(x) for x in xs])
 
-    return jax.tree_util.tree_map(one, *layers, is_leaf=is_named_array)
+    return jax.tree_util.tree_map(one, *outs, is_leaf=is_named_array)
+
+
+def _check_pair(op: str, result: Any) -> tuple[Any, Any]:
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        shown = format_shape(result.axes) if isinstance(result, NamedArray) else type(result).__name__
+        raise LayerStackError(
+            f"{op}: each layer must return a pair (carry, output), but one returned {shown}; "
+            f"use fold for layers that return only the carry"
+        )
+    return result[0], result[1]
 
 
 def _check_index(Block: Axis, i: int) -> None:
@@ -141,32 +174,39 @@ def _check_index(Block: Axis, i: int) -> None:
 
 
 class _LayerStack(ModuleWithStateDictSerialization):
-    """What `Stacked` and `BlockSeq` share: fold/scan/vmap in terms of their ``*_via`` forms."""
+    """What `Stacked` and `BlockSeq` share: fold/scan in terms of their ``*_via`` forms."""
 
     @abc.abstractmethod
-    def fold_via(self, fn: Callable[..., Any]) -> FoldFunction: ...
+    def fold_via(self, fn: Callable[..., Any], *, unroll: int | bool | None = None) -> Callable[..., Any]: ...
 
     @abc.abstractmethod
-    def scan_via(self, fn: Callable[..., Any]) -> ScanFunction: ...
+    def scan_via(
+        self, fn: Callable[..., Any], *, unroll: int | bool | None = None
+    ) -> Callable[..., tuple[Any, Any]]: ...
 
     @abc.abstractmethod
-    def vmap_via(self, fn: Callable[..., Any]) -> VmapFunction: ...
+    def vmap_via(self, fn: Callable[..., Any]) -> Callable[..., Any]: ...
 
-    def fold(self, init: Any, *args: Any, **kwargs: Any) -> Any:
+    def fold(self, init: Any, *args: Any, unroll: int | bool | None = None, **kwargs: Any) -> Any:
         """``carry = layer(carry, *args, **kwargs)`` for each layer in order; returns the final carry.
 
         Arguments with the ``Block`` axis (and unnamed arrays, by their first dimension) are
-        sliced per layer; NamedArrays without it reach every layer whole.
+        sliced per layer; NamedArrays without it, and scalars, reach every layer whole.
+        ``unroll`` (layers per loop iteration, ``True`` for all) overrides the stack's own.
         """
-        return self.fold_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw))(init, *args, **kwargs)
+        return self.fold_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw), unroll=unroll)(
+            init, *args, **kwargs
+        )
 
-    def scan(self, init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        """``carry, out = layer(carry, *args, **kwargs)`` per layer; outputs stacked along ``Block``."""
-        return self.scan_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw))(init, *args, **kwargs)
+    def scan(self, init: Any, *args: Any, unroll: int | bool | None = None, **kwargs: Any) -> tuple[Any, Any]:
+        """``carry, out = layer(carry, *args, **kwargs)`` per layer; outputs stacked along ``Block``.
 
-    def vmap(self, init: Any, *args: Any, **kwargs: Any) -> Any:
-        """Apply every layer to the same ``init`` independently; outputs stacked along ``Block``."""
-        return self.vmap_via(lambda layer, x, *a, **kw: layer(x, *a, **kw))(init, *args, **kwargs)
+        Raises:
+            LayerStackError: a layer returns something other than a ``(carry, output)`` pair.
+        """
+        return self.scan_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw), unroll=unroll)(
+            init, *args, **kwargs
+        )
 
 
 class Stacked(_LayerStack, Generic[M]):
@@ -192,24 +232,34 @@ class Stacked(_LayerStack, Generic[M]):
     )
     unroll: int | bool = eqx.field(static=True, default=1)
 
+    @property
+    def Layers(self) -> Axis:
+        """The stack axis (another name for ``Block``)."""
+        return self.Block
+
     @classmethod
     def init(
         cls,
         Block: Axis,
         module: type[M],
         *,
-        gradient_checkpointing: ScanCheckpointPolicy | bool | str = False,
-        prevent_cse: bool = False,
+        gradient_checkpointing: ScanCheckpointSpec = False,
+        prevent_cse: bool | None = None,
         unroll: int | bool = 1,
     ) -> ModuleInit[Stacked[M]]:
         """A curried initializer: ``Stacked.init(Block, Module)(*args, **kwargs)`` vmaps ``Module.init``.
 
-        ``unroll`` is the layers per loop iteration of the scan (``True``: all of them). Unrolling
-        trades compile time for speed: a loop body stores residuals into stacked buffers with
-        dynamic-update-slices and copies, which an unrolled stack avoids (on an H100 this was
-        about 15% of a GPT-2 124M step).
+        Args:
+            gradient_checkpointing: a [haliax.ScanCheckpointPolicy][], or a bool or string that
+                ``ScanCheckpointPolicy.from_bool_or_str`` accepts.
+            prevent_cse: deprecated (warns); set it on the policy instead.
+            unroll: the default layers per loop iteration of the scan (``True``: all of them).
+                Unrolling trades compile time for speed: a loop body stores residuals into
+                stacked buffers with dynamic-update-slices and copies, which an unrolled stack
+                avoids (on an H100 this was about 15% of a GPT-2 124M step).
         """
-        policy = _policy(gradient_checkpointing, prevent_cse)
+        policy = _policy("Stacked.init", gradient_checkpointing, prevent_cse)
+        unroll = _check_unroll("Stacked.init", unroll)
 
         def make(*args: Any, **kwargs: Any) -> Stacked[M]:
             stacked = vmap(module.init, Block)(*args, **kwargs)  # type: ignore[attr-defined]  # modules define init
@@ -217,36 +267,48 @@ class Stacked(_LayerStack, Generic[M]):
 
         return make
 
-    def _is_scanned(self) -> Callable[[Any], bool]:
-        return _scanned_along(self.Block)
+    def _resolve_unroll(self, op: str, unroll: int | bool | None) -> int | bool:
+        return self.unroll if unroll is None else _check_unroll(op, unroll)
 
-    def fold_via(self, fn: Callable[..., Any]) -> FoldFunction:
-        """A fold whose step is ``fn(layer, carry, *args, **kwargs) -> carry``."""
-        return self._over_layers(fold, fn)
-
-    def scan_via(self, fn: Callable[..., Any]) -> ScanFunction:
-        """A scan whose step is ``fn(layer, carry, *args, **kwargs) -> (carry, output)``."""
-        return self._over_layers(scan, fn)
-
-    def _over_layers(self, transform: Callable[..., Any], fn: Callable[..., Any]) -> Any:
-        """``transform`` (`fold` or `scan`) over the layers, with this stack's policy and unroll."""
-
-        def step(carry: Any, layer: Any, *a: Any, **kw: Any) -> Any:
-            return fn(layer, carry, *a, **kw)
+    def _over_layers(
+        self, transform: str, step: Callable[..., Any], unroll: int | bool
+    ) -> Callable[..., Any]:
+        """``haliax.<transform>`` (``fold`` or ``scan``) over the layers, with this stack's policy."""
+        Block = self.Block
 
         def run(init: Any, *args: Any, **kwargs: Any) -> Any:
-            f = transform(
+            f = getattr(haliax, transform)(
                 step,
-                self.Block,
+                Block,
                 remat=self.gradient_checkpointing,
-                unroll=self.unroll,
-                is_scanned=self._is_scanned(),
+                unroll=unroll,
+                is_scanned=lambda x: _is_per_layer(x, Block),
             )
             return f(init, self.stacked, *args, **kwargs)
 
         return run
 
-    def vmap_via(self, fn: Callable[..., Any]) -> VmapFunction:
+    def fold_via(self, fn: Callable[..., Any], *, unroll: int | bool | None = None) -> Callable[..., Any]:
+        """A fold whose step is ``fn(layer, carry, *args, **kwargs) -> carry``."""
+        resolved = self._resolve_unroll("Stacked.fold_via", unroll)
+
+        def step(carry: Any, layer: Any, *a: Any, **kw: Any) -> Any:
+            return fn(layer, carry, *a, **kw)
+
+        return self._over_layers("fold", step, resolved)
+
+    def scan_via(
+        self, fn: Callable[..., Any], *, unroll: int | bool | None = None
+    ) -> Callable[..., tuple[Any, Any]]:
+        """A scan whose step is ``fn(layer, carry, *args, **kwargs) -> (carry, output)``; outputs stacked along ``Block``."""
+        resolved = self._resolve_unroll("Stacked.scan_via", unroll)
+
+        def step(carry: Any, layer: Any, *a: Any, **kw: Any) -> tuple[Any, Any]:
+            return _check_pair("Stacked.scan", fn(layer, carry, *a, **kw))
+
+        return self._over_layers("scan", step, resolved)
+
+    def vmap_via(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """A vmap over layers of ``fn(layer, *args, **kwargs) -> output``; outputs stacked along ``Block``."""
 
         def run(*args: Any, **kwargs: Any) -> Any:
@@ -254,58 +316,43 @@ class Stacked(_LayerStack, Generic[M]):
 
         return run
 
+    def vmap(self, *args: Any, **kwargs: Any) -> Any:
+        """Apply every layer to the same arguments independently; outputs stacked along ``Block``."""
+        return self.vmap_via(lambda layer, *a, **kw: layer(*a, **kw))(*args, **kwargs)
+
     def unstacked(self) -> Sequence[M]:
         """The layers as a tuple of modules without the ``Block`` axis."""
-        return tuple(_index_layer(self.stacked, self.Block, i) for i in range(self.Block.size))
+        return tuple(
+            _index_layer("Stacked.unstacked", self.stacked, self.Block, i) for i in range(self.Block.size)
+        )
 
     def get_layer(self, index: int) -> M:
         """Layer ``index`` as a module without the ``Block`` axis."""
         _check_index(self.Block, index)
-        return _index_layer(self.stacked, self.Block, index)
+        return _index_layer("Stacked.get_layer", self.stacked, self.Block, index)
 
     # ----- state dict: one key prefix per layer -----
+    def _state_dict_key_map(self) -> dict[str, str | None]:
+        return {"stacked": None}
+
     def to_state_dict(self, prefix: str | None = None) -> StateDict:
-        """Per-layer keys: ``prefix.0.<field>``, ``prefix.1.<field>``, ..."""
-        out: StateDict = {}
-        for i, layer in enumerate(self.unstacked()):
-            out.update(to_state_dict(layer, with_prefix(prefix, str(i))))
-        return out
+        """Per-layer keys: ``prefix.0.<field>``, ``prefix.1.<field>``, ... (as a torch ``ModuleList``)."""
+        return _unstack_state_dict(super().to_state_dict(prefix), prefix)
 
     def from_state_dict(self, state_dict: Mapping[str, Any], prefix: str | None = None) -> Stacked[M]:
-        """Read ``prefix.<i>.<field>`` for every layer and stack them along ``Block``."""
-        template = _layer_template(self.stacked, self.Block)
-        layers = [
-            from_state_dict(template, state_dict, with_prefix(prefix, str(i)), strict=False)
-            for i in range(self.Block.size)
-        ]
-        return Stacked(_stack_layers(layers, self.Block), self.Block, self.gradient_checkpointing)
+        """Read ``prefix.<i>.<field>`` for every layer (or already stacked ``prefix.<field>``) and stack them.
 
-
-def _layer_template(stacked: Any, Block: Axis) -> Any:
-    """One layer's template: every array without its Block axis, as a shape-dtype struct."""
-
-    def one(x: Any) -> Any:
-        if isinstance(x, NamedArray):
-            names = [ax.name for ax in x.axes]
-            if Block.name not in names:
-                raise AxisNotFoundError(
-                    f"Stacked.from_state_dict: a parameter lacks the block axis {Block.name!r}"
-                )
-            pos = names.index(Block.name)
-            shape = tuple(ax.size for j, ax in enumerate(x.axes) if j != pos)
-            return NamedArray._new(jax.ShapeDtypeStruct(shape, x.dtype), x.axes[:pos] + x.axes[pos + 1 :])
-        if hasattr(x, "shape") and len(x.shape) > 0:
-            return jax.ShapeDtypeStruct(tuple(x.shape[1:]), x.dtype)
-        return x
-
-    return jax.tree_util.tree_map(one, stacked, is_leaf=is_named_array)
+        The policy and ``unroll`` of this stack are kept.
+        """
+        return super().from_state_dict(_stack_state_dict(state_dict, prefix), prefix)
 
 
 class BlockSeq(_LayerStack, Generic[M]):
     """The `Stacked` interface over a Python list of layers, applied by an unrolled loop.
 
     Use it where layers must differ in structure, or to compare against `Stacked`. State-dict
-    keys are the same as `Stacked`'s (``prefix.0.``, ``prefix.1.``, ...).
+    keys are the same as `Stacked`'s (``prefix.0.``, ``prefix.1.``, ...). ``unroll`` arguments are
+    accepted and ignored (the loop is always unrolled).
     """
 
     blocks: Sequence[M]
@@ -320,78 +367,152 @@ class BlockSeq(_LayerStack, Generic[M]):
         Block: Axis,
         module: type[M],
         *,
-        gradient_checkpointing: ScanCheckpointPolicy | bool | str = False,
-        prevent_cse: bool = False,
+        gradient_checkpointing: ScanCheckpointSpec = False,
+        prevent_cse: bool | None = None,
     ) -> ModuleInit[BlockSeq[M]]:
-        """A curried initializer: ``Module.init`` once per layer, slicing per-layer arguments."""
-        policy = _policy(gradient_checkpointing, prevent_cse)
+        """A curried initializer: ``Module.init`` once per layer, slicing per-layer arguments.
+
+        Raises:
+            AxisSizeError: a per-layer argument (e.g. the keys) has more or fewer entries than layers.
+        """
+        policy = _policy("BlockSeq.init", gradient_checkpointing, prevent_cse)
 
         def make(*args: Any, **kwargs: Any) -> BlockSeq[M]:
             blocks = []
             for i in range(Block.size):
-                a, kw = _index_layer((args, kwargs), Block, i)
+                a, kw = _index_layer("BlockSeq.init", (args, kwargs), Block, i)
                 blocks.append(module.init(*a, **kw))  # type: ignore[attr-defined]  # modules define init
-            return BlockSeq(tuple(blocks), Block, policy)
+            return BlockSeq(blocks, Block, policy)
 
         return make
 
     def _state_dict_key_map(self) -> dict[str, str | None]:
         return {"blocks": None}
 
+    @property
+    def _carry_ckpt_name(self) -> str:
+        return f"BlockSeq[{self.Block}, {type(self.blocks[0]).__name__}].carry"
+
+    @property
+    def _output_ckpt_name(self) -> str:
+        return f"BlockSeq[{self.Block}, {type(self.blocks[0]).__name__}].outputs"
+
     def _call(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         if self.gradient_checkpointing.disable:
             return fn
         return eqx.filter_checkpoint(fn, prevent_cse=self.gradient_checkpointing.prevent_cse)
 
-    def _slices(self, i: int, args: Any, kwargs: Any) -> tuple[Any, Any]:
-        pred = _scanned_along(self.Block)
-        sliced = jax.tree_util.tree_map(
-            lambda x: _index_layer(x, self.Block, i) if pred(x) else x, (args, kwargs), is_leaf=is_named_array
-        )
-        return sliced
-
-    def fold_via(self, fn: Callable[..., Any]) -> FoldFunction:
+    def fold_via(self, fn: Callable[..., Any], *, unroll: int | bool | None = None) -> Callable[..., Any]:
         """A loop whose step is ``fn(layer, carry, *args, **kwargs) -> carry``."""
 
         def run(init: Any, *args: Any, **kwargs: Any) -> Any:
             carry = init
             for i, layer in enumerate(self.blocks):
-                a, kw = self._slices(i, args, kwargs)
-                carry = self._call(fn)(layer, carry, *a, **kw)
+                a, kw = _index_layer("BlockSeq.fold", (args, kwargs), self.Block, i)
+                carry = tree_checkpoint_name(self._call(fn)(layer, carry, *a, **kw), self._carry_ckpt_name)
             return carry
 
         return run
 
-    def scan_via(self, fn: Callable[..., Any]) -> ScanFunction:
+    def scan_via(
+        self, fn: Callable[..., Any], *, unroll: int | bool | None = None
+    ) -> Callable[..., tuple[Any, Any]]:
         """A loop whose step is ``fn(layer, carry, *args, **kwargs) -> (carry, output)``."""
 
         def run(init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
             carry, outs = init, []
             for i, layer in enumerate(self.blocks):
-                a, kw = self._slices(i, args, kwargs)
-                carry, out = self._call(fn)(layer, carry, *a, **kw)
-                outs.append(out)
-            return carry, _stack_layers(outs, self.Block)
+                a, kw = _index_layer("BlockSeq.scan", (args, kwargs), self.Block, i)
+                carry, out = _check_pair("BlockSeq.scan", self._call(fn)(layer, carry, *a, **kw))
+                carry = tree_checkpoint_name(carry, self._carry_ckpt_name)
+                outs.append(tree_checkpoint_name(out, self._output_ckpt_name))
+            return carry, _stack_outputs(outs, self.Block)
 
         return run
 
-    def vmap_via(self, fn: Callable[..., Any]) -> VmapFunction:
+    def vmap_via(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``fn(layer, *args, **kwargs)`` for every layer; outputs stacked along ``Block``."""
 
         def run(*args: Any, **kwargs: Any) -> Any:
             outs = []
             for i, layer in enumerate(self.blocks):
-                a, kw = self._slices(i, args, kwargs)
+                a, kw = _index_layer("BlockSeq.vmap", (args, kwargs), self.Block, i)
                 outs.append(self._call(fn)(layer, *a, **kw))
-            return _stack_layers(outs, self.Block)
+            return _stack_outputs(outs, self.Block)
 
         return run
 
+    def vmap(self, *args: Any, **kwargs: Any) -> Any:
+        """Apply every layer to the same arguments independently; outputs stacked along ``Block``."""
+        return self.vmap_via(lambda layer, *a, **kw: layer(*a, **kw))(*args, **kwargs)
+
     def unstacked(self) -> Sequence[M]:
         """The layers."""
-        return tuple(self.blocks)
+        return self.blocks
 
     def get_layer(self, index: int) -> M:
         """Layer ``index``."""
         _check_index(self.Block, index)
         return self.blocks[index]
+
+    def to_state_dict(self, prefix: str | None = None) -> StateDict:
+        """Per-layer keys: ``prefix.0.<field>``, ``prefix.1.<field>``, ..."""
+        out: StateDict = {}
+        for i, block in enumerate(self.blocks):
+            out.update(to_state_dict(block, with_prefix(prefix, str(i))))
+        return out
+
+
+# ----- per-layer <-> stacked state dicts -----
+def _stack_state_dict(state_dict: Mapping[str, Any], prefix: str | None = None) -> StateDict:
+    """Merge per-layer keys ``prefix.<i>.<rest>`` into stacked ``prefix.<rest>`` entries (``jnp.stack``).
+
+    Keys that do not match are copied unchanged.
+
+    Raises:
+        StateDictError: the layer indices of some ``<rest>`` have a gap (a layer's key is missing).
+    """
+    pattern = re.compile(("" if prefix is None else re.escape(prefix + ".")) + r"(\d+)\.(.*)")
+    out: StateDict = {}
+    per_layer: dict[str, dict[int, Any]] = {}
+    for k, v in state_dict.items():
+        match = pattern.fullmatch(k)
+        if match is None:
+            out[k] = v
+            continue
+        i, rest = int(match.group(1)), match.group(2)
+        layers = per_layer.setdefault(rest, {})
+        if i in layers:
+            raise StateDictError(
+                f"Stacked.from_state_dict: layer {i} of {rest!r} appears under two keys (e.g. {k!r}); "
+                f"layer indices must be written one way"
+            )
+        layers[i] = v
+    for rest, layers in per_layer.items():
+        missing = [i for i in range(max(layers) + 1) if i not in layers]
+        if missing:
+            key = with_prefix(prefix, f"{missing[0]}.{rest}")
+            raise StateDictError(
+                f"Stacked.from_state_dict: key {key!r} is missing from the state dict while layer "
+                f"{max(layers)} has {rest!r}; check that the checkpoint has every layer"
+            )
+        out[str(with_prefix(prefix, rest))] = jnp.stack([layers[i] for i in range(len(layers))], axis=0)
+    return out
+
+
+def _unstack_state_dict(state_dict: Mapping[str, Any], prefix: str | None = None) -> StateDict:
+    """Split every array under ``prefix`` along its first dimension into ``prefix.<i>.<rest>`` keys.
+
+    Keys outside ``prefix``, numbers and 0-d arrays are copied unchanged. The inverse of
+    `_stack_state_dict`.
+    """
+    scope = "" if prefix is None else prefix + "."
+    out: StateDict = {}
+    for k, v in state_dict.items():
+        if k.startswith(scope) and hasattr(v, "shape") and len(v.shape) > 0:
+            rest = k[len(scope) :]
+            for i in range(v.shape[0]):
+                out[f"{scope}{i}.{rest}"] = v[i]
+        else:
+            out[k] = v
+    return out
