@@ -76,9 +76,10 @@ def test_shard_places_named_arrays_of_any_pytree_and_leaves_plain_arrays() -> No
     np.testing.assert_array_equal(out["x"].array, x.array)
 
 
-def test_shard_without_mapping_is_the_identity_even_without_a_mesh() -> None:
+def test_shard_without_mapping_returns_the_input_with_a_warning_and_auto_sharded_is_silent() -> None:
     x = hax.ones((Batch, Embed))
-    assert hp.shard(x) is x
+    with pytest.warns(RuntimeWarning, match="^shard: no axis mapping was passed and none is active"):
+        assert hp.shard(x) is x
     assert hp.auto_sharded(x) is x
 
 
@@ -124,24 +125,41 @@ def test_constraint_hook_is_the_identity_without_a_mapping() -> None:
 
 
 def test_pspec_for_and_infer_resource_partitions_follow_the_mapping() -> None:
-    tree = {"x": hax.ones((Batch, Embed)), "plain": jnp.ones(3), "name": "n"}
+    tree = {"x": hax.ones((Batch, Embed)), "plain": jnp.ones(3), "scalar": jnp.ones(()), "k": 2, "name": "n"}
     mapping = {"batch": "data"}
     with hp.set_mesh(mesh_2x4()):
-        specs = hp.pspec_for(tree, mapping)
-        shardings = hp.infer_resource_partitions(tree, mapping)
+        specs = hp.pspec_for(tree, mapping, preserve_existing_shardings=False)
+        shardings = hp.infer_resource_partitions(tree, mapping, preserve_existing_shardings=False)
         axis_sharding = hp.sharding_for_axis((Batch, Embed), mapping)
-    assert specs == {"x": PartitionSpec("data", None), "plain": PartitionSpec(), "name": None}
+    # as in Haliax: plain arrays are replicated, P() for scalars (and Python numbers), P(None) otherwise
+    assert specs == {
+        "x": PartitionSpec("data", None),
+        "plain": PartitionSpec(None),
+        "scalar": PartitionSpec(),
+        "k": PartitionSpec(),
+        "name": None,
+    }
     assert isinstance(shardings["x"], NamedSharding) and shardings["x"].spec == PartitionSpec("data", None)
+    assert shardings["plain"].spec == PartitionSpec(None) and shardings["name"] is None
     assert axis_sharding.spec == PartitionSpec("data", None)
 
 
 def test_pspec_for_keeps_existing_shardings_unless_asked_not_to() -> None:
+    plain = jnp.ones((8, 4))  # on one device: SingleDeviceSharding, which counts as replicated
     with hp.set_mesh(mesh_2x4()):
         x = hp.shard(hax.ones((Batch, Embed)), {"embed": "model"})
-        assert hp.pspec_for(x, {"batch": "data"}) == PartitionSpec(None, "model")
+        # None means "keep the sharding it has": every concrete array has one (Haliax's rule)
+        assert hp.pspec_for({"x": x, "plain": plain}, {"batch": "data"}) == {
+            "x": None,
+            "plain": PartitionSpec(None),
+        }
         assert hp.pspec_for(x, {"batch": "data"}, preserve_existing_shardings=False) == PartitionSpec(
             "data", None
         )
+        assert hp.infer_resource_partitions(x, {"batch": "data"}) == x.array.sharding
+        # shape structs carry no sharding, so they follow the mapping either way
+        struct = hax.named(jax.ShapeDtypeStruct((8, 4), jnp.float32), (Batch, Embed))
+        assert hp.pspec_for(struct, {"batch": "data"}) == PartitionSpec("data", None)
 
 
 def test_named_jit_lays_out_inputs_and_outputs_and_runs_the_body_under_the_mapping() -> None:

@@ -70,33 +70,54 @@ def test_error_one_mesh_axis_used_twice_in_one_array() -> None:
         hp.shard(hax.ones((Batch, Embed)), {"batch": "data", "embed": "data"})
 
 
-def test_error_shard_with_no_mesh() -> None:
+def test_error_shard_given_a_string_as_the_mesh() -> None:
     with raises(
-        "shard: axis 'batch' maps to mesh axis 'data' but no mesh is active; enter one with "
-        "`with hax.set_mesh(mesh):` (or jax.set_mesh) or pass mesh="
+        "shard: expected a jax.sharding.Mesh as the mesh, got the string 'data'; build one with "
+        "jax.make_mesh(shape, axis_names) or jax.sharding.Mesh(devices, axis_names); to split an axis over "
+        "mesh axis 'data', map it in the axis mapping (e.g. {'batch': 'data'}) and enter the mesh with "
+        "`with hax.set_mesh(mesh):`"
     ):
-        hp.shard(hax.ones((Batch,)), {"batch": "data"})
+        hp.shard(hax.ones((Batch,)), {"batch": "data"}, mesh="data")  # type: ignore[arg-type]  # the mistake pinned
 
 
-def test_error_named_jit_with_no_mesh() -> None:
+def test_error_set_mesh_given_something_that_is_not_a_mesh_fails_at_once() -> None:
+    with raises(
+        "set_mesh: expected a jax.sharding.Mesh as the mesh, got a dict; build one with "
+        "jax.make_mesh(shape, axis_names) or jax.sharding.Mesh(devices, axis_names)"
+    ):
+        hp.set_mesh({"data": 8})  # type: ignore[arg-type]  # the mistake pinned
+    assert hp.current_mesh() is None
+
+
+def test_error_pspec_for_with_no_mapping() -> None:
+    with raises(
+        "pspec_for: no axis mapping was passed and none is active; pass one (pspec_for(tree, {'batch': 'data'})) "
+        "or enter `with hax.axis_mapping({...}):`"
+    ):
+        hp.pspec_for(hax.ones((Batch,)))
+
+
+def test_error_named_jit_under_a_mapping_with_no_mesh() -> None:
     def step(x: hax.NamedArray) -> hax.NamedArray:
         return x
 
     with raises(
-        "named_jit: calling test_error_named_jit_with_no_mesh.<locals>.step needs a mesh and none is active; "
-        "enter one with `with hax.set_mesh(mesh):` (or jax.set_mesh)"
+        "named_jit: calling test_error_named_jit_under_a_mapping_with_no_mesh.<locals>.step under an axis mapping "
+        "needs a mesh and none is active; enter one with `with hax.set_mesh(mesh):` (or jax.set_mesh), or drop "
+        "the axis mapping to compile it as plain jax.jit"
     ):
         hp.named_jit(step, {"batch": "data"})(hax.ones((Batch,)))
 
 
-def test_error_mesh_with_explicit_axes() -> None:
-    mesh = jax.make_mesh((2, 4), ("data", "model"), axis_types=(jax.sharding.AxisType.Explicit,) * 2)
+def test_error_named_jit_with_more_donate_args_than_arguments() -> None:
+    def step(x: hax.NamedArray) -> hax.NamedArray:
+        return x
+
     with raises(
-        "set_mesh: mesh axis 'data' of the mesh {data: 2, model: 4} is not an Auto axis; haliax.partitioning "
-        "places arrays with sharding constraints, which need Auto mesh axes: build the mesh with "
-        "jax.make_mesh(shape, names, axis_types=(jax.sharding.AxisType.Auto,) * 2)"
+        "named_jit: donate_args of test_error_named_jit_with_more_donate_args_than_arguments.<locals>.step has 2 "
+        "entries but it was called with 1 positional arguments; give at most one entry per positional argument"
     ):
-        hp.set_mesh(mesh)
+        hp.named_jit(step, donate_args=(True, False))(hax.ones((Batch,)))
 
 
 def test_error_tensor_parallel_strategy_on_a_mesh_without_a_model_axis() -> None:

@@ -4,6 +4,8 @@ Importing this module installs core's sharding hook, so ops such as ``hax.dot`` 
 results by the active axis mapping while tracing.
 """
 
+from jax.sharding import Mesh as Mesh
+
 from ._src.explain import ParameterLayout as ParameterLayout
 from ._src.explain import ShardingReport as ShardingReport
 from ._src.explain import explain_sharding as explain_sharding
@@ -17,6 +19,7 @@ from ._src.mapping import pspec_for_axis as pspec_for_axis
 from ._src.mapping import round_axis_for_partitioning as round_axis_for_partitioning
 from ._src.mesh import MeshLike as MeshLike
 from ._src.mesh import ResourceAxis as ResourceAxis
+from ._src.mesh import _get_mesh as _get_mesh
 from ._src.mesh import current_mesh as current_mesh
 from ._src.mesh import mesh_context as mesh_context
 from ._src.mesh import set_mesh as set_mesh

@@ -194,26 +194,3 @@ def _no_mesh(op: str, name: str, mesh_axes: Sequence[str]) -> PartitioningError:
         f"{op}: axis {name!r} maps to mesh axis {', '.join(repr(m) for m in mesh_axes)} but no mesh is "
         f"active; enter one with `with hax.set_mesh(mesh):` (or jax.set_mesh) or pass mesh="
     )
-
-
-def first_mapped_axis(
-    axes: Sequence[AxisSelector], mapping: ResourceMapping | None
-) -> tuple[str, tuple[str, ...]] | None:
-    """The first axis of ``axes`` that ``mapping`` sends to a mesh axis, with its mesh axes."""
-    if not mapping:
-        return None
-    for ax in axes:
-        physical = _mesh_axes(mapping.get(_name(ax)))
-        if physical:
-            return _name(ax), physical
-    return None
-
-
-def no_mesh_error(
-    op: str, axes: Sequence[AxisSelector], mapping: ResourceMapping | None
-) -> PartitioningError | None:
-    """The error for placing ``axes`` under ``mapping`` with no mesh, or None if nothing is mapped."""
-    first = first_mapped_axis(axes, mapping)
-    if first is None:
-        return None
-    return _no_mesh(op, *first)

@@ -3,16 +3,20 @@
 `set_mesh` (alias `mesh_context`) enters JAX's mesh context (``jax.set_mesh`` where present,
 ``jax.sharding.use_mesh`` on versions that have that instead) and also records the concrete mesh
 in a thread-local stack, because JAX only hands out the *abstract* mesh inside ``jit``. A mesh
-entered with ``jax.set_mesh`` directly is found too.
+entered with ``jax.set_mesh`` directly is found too, and so is one entered with the legacy
+``with mesh:`` block, which JAX records in a separate place.
 """
 
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Mapping
 from typing import Any, TypeAlias
 
 import jax
+import jax._src.core as _jax_core  # trace_state_clean: whether any transformation is tracing
+import jax._src.mesh as _jax_mesh  # thread_resources: where the legacy `with mesh:` block records its mesh
 from jax.sharding import AbstractMesh, Mesh
 
 from haliax._src.errors import PartitioningError
@@ -67,7 +71,7 @@ class set_mesh:
 
     def __init__(self, mesh: MeshLike):
         """Enter ``mesh``; leaving happens in ``__exit__`` (or never, for a bare call)."""
-        check_auto_axes("set_mesh", mesh)
+        check_mesh("set_mesh", mesh)
         self.mesh = mesh
         self._jax_ctx = _enter_jax_mesh(mesh) if isinstance(mesh, Mesh) else None
         _state.stack.append(mesh)
@@ -99,6 +103,14 @@ class _TraceMesh:
         _state.stack.pop()
 
 
+def is_tracing() -> bool:
+    """Whether a JAX transformation (``jit``, ``grad``, ``vmap``, ...) is tracing right now."""
+    clean = getattr(_jax_core, "trace_state_clean", None)
+    if clean is not None:
+        return not clean()
+    return isinstance(jax.numpy.zeros(()), jax.core.Tracer)  # older JAX: a traced constant
+
+
 def _jax_context_mesh() -> MeshLike | None:
     """The mesh in JAX's own context: concrete outside jit, abstract inside; None when empty."""
     try:
@@ -108,13 +120,63 @@ def _jax_context_mesh() -> MeshLike | None:
     return None if mesh.empty else mesh
 
 
+def _legacy_mesh() -> Mesh | None:
+    """The mesh of an enclosing legacy ``with mesh:`` block (JAX keeps it apart from jax.set_mesh's)."""
+    resources = getattr(_jax_mesh, "thread_resources", None)
+    mesh = getattr(getattr(resources, "env", None), "physical_mesh", None)
+    return None if mesh is None or mesh.empty else mesh
+
+
+def check_mesh(op: str, mesh: object) -> None:
+    """Raise unless ``mesh`` is a ``jax.sharding.Mesh`` or ``AbstractMesh``."""
+    if isinstance(mesh, (Mesh, AbstractMesh)):
+        return
+    shown = f"the string {mesh!r}" if isinstance(mesh, str) else f"a {type(mesh).__name__}"
+    hint = (
+        f"; to split an axis over mesh axis {mesh!r}, map it in the axis mapping "
+        f"(e.g. {{'batch': {mesh!r}}}) and enter the mesh with `with hax.set_mesh(mesh):`"
+        if isinstance(mesh, str)
+        else ""
+    )
+    raise PartitioningError(
+        f"{op}: expected a jax.sharding.Mesh as the mesh, got {shown}; build one with "
+        f"jax.make_mesh(shape, axis_names) or jax.sharding.Mesh(devices, axis_names){hint}"
+    )
+
+
 def current_mesh(mesh: MeshLike | None = None) -> MeshLike | None:
-    """The mesh to use: ``mesh`` if given, else the innermost active one, else None."""
+    """The mesh to use: ``mesh`` if given, else the innermost active one, else None.
+
+    Active meshes are those entered with `set_mesh`, ``jax.set_mesh`` or a legacy ``with mesh:``
+    block, looked up in that order.
+    """
     if mesh is not None:
         return mesh
     if _state.stack:
         return _state.stack[-1]
-    return _jax_context_mesh()
+    found = _jax_context_mesh()
+    if found is not None:
+        return found
+    return _legacy_mesh()
+
+
+def resolve_mesh(op: str, mesh: object | None) -> MeshLike | None:
+    """`current_mesh` for ``op``, after checking that a ``mesh`` it was passed is a mesh."""
+    if mesh is not None:
+        check_mesh(op, mesh)
+        return mesh  # type: ignore[return-value]  # check_mesh narrowed it to a mesh
+    return current_mesh()
+
+
+def _get_mesh() -> MeshLike | None:
+    """Deprecated: the active mesh or None; use `current_mesh` (or ``jax.sharding.get_abstract_mesh``)."""
+    warnings.warn(
+        "haliax.partitioning._get_mesh is deprecated; use haliax.partitioning.current_mesh() "
+        "or jax.sharding.get_abstract_mesh()",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return current_mesh()
 
 
 def mesh_shape(mesh: MeshLike) -> Mapping[str, int]:
@@ -125,19 +187,3 @@ def mesh_shape(mesh: MeshLike) -> Mapping[str, int]:
 def format_mesh(mesh: MeshLike) -> str:
     """A mesh as a named shape: ``{data: 2, model: 4}``."""
     return "{" + ", ".join(f"{name}: {size}" for name, size in mesh_shape(mesh).items()) + "}"
-
-
-def check_auto_axes(op: str, mesh: MeshLike) -> None:
-    """Raise if ``mesh`` has Explicit or Manual axes (haliax places arrays with Auto axes)."""
-    types = getattr(mesh, "axis_types", None)
-    if not types:
-        return
-    auto = jax.sharding.AxisType.Auto
-    bad = [name for name, t in zip(mesh.axis_names, types, strict=True) if t != auto]
-    if bad:
-        raise PartitioningError(
-            f"{op}: mesh axis {bad[0]!r} of the mesh {format_mesh(mesh)} is not an Auto axis; "
-            f"haliax.partitioning places arrays with sharding constraints, which need Auto mesh axes: "
-            f"build the mesh with jax.make_mesh(shape, names, axis_types=(jax.sharding.AxisType.Auto,) * "
-            f"{len(mesh.axis_names)})"
-        )

@@ -9,6 +9,7 @@ compilation cache.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar
@@ -21,7 +22,7 @@ from haliax._src.errors import PartitioningError
 from haliax._src.named_array import NamedArray, is_named_array
 
 from .mapping import ResourceMapping, axis_mapping, current_thread_local_mapping, spec_for_axes
-from .mesh import MeshLike, _TraceMesh, check_auto_axes, current_mesh
+from .mesh import MeshLike, _TraceMesh, current_mesh
 from .shard import _existing_sharding, _is_array, put, shard
 
 P = ParamSpec("P")
@@ -67,18 +68,66 @@ class _Static:
 
 
 def _donation_flags(donate: Any, tree: Any, n: int) -> list[bool]:
-    """One bool per leaf of ``tree`` from a bool or a pytree prefix of bools."""
+    """One bool per leaf of ``tree`` from a bool, or a pytree prefix of bools or ``leaf -> bool`` functions."""
     if donate is None or donate is False:
         return [False] * n
     if donate is True:
         return [True] * n
-    per_leaf = jax.tree.map(
-        lambda flag, sub: [bool(flag)] * len(jax.tree.leaves(sub, is_leaf=is_named_array)),
-        donate,
-        tree,
-        is_leaf=lambda x: isinstance(x, bool),
-    )
+
+    def expand(flag: Any, sub: Any) -> list[bool]:
+        leaves = jax.tree.leaves(sub, is_leaf=is_named_array)
+        if callable(flag):
+            return [bool(flag(leaf)) for leaf in leaves]
+        return [bool(flag)] * len(leaves)
+
+    per_leaf = jax.tree.map(expand, donate, tree, is_leaf=lambda x: isinstance(x, bool) or callable(x))
     return [f for chunk in jax.tree.leaves(per_leaf, is_leaf=lambda x: isinstance(x, list)) for f in chunk]
+
+
+def _positional_donation(name: str, donate_args: Any, n_args: int) -> tuple[Any, ...] | None:
+    """``donate_args`` as one entry per positional argument (a bool applies to all; short is padded)."""
+    if donate_args is None:
+        return None
+    if isinstance(donate_args, bool):
+        return (donate_args,) * n_args
+    flags = tuple(donate_args)
+    if len(flags) > n_args:
+        raise PartitioningError(
+            f"named_jit: donate_args of {name} has {len(flags)} entries but it was called with {n_args} "
+            f"positional arguments; give at most one entry per positional argument"
+        )
+    return flags + (False,) * (n_args - len(flags))
+
+
+@jax.tree_util.register_pytree_node_class
+class _StaticOut:
+    """Holds the non-array parts of a jitted function's result in the pytree structure (no leaves)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def tree_flatten(self) -> tuple[tuple[()], _Static]:
+        return (), _Static(self.value)
+
+    @classmethod
+    def tree_unflatten(cls, aux: _Static, children: tuple[()]) -> _StaticOut:
+        return cls(aux.values)
+
+
+def _split_output(out: Any) -> tuple[list[Any], _StaticOut]:
+    """Array leaves of ``out`` (returned by jit) and everything else (carried as pytree structure)."""
+    leaves, treedef = jax.tree.flatten(out)
+    arrays = [leaf for leaf in leaves if _is_array(leaf)]
+    others = tuple(None if _is_array(leaf) else leaf for leaf in leaves)
+    return arrays, _StaticOut((treedef, *others))
+
+
+def _join_output(arrays: list[Any], static: _StaticOut) -> Any:
+    treedef, *others = static.value
+    it = iter(arrays)
+    return jax.tree.unflatten(treedef, [next(it) if o is None else o for o in others])
 
 
 class _NamedJit(WrappedCallable[P, R]):
@@ -88,7 +137,7 @@ class _NamedJit(WrappedCallable[P, R]):
         axis_resources: ResourceMapping | None,
         in_axis_resources: ResourceMapping | None,
         out_axis_resources: ResourceMapping | None,
-        donate_args: Sequence[Any] | None,
+        donate_args: Any,
         donate_kwargs: dict[str, Any] | None,
         jit_kwargs: dict[str, Any],
     ):
@@ -103,32 +152,37 @@ class _NamedJit(WrappedCallable[P, R]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         jitted, dynamic = self._prepare(args, kwargs)
-        return jitted(*dynamic)
+        return _join_output(*jitted(*dynamic))
 
     def lower(self, *args: P.args, **kwargs: P.kwargs) -> Any:
         """Lower for the given arguments without running (``.compile()``, ``.as_text()`` follow)."""
         jitted, dynamic = self._prepare(args, kwargs)
         return jitted.lower(*dynamic)
 
+    def _name(self) -> str:
+        return str(getattr(self.fn, "__qualname__", self.fn))
+
     def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, list[Any]]:
         mesh = current_mesh()
-        if mesh is None:
+        context = current_thread_local_mapping()
+        compute = self.axis_resources if self.axis_resources is not None else context
+        if mesh is None and (
+            compute is not None or self.in_axis_resources is not None or self.out_axis_resources is not None
+        ):
             raise PartitioningError(
-                f"named_jit: calling {getattr(self.fn, '__qualname__', self.fn)!s} needs a mesh and none is "
-                f"active; enter one with `with hax.set_mesh(mesh):` (or jax.set_mesh)"
+                f"named_jit: calling {self._name()} under an axis mapping needs a mesh and none is active; "
+                f"enter one with `with hax.set_mesh(mesh):` (or jax.set_mesh), or drop the axis mapping "
+                f"to compile it as plain jax.jit"
             )
-        check_auto_axes("named_jit", mesh)
-        compute = self.axis_resources if self.axis_resources is not None else current_thread_local_mapping()
-        compute = dict(compute or {})
-        in_mapping = self.in_axis_resources if self.in_axis_resources is not None else compute
-        out_mapping = self.out_axis_resources if self.out_axis_resources is not None else compute
+        compute_mapping = dict(compute or {})
+        in_mapping = self.in_axis_resources if self.in_axis_resources is not None else compute_mapping
+        out_mapping = self.out_axis_resources if self.out_axis_resources is not None else compute_mapping
         preserve = self.in_axis_resources is None
 
         leaves, treedef = jax.tree.flatten((args, kwargs), is_leaf=is_named_array)
         n_args = len(jax.tree.leaves(args, is_leaf=is_named_array))
-        donate = _donation_flags(self.donate_args and tuple(self.donate_args), args, n_args)
-        if len(donate) < n_args:  # donate_args shorter than args: the rest are not donated
-            donate += [False] * (n_args - len(donate))
+        positional = _positional_donation(self._name(), self.donate_args, len(args))
+        donate = _donation_flags(positional, args, n_args)
         kw_flags = {k: self.donate_kwargs.get(k, False) for k in kwargs} if self.donate_kwargs else None
         donate += _donation_flags(kw_flags, kwargs, len(leaves) - n_args)
 
@@ -139,27 +193,28 @@ class _NamedJit(WrappedCallable[P, R]):
         statics: list[Any] = []
         for leaf, flag in zip(leaves, donate, strict=True):
             if isinstance(leaf, NamedArray):
-                target = _existing_sharding(leaf.array, mesh) if preserve else None
-                if target is None:
-                    target = NamedSharding(mesh, spec_for_axes("named_jit", leaf.axes, in_mapping, mesh))
                 layout.append(("n", leaf.axes))
                 array = leaf.array
+                axes: Sequence[Any] | None = leaf.axes
             elif _is_array(leaf):
-                target = _existing_sharding(leaf, mesh) if preserve else None
-                if target is None:
-                    target = NamedSharding(mesh, jax.sharding.PartitionSpec())
                 layout.append(("a",))
                 array = leaf
+                axes = None
             else:
                 layout.append(("s", len(statics)))
                 statics.append(leaf)
                 continue
             if flag:
                 donated.append(len(dynamic))
-            if not isinstance(array, jax.core.Tracer) and isinstance(mesh, Mesh):
-                array = put(array, target)
+            if mesh is not None:
+                target = _existing_sharding(array, mesh) if preserve else None
+                if target is None:
+                    spec = spec_for_axes("named_jit", axes, in_mapping, mesh) if axes is not None else None
+                    target = NamedSharding(mesh, spec if spec is not None else jax.sharding.PartitionSpec())
+                if not isinstance(array, jax.core.Tracer) and isinstance(mesh, Mesh):
+                    array = put(array, target)
+                shardings.append(target)
             dynamic.append(array)
-            shardings.append(target)
 
         static = _Static(tuple(statics))
         key = (
@@ -168,15 +223,14 @@ class _NamedJit(WrappedCallable[P, R]):
             static,
             tuple(shardings),
             tuple(donated),
-            _freeze(compute),
+            None if compute is None else _freeze(compute_mapping),
             _freeze(out_mapping),
         )
         jitted = self._cache.get(key)
         if jitted is None:
             body = _make_body(self.fn, treedef, tuple(layout), static.values, compute, out_mapping, mesh)
-            jitted = jax.jit(
-                body, in_shardings=tuple(shardings), donate_argnums=tuple(donated), **self.jit_kwargs
-            )
+            in_shardings = {"in_shardings": tuple(shardings)} if mesh is not None else {}
+            jitted = jax.jit(body, donate_argnums=tuple(donated), **in_shardings, **self.jit_kwargs)
             self._cache[key] = jitted
         return jitted, dynamic
 
@@ -190,9 +244,9 @@ def _make_body(
     treedef: Any,
     layout: tuple[Any, ...],
     statics: tuple[Any, ...],
-    compute: ResourceMapping,
+    compute: ResourceMapping | None,
     out_mapping: ResourceMapping,
-    mesh: MeshLike,
+    mesh: MeshLike | None,
 ) -> Callable[..., Any]:
     def body(*dynamic: Any) -> Any:
         it = iter(dynamic)
@@ -205,9 +259,15 @@ def _make_body(
             else:
                 leaves.append(statics[entry[1]])
         args, kwargs = jax.tree.unflatten(treedef, leaves)
-        with _TraceMesh(mesh), axis_mapping(compute):
+        with contextlib.ExitStack() as stack:
+            if mesh is not None:
+                stack.enter_context(_TraceMesh(mesh))
+            if compute is not None:
+                stack.enter_context(axis_mapping(compute))
             out = fn(*args, **kwargs)
-        return shard(out, out_mapping, mesh) if out_mapping else out
+        if mesh is not None and out_mapping:
+            out = shard(out, out_mapping, mesh)
+        return _split_output(out)
 
     body.__name__ = getattr(fn, "__name__", "named_jit_body")
     body.__qualname__ = getattr(fn, "__qualname__", body.__name__)
@@ -220,11 +280,15 @@ def named_jit(
     *,
     in_axis_resources: ResourceMapping | None = None,
     out_axis_resources: ResourceMapping | None = None,
-    donate_args: Sequence[Any] | None = None,
+    donate_args: Any = None,
     donate_kwargs: dict[str, Any] | None = None,
     **jax_jit_kwargs: Any,
 ) -> Any:
     """``jax.jit`` with shardings from axis mappings; use as a decorator (with or without arguments) or a function.
+
+    With no mesh active and no axis mapping (passed or in the context) it is plain ``jax.jit``
+    over arbitrary pytrees: array leaves are traced, everything else is static, and non-array
+    parts of the result come back as they are.
 
     Args:
         fn: the function to compile; its arguments may be any pytrees.
@@ -232,12 +296,18 @@ def named_jit(
         in_axis_resources: the mapping inputs are laid out by. When omitted, NamedArrays that are
             already sharded on the mesh keep their layout and the others follow ``axis_resources``.
         out_axis_resources: the mapping NamedArray outputs are laid out by (default: ``axis_resources``).
-        donate_args: per positional argument, a bool or a pytree prefix of bools: donate its buffers.
+        donate_args: ``True`` for every positional argument, or one entry per positional argument
+            (a bool, a pytree prefix of bools, or a ``leaf -> bool`` function): donate its buffers.
+            A shorter sequence leaves the remaining arguments undonated.
         donate_kwargs: per keyword argument name, the same.
         **jax_jit_kwargs: passed to ``jax.jit``.
 
     Returns:
         A `WrappedCallable` with a ``.lower(*args, **kwargs)`` method.
+
+    Raises:
+        PartitioningError: when called, an axis mapping is in effect but no mesh is active, or
+            ``donate_args`` has more entries than there are positional arguments.
     """
     if fn is None:
         return functools.partial(

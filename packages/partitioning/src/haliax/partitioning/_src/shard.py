@@ -1,7 +1,8 @@
 """Placing pytrees of NamedArrays on a mesh: `shard`, `pspec_for`, `infer_resource_partitions`.
 
 Outside ``jit`` `shard` moves arrays with ``jax.device_put`` (or a resharding ``jit`` for arrays
-that span processes); inside it adds ``with_sharding_constraint``. Plain (unnamed) arrays are
+that span processes); inside it adds ``with_sharding_constraint`` (``reshard`` on a mesh with
+Explicit axes). Plain (unnamed) arrays are
 left alone. This module also installs core's sharding hook, which constrains the results of ops
 such as ``dot`` under the active mapping while tracing.
 """
@@ -9,13 +10,14 @@ such as ``dot`` under the active mapping while tracing.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import jax
 import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding
 
 from haliax._src import sharding_hook
 from haliax._src.axis import Axis, AxisSelection, axis_spec_to_tuple
@@ -23,8 +25,8 @@ from haliax._src.errors import PartitioningError
 from haliax._src.named_array import NamedArray, is_named_array
 
 from . import mapping as _mapping
-from .mapping import ResourceMapping, no_mesh_error, spec_for_axes
-from .mesh import MeshLike, check_auto_axes, current_mesh
+from .mapping import ResourceMapping, spec_for_axes
+from .mesh import MeshLike, check_mesh, current_mesh, is_tracing, resolve_mesh
 
 T = TypeVar("T")
 
@@ -42,16 +44,21 @@ def _named_fields(x: Any) -> tuple[dataclasses.Field[Any], ...] | None:
 
 
 def _map_named(
-    tree: Any, on_named: Callable[[Sequence[Axis], Any], Any], on_other: Callable[[Any], Any]
+    tree: Any,
+    on_named: Callable[[Sequence[Axis], Any], Any],
+    on_other: Callable[[Any], Any],
+    rewrap: bool = False,
 ) -> Any:
     """Map NamedArrays (and arrays in fields with ``axis_names`` metadata) with ``on_named``.
 
     ``on_named(axes, array)`` gets the axes and raw array; every other leaf goes to ``on_other``.
+    With ``rewrap``, ``on_named`` returns a new raw array and NamedArrays stay NamedArrays.
     """
 
     def visit(node: Any) -> Any:
         if isinstance(node, NamedArray):
-            return on_named(node.axes, node.array)
+            out = on_named(node.axes, node.array)
+            return NamedArray._new(out, node.axes) if rewrap else out
         fields = _named_fields(node)
         if fields is None:
             return on_other(node)
@@ -59,13 +66,13 @@ def _map_named(
         for f in fields:
             value = getattr(node, f.name)
             names = f.metadata.get("axis_names")
-            if names and _is_array(value):
-                axes = tuple(Axis(n, s) for n, s in zip(names, np.shape(value), strict=True))
+            if names and _array_like(value):
+                axes = tuple(Axis(n, s) for n, s in zip(names, value.shape, strict=True))
                 new = on_named(axes, value)
             elif f.metadata.get("static"):
                 new = value
             else:
-                new = _map_named(value, on_named, on_other)
+                new = _map_named(value, on_named, on_other, rewrap)
             object.__setattr__(out, f.name, new)
         return out
 
@@ -73,11 +80,65 @@ def _map_named(
 
 
 def _existing_sharding(array: Any, mesh: MeshLike | None) -> NamedSharding | None:
+    """``array``'s NamedSharding when it is a concrete array already laid out on ``mesh``."""
     if isinstance(array, jax.Array) and not isinstance(array, jax.core.Tracer):
         sharding = array.sharding
         if isinstance(sharding, NamedSharding) and (mesh is None or sharding.mesh == mesh):
             return sharding
     return None
+
+
+def _array_like(x: Any) -> bool:
+    """Arrays, tracers and ``jax.ShapeDtypeStruct``: anything with a shape and a dtype."""
+    return hasattr(x, "shape") and hasattr(x, "dtype")
+
+
+def _own_sharding(x: Any) -> Any:
+    """The sharding an array-like already carries (None for tracers and bare shape structs)."""
+    try:
+        return getattr(x, "sharding", None)
+    except Exception:  # a tracer outside a mesh context raises rather than answering None
+        return None
+
+
+def _specs(tree: Any, mapping: ResourceMapping, preserve: bool, op: str, mesh: MeshLike | None) -> Any:
+    """A ``PartitionSpec`` (or None: keep what it has / not an array) per leaf of ``tree``.
+
+    NamedArrays and ``axis_names`` fields follow ``mapping``; plain arrays are replicated
+    (``P()`` for scalars, ``P(None)`` otherwise); Python numbers get ``P()``; other leaves None.
+    With ``preserve``, arrays that already carry a sharding get None.
+    """
+
+    def on_named(axes: Sequence[Axis], array: Any) -> PartitionSpec | None:
+        if not _array_like(array):
+            return None
+        if preserve and _own_sharding(array) is not None:
+            return None
+        return spec_for_axes(op, axes, mapping, mesh)
+
+    def on_other(leaf: Any) -> PartitionSpec | None:
+        if _array_like(leaf):
+            if leaf.shape == ():
+                return PartitionSpec()
+            sharding = _own_sharding(leaf)
+            if preserve and sharding is not None and not isinstance(sharding, SingleDeviceSharding):
+                return None
+            return PartitionSpec(None)
+        if isinstance(leaf, (bool, int, float, complex)):
+            return PartitionSpec()
+        return None
+
+    return _map_named(tree, on_named, on_other)
+
+
+def _required_mapping(op: str, mapping: ResourceMapping | None) -> ResourceMapping:
+    found = _mapping.current_thread_local_mapping() if mapping is None else mapping
+    if found is None:
+        raise PartitioningError(
+            f"{op}: no axis mapping was passed and none is active; pass one "
+            f"({op}(tree, {{'batch': 'data'}})) or enter `with hax.axis_mapping({{...}}):`"
+        )
+    return found
 
 
 def pspec_for(
@@ -88,31 +149,25 @@ def pspec_for(
 ) -> Any:
     """A ``PartitionSpec`` for every NamedArray (and ``axis_names`` field) of ``tree``.
 
-    Plain arrays get their existing spec (when ``preserve_existing_shardings``) or a replicated
-    one; other leaves get None. ``use_auto_sharding`` is accepted for compatibility: unmapped
-    axes are always left to the compiler.
+    NamedArrays follow the mapping (default: the context's). Plain arrays are replicated:
+    ``P()`` for scalars, ``P(None)`` otherwise; Python numbers get ``P()`` and other leaves
+    None. With ``preserve_existing_shardings`` (the default), arrays that already carry a
+    sharding (every concrete array does) get None, meaning "keep it". ``use_auto_sharding``
+    is accepted for compatibility: unmapped axes are always left to the compiler.
+
+    Raises:
+        PartitioningError: no mapping was passed and none is active, or the mapping does not fit
+            the active mesh.
 
     Examples:
+        >>> import jax
         >>> import haliax as hax
-        >>> x = hax.zeros((hax.Axis("batch", 8), hax.Axis("embed", 4)))
-        >>> hax.partitioning.pspec_for({"x": x}, {"batch": "data"})
+        >>> x = jax.ShapeDtypeStruct((8, 4), "float32")
+        >>> hax.partitioning.pspec_for({"x": hax.named(x, ("batch", "embed"))}, {"batch": "data"})
         {'x': P('data', None)}
     """
-    mesh = current_mesh()
-
-    def on_named(axes: Sequence[Axis], array: Any) -> PartitionSpec:
-        existing = _existing_sharding(array, mesh) if preserve_existing_shardings else None
-        if existing is not None:
-            return existing.spec
-        return spec_for_axes("pspec_for", axes, resource_mapping, mesh)
-
-    def on_other(leaf: Any) -> PartitionSpec | None:
-        if not _is_array(leaf):
-            return None
-        existing = _existing_sharding(leaf, mesh) if preserve_existing_shardings else None
-        return existing.spec if existing is not None else PartitionSpec()
-
-    return _map_named(tree, on_named, on_other)
+    mapping = _required_mapping("pspec_for", resource_mapping)
+    return _specs(tree, mapping, preserve_existing_shardings, "pspec_for", current_mesh())
 
 
 def infer_resource_partitions(
@@ -121,22 +176,26 @@ def infer_resource_partitions(
     preserve_existing_shardings: bool = True,
     mesh: MeshLike | None = None,
 ) -> Any:
-    """`pspec_for` with every spec wrapped in a ``NamedSharding`` on ``mesh`` (for jit shardings)."""
-    mesh = _require_mesh("infer_resource_partitions", mesh)
+    """`pspec_for` with every spec made a ``NamedSharding`` on ``mesh`` (for jit's shardings).
 
-    def on_named(axes: Sequence[Axis], array: Any) -> NamedSharding:
-        existing = _existing_sharding(array, mesh) if preserve_existing_shardings else None
-        if existing is not None:
-            return existing
-        return NamedSharding(mesh, spec_for_axes("infer_resource_partitions", axes, resource_mapping, mesh))
+    Leaves whose spec is None keep the sharding they already have (None when they have none).
+    """
+    op = "infer_resource_partitions"
+    mapping = _required_mapping(op, resource_mapping)
+    found = _require_mesh(op, mesh)
 
-    def on_other(leaf: Any) -> NamedSharding | None:
-        if not _is_array(leaf):
-            return None
-        existing = _existing_sharding(leaf, mesh) if preserve_existing_shardings else None
-        return existing if existing is not None else NamedSharding(mesh, PartitionSpec())
+    def finish(spec: PartitionSpec | None, leaf: Any) -> Any:
+        if spec is not None:
+            return NamedSharding(found, spec)
+        return _own_sharding(leaf) if _array_like(leaf) else None
 
-    return _map_named(tree, on_named, on_other)
+    specs = _specs(tree, mapping, preserve_existing_shardings, op, found)
+    leaves, treedef = jax.tree.flatten(tree, is_leaf=is_named_array)
+    spec_leaves = treedef.flatten_up_to(specs)
+    return treedef.unflatten(
+        finish(spec, leaf.array if isinstance(leaf, NamedArray) else leaf)
+        for spec, leaf in zip(spec_leaves, leaves, strict=True)
+    )
 
 
 def sharding_for_axis(
@@ -148,12 +207,21 @@ def sharding_for_axis(
 
 
 def _require_mesh(op: str, mesh: MeshLike | None) -> MeshLike:
-    found = current_mesh(mesh)
+    found = resolve_mesh(op, mesh)
     if found is None:
         raise PartitioningError(
             f"{op}: no mesh is active; enter one with `with hax.set_mesh(mesh):` (or jax.set_mesh) or pass mesh="
         )
     return found
+
+
+def constrain(array: Any, sharding: NamedSharding) -> Any:
+    """Lay out a traced array with ``sharding``: a sharding constraint on Auto mesh axes, a
+    ``jax.sharding.reshard`` when the mesh has Explicit axes (where a constraint only asserts)."""
+    explicit = jax.sharding.AxisType.Explicit
+    if any(t == explicit for t in getattr(sharding.mesh, "axis_types", ())):
+        return jax.sharding.reshard(array, sharding)
+    return jax.lax.with_sharding_constraint(array, sharding)
 
 
 def put(array: Any, sharding: NamedSharding) -> jax.Array:
@@ -170,15 +238,27 @@ def put(array: Any, sharding: NamedSharding) -> jax.Array:
     return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
 
 
+def _not_sharding(op: str, what: str, stacklevel: int) -> None:
+    """Warn (outside tracing only, like Haliax) that ``op`` returns its input unsharded."""
+    if not is_tracing():
+        warnings.warn(
+            f"{op}: {what}, so the input is returned as it is, not sharded; "
+            f"enter a mesh with `with hax.set_mesh(mesh):` and a mapping with `with hax.axis_mapping(...):`",
+            RuntimeWarning,
+            stacklevel=stacklevel + 1,
+        )
+
+
 def shard(x: T, mapping: ResourceMapping | None = None, mesh: MeshLike | None = None) -> T:
     """Lay out the NamedArrays of ``x`` on the mesh by ``mapping`` (default: the context's).
 
     Inside ``jit`` this adds sharding constraints; outside it moves the arrays. Plain arrays
-    and other leaves are returned untouched, and with no mapping at all ``x`` comes back as is.
+    and other leaves are returned untouched. With no mapping, or no mesh, ``x`` comes back as
+    it is, with a ``RuntimeWarning`` outside ``jit`` (as in Haliax).
 
     Raises:
-        PartitioningError: an axis is mapped but no mesh is active, or the mapping does not fit
-            the mesh (unknown mesh axis, a size it does not divide, one mesh axis used twice).
+        PartitioningError: ``mesh`` is not a mesh, or the mapping does not fit the mesh (unknown
+            mesh axis, a size it does not divide, one mesh axis used twice).
 
     Examples:
         >>> import jax, numpy as np
@@ -189,42 +269,49 @@ def shard(x: T, mapping: ResourceMapping | None = None, mesh: MeshLike | None = 
         ...     hax.shard(x).array.sharding.spec
         P('data', None)
     """
+    return _shard("shard", x, mapping, mesh, stacklevel=2)
+
+
+def _shard(op: str, x: T, mapping: ResourceMapping | None, mesh: MeshLike | None, stacklevel: int) -> T:
+    found = resolve_mesh(op, mesh)
     mapping = _mapping.current_thread_local_mapping() if mapping is None else mapping
-    if not mapping:
+    if mapping is None:
+        _not_sharding(op, "no axis mapping was passed and none is active", stacklevel + 1)
         return x
-    found = current_mesh(mesh)
-    if found is not None:
-        check_auto_axes("shard", found)
+    if found is None:
+        _not_sharding(op, "no mesh is active", stacklevel + 1)
+        return x
+    if found.empty:
+        return x
 
     def on_named(axes: Sequence[Axis], array: Any) -> Any:
-        if found is None:
-            error = no_mesh_error("shard", axes, mapping)
-            if error is not None:
-                raise error
-            return NamedArray._new(array, tuple(axes))
-        spec = spec_for_axes("shard", axes, mapping, found)
+        if not _array_like(array) or isinstance(array, jax.ShapeDtypeStruct):
+            return array  # e.g. a filtered-out leaf (None) or a shape placeholder: nothing to place
+        spec = spec_for_axes(op, axes, mapping, found)
         if isinstance(array, jax.core.Tracer):
-            array = jax.lax.with_sharding_constraint(array, NamedSharding(found, spec))
-        elif isinstance(found, Mesh):
-            array = put(array, NamedSharding(found, spec))
-        else:
-            raise PartitioningError(
-                "shard: only an abstract mesh is active, which cannot place concrete arrays; enter a "
-                "concrete mesh with `with hax.set_mesh(mesh):` or pass mesh="
-            )
-        return NamedArray._new(array, tuple(axes))
+            return constrain(array, NamedSharding(found, spec))
+        if isinstance(found, Mesh):
+            return put(array, NamedSharding(found, spec))
+        raise PartitioningError(
+            f"{op}: only an abstract mesh is active, which cannot place concrete arrays; enter a "
+            "concrete mesh with `with hax.set_mesh(mesh):` or pass mesh="
+        )
 
-    return _map_named(x, on_named, lambda leaf: leaf)
+    return _map_named(x, on_named, lambda leaf: leaf, rewrap=True)
 
 
 def shard_with_axis_mapping(x: T, mapping: ResourceMapping, mesh: MeshLike | None = None) -> T:
     """Deprecated spelling of `shard` with an explicit mapping."""
-    return shard(x, mapping, mesh)
+    return _shard("shard_with_axis_mapping", x, mapping, mesh, stacklevel=2)
 
 
 def auto_sharded(x: T, mesh: MeshLike | None = None) -> T:
-    """Deprecated: `shard` with the context mapping (a no-op when there is none)."""
-    return shard(x, None, mesh)
+    """Deprecated: `shard` with the context mapping; a silent no-op when there is none."""
+    if _mapping.current_thread_local_mapping() is None:
+        if mesh is not None:
+            check_mesh("auto_sharded", mesh)
+        return x
+    return _shard("auto_sharded", x, None, mesh, stacklevel=2)
 
 
 def _constrain_hook(x: Any) -> Any:
@@ -241,7 +328,7 @@ def _constrain_hook(x: Any) -> Any:
         if not isinstance(array, jax.core.Tracer):
             return named
         spec = spec_for_axes("shard", named.axes, mapping, mesh)
-        return NamedArray._new(jax.lax.with_sharding_constraint(array, NamedSharding(mesh, spec)), named.axes)
+        return NamedArray._new(constrain(array, NamedSharding(mesh, spec)), named.axes)
 
     if isinstance(x, NamedArray):
         return one(x)
