@@ -6,7 +6,18 @@ import pytest
 
 import haliax as hax
 import haliax.nn as hnn
-from haliax.state_dict import from_state_dict, to_state_dict, to_torch_compatible_state_dict
+from haliax._src.errors import AxisSizeError, LayerStackError, StateDictError
+from haliax.nn.scan import _stack_state_dict, _unstack_state_dict
+from haliax.state_dict import (
+    flatten_modules_for_export,
+    from_state_dict,
+    from_torch_compatible_state_dict,
+    load_state_dict,
+    save_state_dict,
+    to_state_dict,
+    to_torch_compatible_state_dict,
+    unflatten_modules_from_export,
+)
 
 Layers, Embed, Hidden, Batch = hax.make_axes(layers=3, embed=4, hidden=5, batch=2)
 
@@ -117,3 +128,110 @@ def test_get_layer_out_of_range_and_policies():
     with pytest.raises(IndexError, match=r"get_layer: index 3 is out of range for axis 'layers' of size 3"):
         stack.get_layer(3)
     assert hnn.ScanCheckpointPolicy is hax.ScanCheckpointPolicy
+
+
+def _assert_trees_bit_exact(a, b):
+    la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
+    assert jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)
+    for x, y in zip(la, lb, strict=True):
+        assert x.dtype == y.dtype
+        assert np.asarray(x).tobytes() == np.asarray(y).tobytes()
+
+
+def _cast(tree, dtype):
+    return jax.tree_util.tree_map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, tree)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
+@pytest.mark.parametrize("kind", ["stacked", "blockseq"])
+def test_stacks_round_trip_bit_exactly_through_safetensors_and_the_torch_layout(tmp_path, dtype, kind):
+    cls = hnn.Stacked if kind == "stacked" else hnn.BlockSeq
+    model = _cast({"layers": cls.init(Layers, Block)(Embed, Hidden, key=keys)}, dtype)
+    template = _cast({"layers": cls.init(Layers, Block)(Embed, Hidden, key=keys[::-1])}, dtype)
+    save_state_dict(to_state_dict(model), tmp_path / "m.safetensors")
+    _assert_trees_bit_exact(from_state_dict(template, load_state_dict(tmp_path / "m.safetensors")), model)
+    save_state_dict(to_torch_compatible_state_dict(model), tmp_path / "t.safetensors")
+    back = from_torch_compatible_state_dict(template, load_state_dict(tmp_path / "t.safetensors"))
+    _assert_trees_bit_exact(back, model)
+
+
+def test_from_state_dict_keeps_unroll_and_policy():
+    stack = hnn.Stacked.init(Layers, Block, unroll=2, gradient_checkpointing=True)(Embed, Hidden, key=keys)
+    back = stack.from_state_dict(stack.to_state_dict(prefix="l"), prefix="l")
+    assert back.unroll == 2 and back.gradient_checkpointing == stack.gradient_checkpointing
+
+
+def test_stacked_reads_per_layer_or_already_stacked_keys_and_names_a_missing_layer():
+    stack = hnn.Stacked.init(Layers, Block)(Embed, Hidden, key=keys)
+    stacked_form = {
+        "up.weight": stack.stacked.up.weight.array,
+        **{k: v for k, v in stack.to_state_dict().items() if not k.endswith("up.weight")},
+    }
+    assert sorted(stacked_form) != sorted(stack.to_state_dict())
+    _assert_trees_bit_exact(stack.from_state_dict(stacked_form), stack)
+    sd = stack.to_state_dict(prefix="h")
+    del sd["h.1.down.bias"]
+    with pytest.raises(StateDictError, match=r"^Stacked.from_state_dict: key 'h.1.down.bias' is missing"):
+        stack.from_state_dict(sd, prefix="h")
+
+
+def test_stack_and_unstack_state_dict_are_inverse():
+    sd = {"b.0.w": jnp.array([1.0, 2.0]), "b.1.w": jnp.array([3.0, 4.0]), "other": jnp.array([5.0])}
+    stacked = _stack_state_dict(sd, "b")
+    assert sorted(stacked) == ["b.w", "other"] and stacked["b.w"].shape == (2, 2)
+    back = _unstack_state_dict(stacked, "b")
+    assert sorted(back) == sorted(sd)
+    np.testing.assert_array_equal(back["b.1.w"], sd["b.1.w"])
+
+
+def test_layers_is_block_and_unroll_accepts_bools_and_ints():
+    stack = hnn.Stacked.init(Layers, Block)(Embed, Hidden, key=keys)
+    assert stack.Layers is stack.Block
+    ref = stack.fold(x)
+    for unroll in (True, False, 2, 3):
+        np.testing.assert_allclose(stack.fold(x, unroll=unroll).array, ref.array, rtol=1e-6)
+        c, _ = stack.scan_via(lambda layer, c: (layer(c), c), unroll=unroll)(x)
+        np.testing.assert_allclose(c.array, ref.array, rtol=1e-6)
+    with pytest.raises(LayerStackError, match=r"^Stacked.fold_via: unroll must be at least 1"):
+        stack.fold(x, unroll=0)
+    with pytest.raises(LayerStackError, match=r"^Stacked.init: unroll must be at least 1"):
+        hnn.Stacked.init(Layers, Block, unroll=0)
+
+
+@pytest.mark.parametrize("cls", [hnn.Stacked, hnn.BlockSeq])
+def test_scan_of_layers_that_return_only_a_carry_is_a_value_error(cls):
+    stack = cls.init(Layers, Block)(Embed, Hidden, key=keys)
+    with pytest.raises(
+        LayerStackError,
+        match=r"scan: each layer must return a pair \(carry, output\), but one "
+        r"returned \{batch: 2, embed: 4\}; use fold",
+    ):
+        stack.scan(x)
+
+
+def test_blockseq_init_with_more_keys_than_layers_raises_like_stacked():
+    too_many = jax.random.split(jax.random.PRNGKey(0), 5)
+    with pytest.raises(AxisSizeError):
+        hnn.Stacked.init(Layers, Block)(Embed, Hidden, key=too_many)
+    with pytest.raises(
+        AxisSizeError, match=r"^BlockSeq.init: an unnamed argument of shape \(5, 2\) is sliced"
+    ):
+        hnn.BlockSeq.init(Layers, Block)(Embed, Hidden, key=too_many)
+
+
+def test_prevent_cse_is_deprecated_in_favour_of_the_policy():
+    with pytest.warns(DeprecationWarning, match="prevent_cse is deprecated"):
+        stack = hnn.Stacked.init(Layers, Block, gradient_checkpointing=True, prevent_cse=True)(
+            Embed, Hidden, key=keys
+        )
+    assert stack.gradient_checkpointing.prevent_cse
+
+
+def test_stacked_layer_norms_export_one_layer_at_a_time():
+    D, E = hax.make_axes(D=2, E=3)
+    norms = hnn.Stacked.init(Layers, hnn.LayerNorm)((D, E))
+    norms = eqx.tree_at(lambda s: s.stacked.weight, norms, hax.arange(Layers) + norms.stacked.weight)
+    flat = flatten_modules_for_export(norms)
+    sd = to_state_dict(flat)
+    assert sd["0.weight"].shape == (6,) and sd["2.bias"].shape == (6,)
+    _assert_trees_bit_exact(unflatten_modules_from_export(flat, norms), norms)

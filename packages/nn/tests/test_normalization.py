@@ -1,3 +1,4 @@
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -70,3 +71,59 @@ def test_one_hot():
     assert hnn.one_hot(1, Label, dtype=jnp.int32).array.tolist() == [0, 1, 0]
     with pytest.raises(TypeError, match=r"one_hot: expected an integer array"):
         hnn.one_hot(hax.named(jnp.ones(2), "batch"), Label)
+
+
+def test_norms_serialize_with_custom_state_dict_hooks():
+    from haliax.state_dict import ModuleWithStateDictSerialization
+
+    for cls in (hnn.LayerNorm, hnn.RmsNorm, hnn.normalization.LayerNormBase):
+        assert issubclass(cls, ModuleWithStateDictSerialization)
+
+
+def test_norm_params_are_float32_and_output_keeps_the_input_dtype():
+    rms = hnn.RmsNorm.init(Embed, dtype=jnp.float32)
+    assert rms.weight.dtype == jnp.float32
+    x = _x(Batch, Embed).astype(jnp.bfloat16)
+    ln = hnn.LayerNorm.init(Embed, use_weight=False, use_bias=False, dtype=jnp.float32)
+    assert ln(x).dtype == jnp.bfloat16
+    assert (
+        hnn.RmsNorm.init(Embed, use_weight=False, use_bias=False, dtype=jnp.float32)(x).dtype == jnp.bfloat16
+    )
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
+@pytest.mark.parametrize("cls", [hnn.LayerNorm, hnn.RmsNorm])
+def test_multi_axis_norms_round_trip_bit_exactly_through_safetensors_and_torch_layout(tmp_path, cls, dtype):
+    from haliax.state_dict import (
+        from_state_dict,
+        from_torch_compatible_state_dict,
+        load_state_dict,
+        save_state_dict,
+        to_state_dict,
+        to_torch_compatible_state_dict,
+    )
+
+    Heads, HeadDim = hax.make_axes(heads=2, head_dim=3)
+    norm = cls.init((Heads, HeadDim))
+    norm = jax.tree_util.tree_map(lambda a: a.astype(dtype), norm)
+    norm = eqx.tree_at(lambda m: m.weight, norm, norm.weight + _x(Heads, HeadDim).astype(dtype))
+    template = jax.tree_util.tree_map(lambda a: a.astype(dtype), cls.init((Heads, HeadDim)))
+
+    def same(a, b):
+        for p, q in ((a.weight, b.weight), (a.bias, b.bias)):
+            assert p.axes == q.axes and p.dtype == q.dtype
+            assert np.asarray(p.array).tobytes() == np.asarray(q.array).tobytes()
+        assert a.axis == b.axis
+
+    save_state_dict(to_state_dict(norm), tmp_path / "n.safetensors")
+    same(from_state_dict(template, load_state_dict(tmp_path / "n.safetensors")), norm)
+    torch_sd = to_torch_compatible_state_dict(norm)
+    assert torch_sd["weight"].shape == (6,) and torch_sd["bias"].shape == (6,)
+    np.testing.assert_array_equal(torch_sd["weight"], np.asarray(norm.weight.array).reshape(6))
+    save_state_dict(torch_sd, tmp_path / "t.safetensors")
+    same(from_torch_compatible_state_dict(template, load_state_dict(tmp_path / "t.safetensors")), norm)
+
+
+def test_single_axis_norm_exports_unchanged():
+    ln = hnn.LayerNorm.init(Embed)
+    assert ln.flatten_for_export() is ln
