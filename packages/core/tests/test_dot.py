@@ -42,12 +42,23 @@ def test_dot_is_independent_of_operand_axis_order():
             np.testing.assert_allclose(_raw_in(out, ("batch", "pos", "mlp")), expected, rtol=1e-5)
 
 
-def test_dot_default_order_is_batch_then_first_then_second():
+def test_dot_default_order_is_first_appearance_across_operands():
     q = _arr(("b", "qpos", "h", "d"), (2, 3, 4, 5))
     k = _arr(("b", "kpos", "h", "d"), (2, 6, 4, 5), seed=1)
     out = hax.dot(q, k, axis="d")
-    assert [ax.name for ax in out.axes] == ["b", "h", "qpos", "kpos"]
-    np.testing.assert_allclose(out.array, np.einsum("bqhd,bkhd->bhqk", q.array, k.array), rtol=1e-5)
+    assert [ax.name for ax in out.axes] == ["b", "qpos", "h", "kpos"]
+    np.testing.assert_allclose(out.array, np.einsum("bqhd,bkhd->bqhk", q.array, k.array), rtol=1e-5)
+
+
+def test_dot_order_that_dot_general_gives_needs_no_transpose():
+    x = _arr(("b", "h", "qpos", "d"), (2, 4, 3, 5))
+    y = _arr(("b", "h", "kpos", "d"), (2, 4, 6, 5), seed=1)
+    prims = [e.primitive.name for e in jax.make_jaxpr(lambda a, c: hax.dot(a, c, axis="d").array)(x, y).eqns]
+    assert prims == ["dot_general"]
+    # batch axes are emitted in the result's order, whatever order the operands hold them in
+    y2 = hax.rearrange(y, ("h", "b", ...))
+    prims = [e.primitive.name for e in jax.make_jaxpr(lambda a, c: hax.dot(a, c, axis="d").array)(x, y2).eqns]
+    assert prims == ["dot_general"]
 
 
 def test_dot_out_axes_is_a_partial_order():
@@ -60,7 +71,7 @@ def test_dot_out_axes_is_a_partial_order():
     assert [ax.name for ax in out.axes] == ["b", "qpos", "kpos", "h"]
 
 
-def test_dot_axis_none_contracts_every_shared_axis():
+def test_dot_axis_none_contracts_every_axis():
     x = _arr(("a", "b"), (2, 3))
     y = _arr(("b", "a"), (3, 2), seed=1)
     out = hax.dot(x, y, axis=None)
@@ -68,8 +79,8 @@ def test_dot_axis_none_contracts_every_shared_axis():
     np.testing.assert_allclose(out.array, np.sum(x.array * y.array.T), rtol=1e-5)
     z = _arr(("b", "c"), (3, 4), seed=2)
     out = hax.dot(x, z, axis=None)
-    assert [ax.name for ax in out.axes] == ["a", "c"]
-    np.testing.assert_allclose(out.array, x.array @ z.array, rtol=1e-5)
+    assert out.axes == ()
+    np.testing.assert_allclose(out.array, np.einsum("ab,bc->", x.array, z.array), rtol=1e-4)
 
 
 def test_dot_empty_axis_is_outer_product_batched_over_shared_axes():
@@ -80,8 +91,18 @@ def test_dot_empty_axis_is_outer_product_batched_over_shared_axes():
     u = _arr(("a", "b"), (2, 3))
     v = _arr(("b", "c"), (3, 4), seed=1)
     out = hax.dot(u, v, axis=())
-    assert [ax.name for ax in out.axes] == ["b", "a", "c"]
-    np.testing.assert_allclose(out.array, np.einsum("ab,bc->bac", u.array, v.array), rtol=1e-5)
+    assert [ax.name for ax in out.axes] == ["a", "b", "c"]
+    np.testing.assert_allclose(out.array, np.einsum("ab,bc->abc", u.array, v.array), rtol=1e-5)
+
+
+def test_dot_out_axes_may_hold_several_ellipses():
+    u = _arr(("h", "w", "d"), (2, 3, 4))
+    v = _arr(("d", "w", "h"), (4, 3, 2), seed=1)
+    out = hax.dot(u, v, axis=(), out_axes=(..., "d", "h", ...))
+    assert [ax.name for ax in out.axes] == ["d", "h", "w"]
+    np.testing.assert_allclose(out.array, np.einsum("hwd,dwh->dhw", u.array, v.array), rtol=1e-5)
+    out = hax.dot(u, v, axis=(), out_axes=(..., "d", ...))
+    assert [ax.name for ax in out.axes] == ["h", "w", "d"]
 
 
 def test_dot_axis_in_one_operand_is_summed_there():

@@ -55,6 +55,9 @@ class _Equation:
         where = f"in {self.text!r}" + ("" if capture is None else f" at column {capture.col}")
         return kind(f"{_OP}: {where}: {what}")
 
+    def at(self, col: int, what: str) -> Exception:
+        return PatternError(f"{_OP}: in {self.text!r} at column {col}: {what}")
+
     def plain(self, capture: AxisCapture | EllipsisType, where: str) -> AxisCapture:
         if capture is Ellipsis:
             raise AssertionError("callers skip '...'")
@@ -142,6 +145,9 @@ def _positional(eq: _Equation, lhses: list[Expression], rhs: Expression) -> tupl
         if not spec.is_ordered:
             raise eq.error("an unordered '{ }' group must be the only input spec", None)
         caps = spec.captures
+        for c in caps:
+            if c is not Ellipsis:
+                eq.plain(c, "in the input")
         n_dots = sum(c is Ellipsis for c in caps)
         if n_dots > 1:
             raise eq.error(f"Can't have two ellipses in the spec of operand {k}")
@@ -149,10 +155,11 @@ def _positional(eq: _Equation, lhses: list[Expression], rhs: Expression) -> tupl
         head, tail = caps[:cut], caps[cut + 1 :]
         named = len(head) + len(tail)
         if named > len(axes) or (not n_dots and named != len(axes)):
-            raise eq.error(
+            raise eq.at(
+                spec.char_range[0] + 1,
                 f"Mismatched number of axes: operand {k} {format_shape(axes)} has {len(axes)} axes but its spec "
                 f"{'names at least' if n_dots else 'names'} {named}"
-                + ("" if n_dots else "; add '...' to stand for the rest")
+                + ("" if n_dots else "; add '...' to stand for the rest"),
             )
         pairs = list(zip(head, axes[: len(head)], strict=True)) + list(
             zip(tail, axes[len(axes) - len(tail) :], strict=True)
@@ -194,8 +201,8 @@ def _bind(eq: _Equation, bound: dict[str, str], label: str, ax: Axis, c: AxisCap
         want = alias if isinstance(alias, str) else alias.name
         if want != ax.name or (isinstance(alias, Axis) and alias != ax):
             raise eq.error(
-                f"Alias {label} is assigned to more than one axis: the keyword says {alias!r}, the operand "
-                f"has {ax!r} at this position",
+                f"Alias {label} is assigned to more than one axis: the keyword says {alias!r}, but the operand "
+                f"has axis {format_shape((ax,))} at this position",
                 c,
             )
     prev = bound.setdefault(label, ax.name)

@@ -78,14 +78,19 @@ class _Resolver:
         current = self.table.get(label)
         if current is not None and (current.name if isinstance(current, Axis) else current) != axis.name:
             raise self.error(
-                f"Alias {label} is assigned to more than one axis: {current!r} and {axis!r}", capture
+                f"Alias {label} is assigned to more than one axis: {_show(current)} and {_show(axis)}",
+                capture,
             )
         if isinstance(current, Axis) and current.size != axis.size:
             raise self.error(
-                f"Alias {label} is assigned to more than one axis: {current!r} and {axis!r} differ in size",
+                f"Alias {label} is assigned to more than one axis: {_show(current)} and {_show(axis)} differ in size",
                 capture,
             )
         self.table[label] = axis
+
+
+def _show(x: Axis | str) -> str:
+    return format_shape((x,)) if isinstance(x, Axis) else repr(x)
 
 
 def _split(r: _Resolver, axis: Axis, capture: AxisCapture, used: set[str]) -> tuple[Axis, ...]:
@@ -216,9 +221,13 @@ def _right(
         for label in c.axes:
             ax = r.table.get(label)
             if not isinstance(ax, Axis) or index.get(ax.name) is None or middle[index[ax.name]] != ax:
+                hint = (
+                    f"; {label!r} is an axis of the array, so name it on the left side too"
+                    if any(a.name == label for a in r.axes)
+                    else did_you_mean(label, [k for k, v in r.table.items() if isinstance(v, Axis)])
+                )
                 raise r.error(
-                    f"Axis {label} is not bound on the lhs; the right side may only use labels of the left side"
-                    f"{did_you_mean(label, [k for k, v in r.table.items() if isinstance(v, Axis)])}",
+                    f"Axis {label} is not bound on the lhs; the right side may only use labels of the left side{hint}",
                     c,
                     AxisNotFoundError,
                 )
