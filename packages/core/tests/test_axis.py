@@ -60,6 +60,22 @@ def test_partial_orders() -> None:
     with pytest.raises(ValueError, match=r"rearrange: the order \['embed'\] leaves out axes"):
         ha.rearrange_for_partial_order(("embed",), (B, E))
     assert ha.replace_missing_with_ellipsis(("batch", "x", "embed"), (B, E)) == (B, ..., E)
+    # one '...' for each missing axis, as Haliax gives
+    assert ha.replace_missing_with_ellipsis(("x", "y", "embed"), (B, E)) == (..., ..., E)
+
+
+def test_partial_order_with_several_ellipses() -> None:
+    order = ha.rearrange_for_partial_order
+    # a free axis goes to the first empty '...' after the named axes that precede it
+    assert order(("a", ..., "b", ...), ("b", "a", "c")) == ("a", "b", "c")
+    assert order(("a", ..., "b", ..., "c", ...), ("b", "o", "c", "a", "g")) == ("a", "b", "o", "c", "g")
+    assert order((..., "d", "h", ...), ("h", "w", "d")) == ("d", "h", "w")
+    assert order((..., "c", ..., "w"), ("h", "w", "d", "c")) == ("h", "d", "c", "w")
+    assert order((...,), ()) == ()
+    with pytest.raises(ValueError, match=r"rearrange: the order \['a', Ellipsis, 'a'\] names axis 'a' twice"):
+        order(("a", ..., "a"), ("a", "b"))
+    with pytest.raises(ValueError, match=r"rearrange: axis 'q' not found in \{a: \?, b: \?\}"):
+        order(("q", ...), ("a", "b"))
 
 
 def test_dslice_and_dblock() -> None:
