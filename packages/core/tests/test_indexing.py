@@ -88,21 +88,45 @@ def test_malformed_indices_are_errors():
         x["batch", jnp.array([True, False, True, True])]
 
 
-def test_dslice_static_and_traced_match_and_fill():
+def test_dslice_reads_like_a_fill_gather_static_and_traced():
+    # Element k is index start + k read as numpy reads it (negative counts from the end); what is
+    # still outside the axis reads 0, as jnp's gather with mode="fill", fill_value=0.
     x = _x()
     y = x["pos", hax.dslice(1, 3)]
     np.testing.assert_array_equal(y.array, _np()[:, :, 1:4])
     assert y.axes == (B, E, P.resize(3))
 
     f = jax.jit(lambda x, i: x["pos", hax.dslice(i, 3)])
-    np.testing.assert_array_equal(f(x, 1).array, y.array)
-    for start in (3, -2, 7):
-        expected = np.full((4, 3, 3), np.nan)
-        for j in range(3):
-            if 0 <= start + j < 5:
-                expected[:, :, j] = _np()[:, :, start + j]
+    for start in (1, 3, 7, -2, -4, -7, -9):
+        expected = jnp.asarray(_np()).at[:, :, jnp.arange(start, start + 3)].get(mode="fill", fill_value=0)
         np.testing.assert_array_equal(f(x, start).array, expected)
         np.testing.assert_array_equal(x["pos", hax.dslice(start, 3)].array, expected)
+
+
+def test_dslice_size_may_be_an_axis_and_may_exceed_the_axis():
+    x = hax.arange(hax.Axis("pos", 4))
+    assert hax.dslice(1, hax.Axis("win", 2)).size == 2
+    assert x["pos", hax.ds(1, hax.Axis("win", 2))].array.tolist() == [1, 2]
+    g = jax.jit(lambda i: x["pos", hax.dslice(i, 6)].array)
+    assert g(1).tolist() == [1, 2, 3, 0, 0, 0]
+    assert x["pos", hax.dslice(1, 6)].array.tolist() == [1, 2, 3, 0, 0, 0]
+
+
+def test_dslices_on_two_axes_place_axes_as_haliax_does():
+    x = hax.arange({"h": 10, "w": 20, "d": 30})
+    # Not adjacent: the windows go first; starting from the largest, each smaller one goes in front.
+    y = x["h", hax.ds(0, 5), "d", hax.ds(3, 7)]
+    assert y.shape == {"h": 5, "d": 7, "w": 20}
+    assert [a.name for a in y.axes] == ["h", "d", "w"]
+    np.testing.assert_array_equal(y.array, np.transpose(x.array[:5, :, 3:10], (0, 2, 1)))
+    y = x["h", hax.ds(0, 7), "d", hax.ds(3, 5)]
+    assert [a.name for a in y.axes] == ["d", "h", "w"]
+    np.testing.assert_array_equal(y.array, np.transpose(x.array[:7, :, 3:8], (2, 0, 1)))
+    # A window beside an int: both are advanced, so the window goes first.
+    z = x["h", 2, "d", hax.ds(1, 3)]
+    assert [a.name for a in z.axes] == ["d", "w"]
+    # One window alone stays in place.
+    assert [a.name for a in x["w", hax.ds(1, 3)].axes] == ["h", "w", "d"]
 
 
 def test_dblock_selects_the_ith_block():
@@ -275,15 +299,20 @@ def test_at_dslice_writes_drop_and_reads_fill():
     f = jax.jit(lambda x, i: x.at["pos", hax.dslice(i, 3)].set(1.0))
     assert f(x, 3).array.tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]
     got = hax.arange(P).astype(jnp.float32).at["pos", hax.dslice(3, 3)].get()
-    np.testing.assert_array_equal(got.array, [3.0, 4.0, np.nan])
+    np.testing.assert_array_equal(got.array, [3.0, 4.0, 0.0])
+    upd = hax.arange(P.resize(4))
+    np.testing.assert_array_equal(hax.arange(P).at["pos", hax.ds(3, 4)].set(upd).array, [0, 1, 2, 0, 1])
 
 
 def test_at_update_errors():
     x = _x()
-    with pytest.raises(NamedIndexError, match=r"at.set: an unnamed update of shape \(3,\) is ambiguous"):
+    with pytest.raises(
+        NamedIndexError, match=r"at\[\.\.\.\]\.set: an unnamed update of shape \(3,\) is ambiguous"
+    ):
         x.at["pos", 0, "batch", 0].set(jnp.ones(3))
     with pytest.raises(
-        NamedIndexError, match=r"at.set: the update \{other: 2\} has axes \['other'\] that the indexed region"
+        NamedIndexError,
+        match=r"at\[\.\.\.\]\.set: the update \{other: 2\} has axes \['other'\] that the indexed region",
     ):
         x.at["pos", 0].set(hax.ones(hax.Axis("other", 2)))
 

@@ -13,21 +13,8 @@ import jax.numpy as jnp
 
 from .axis import Axis
 from .broadcast import broadcast_to
-from .errors import NamedIndexError, format_shape
-from .indexing import (
-    _DSLICE,
-    _DYN,
-    _INT,
-    _LIST,
-    _NAMED,
-    SliceSpec,
-    _advanced_plan,
-    _builtin_slice,
-    _classify,
-    _dslice_as_named,
-    _named_list,
-    _positions,
-)
+from .errors import NamedIndexError, format_shape, reported_as
+from .indexing import SliceSpec, _plan, _raw_index
 from .named_array import NamedArray
 
 
@@ -73,35 +60,15 @@ class IndexUpdateRef:
         self._idx = idx
 
     def _plan(self, op: str) -> tuple[tuple[Any, ...], tuple[Axis, ...], bool]:
-        a = self._array
-        sel: dict[int, tuple[int, Any]] = {}
-        any_dslice = False
-        for p, v in _positions(op, a, self._idx).items():
-            ax = a.axes[p]
-            kind, val = _classify(op, ax, v)
-            if kind == _LIST:
-                kind, val = _NAMED, _named_list(ax, val)
-            elif kind == _DSLICE:
-                any_dslice = True
-                kind, val = _NAMED, _dslice_as_named(ax, *val)
-            sel[p] = (kind, val)
-        if any(k == _NAMED for k, _ in sel.values()):
-            raw, axes = _advanced_plan(op, a.axes, sel)
-            return raw, axes, any_dslice
-        raw = tuple(sel[p][1] if p in sel else _builtin_slice(None) for p in range(a.ndim))
-        axes = []
-        for p, ax in enumerate(a.axes):
-            if p in sel and sel[p][0] in (_INT, _DYN):
-                continue
-            if p in sel:
-                ax = ax.resize(len(range(*sel[p][1].indices(ax.size))))
-            axes.append(ax)
-        return raw, tuple(axes), any_dslice
+        # Lists index as arrays here, so that numpy's placement of the region's axes is the plan's.
+        plan = _plan(op, self._array.axes, self._idx, lists_as_arrays=True)
+        return _raw_index(self._array.axes, plan), plan.out_axes, plan.fill
 
     def _update(self, op: str, method: str, values: Any, **kwargs: Any) -> NamedArray:
         raw, axes, _ = self._plan(op)
         if isinstance(values, NamedArray):
-            vals = broadcast_to(values, axes, ensure_order=True, enforce_no_extra_axes=False)
+            with reported_as(op):
+                vals = broadcast_to(values, axes, ensure_order=True, enforce_no_extra_axes=False)
             if vals.axes != axes:
                 extra = [ax.name for ax in values.axes if ax.name not in {a.name for a in axes}]
                 raise NamedIndexError(
@@ -125,47 +92,48 @@ class IndexUpdateRef:
         fill_value: Any = None,
         **options: Unpack[UpdateOptions],
     ) -> NamedArray:
-        """The indexed values, as ``x[idx]`` (with gather options)."""
-        raw, axes, any_dslice = self._plan("at.get")
+        """The indexed values, as ``x[idx]`` (with gather options; a `dslice` reads 0 past the ends)."""
+        raw, axes, any_dslice = self._plan("at[...].get")
         if options.get("mode") is None and any_dslice:
             options["mode"] = "fill"
+            fill_value = 0 if fill_value is None else fill_value
         out = self._array.array.at[raw].get(fill_value=fill_value, **options)
         return NamedArray._new(out, axes)
 
     def set(self, values: Any, **options: Unpack[UpdateOptions]) -> NamedArray:
         """``x`` with ``x[idx] = values``."""
-        return self._update("at.set", "set", values, **options)
+        return self._update("at[...].set", "set", values, **options)
 
     def add(self, values: Any, **options: Unpack[UpdateOptions]) -> NamedArray:
         """``x`` with ``x[idx] += values``."""
-        return self._update("at.add", "add", values, **options)
+        return self._update("at[...].add", "add", values, **options)
 
     def multiply(self, values: Any, **options: Unpack[UpdateOptions]) -> NamedArray:
         """``x`` with ``x[idx] *= values``."""
-        return self._update("at.multiply", "multiply", values, **options)
+        return self._update("at[...].multiply", "multiply", values, **options)
 
     def mul(self, values: Any, **options: Unpack[UpdateOptions]) -> NamedArray:
         """Same as `multiply`."""
-        return self._update("at.mul", "multiply", values, **options)
+        return self._update("at[...].mul", "multiply", values, **options)
 
     def divide(self, values: Any, **options: Unpack[UpdateOptions]) -> NamedArray:
         """``x`` with ``x[idx] /= values``."""
-        return self._update("at.divide", "divide", values, **options)
+        return self._update("at[...].divide", "divide", values, **options)
 
     def power(self, values: Any, **options: Unpack[UpdateOptions]) -> NamedArray:
         """``x`` with ``x[idx] **= values``."""
-        return self._update("at.power", "power", values, **options)
+        return self._update("at[...].power", "power", values, **options)
 
     def min(self, values: Any, **options: Unpack[UpdateOptions]) -> NamedArray:
         """``x`` with ``x[idx] = minimum(x[idx], values)``."""
-        return self._update("at.min", "min", values, **options)
+        return self._update("at[...].min", "min", values, **options)
 
     def max(self, values: Any, **options: Unpack[UpdateOptions]) -> NamedArray:
         """``x`` with ``x[idx] = maximum(x[idx], values)``."""
-        return self._update("at.max", "max", values, **options)
+        return self._update("at[...].max", "max", values, **options)
 
     def apply(self, func: Callable[[Any], Any], **options: Unpack[UpdateOptions]) -> NamedArray:
         """``x`` with ``x[idx] = func(x[idx])`` (``func`` is a jnp ufunc-like function of one array)."""
-        raw, _, _ = self._plan("at.apply")
+        raw, _, _ = self._plan("at[...].apply")
         out = self._array.array.at[raw].apply(func, **options)
         return NamedArray._new(out, self._array.axes)

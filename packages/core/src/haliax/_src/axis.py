@@ -60,17 +60,25 @@ PartialAxisSpec: TypeAlias = Sequence[AxisSelector | EllipsisType]
 class dslice:
     """A dynamic slice: ``size`` elements from ``start``, where ``start`` may be traced.
 
-    Out-of-range reads fill and out-of-range writes are dropped, as jax's dynamic slices do.
+    ``size`` may be given as an `Axis`, whose size is taken. Element ``k`` of the window is index
+    ``start + k`` read as a numpy index (a negative one counts from the end); reads of positions
+    still outside the axis give 0 and writes to them are dropped.
 
     Examples:
         >>> import haliax as hax
         >>> x = hax.arange(hax.Axis("pos", 8))
         >>> x["pos", hax.dslice(2, 3)].array.tolist()
         [2, 3, 4]
+        >>> x["pos", hax.dslice(6, hax.Axis("win", 4))].array.tolist()
+        [6, 7, 0, 0]
     """
 
     start: Any
     size: int
+
+    def __init__(self, start: Any, size: int | Axis):
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "size", size.size if isinstance(size, Axis) else size)
 
     def to_slice(self) -> slice:
         """The static `slice` with the same range (``start`` must be concrete)."""

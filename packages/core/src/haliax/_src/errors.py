@@ -40,8 +40,8 @@ class ShapeMismatchError(HaliaxError, ValueError):
     """A raw array's shape does not match the axes it is given."""
 
 
-class NamedIndexError(HaliaxError, IndexError):
-    """A named index is malformed or out of range."""
+class NamedIndexError(HaliaxError, IndexError, ValueError):
+    """A named index is malformed or out of range (also a ValueError, which Haliax raises there)."""
 
 
 class NamedTypeError(HaliaxError, TypeError):

@@ -300,11 +300,18 @@ def _triangle(
     rows = jax.lax.broadcasted_iota(jnp.int32, shape, p1)
     cols = jax.lax.broadcasted_iota(jnp.int32, shape, p2)
     keep = cols - rows <= k if lower else cols - rows >= k
-    return NamedArray._new(jnp.where(keep, array.array, jnp.zeros((), array.dtype)), array.axes)
+    out = jnp.where(keep, array.array, jnp.zeros((), array.dtype))
+    # As in Haliax, the two axes move to the end, rows then columns.
+    perm = (*(i for i in range(array.ndim) if i not in (p1, p2)), p1, p2)
+    if perm != tuple(range(array.ndim)):
+        out = jax.lax.transpose(out, perm)
+    return NamedArray._new(out, tuple(array.axes[i] for i in perm))
 
 
 def tril(array: NamedArray, axis1: AxisSelector, axis2: AxisSelector, k: int = 0) -> NamedArray:
     """Lower triangle over ``axis1`` (rows) and ``axis2`` (columns): entries above diagonal ``k`` become 0.
+
+    As in Haliax, the result's last two axes are ``axis1`` then ``axis2``; the others keep their order.
 
     Examples:
         >>> import jax.numpy as jnp, haliax as hax
@@ -317,6 +324,8 @@ def tril(array: NamedArray, axis1: AxisSelector, axis2: AxisSelector, k: int = 0
 
 def triu(array: NamedArray, axis1: AxisSelector, axis2: AxisSelector, k: int = 0) -> NamedArray:
     """Upper triangle over ``axis1`` (rows) and ``axis2`` (columns): entries below diagonal ``k`` become 0.
+
+    As in Haliax, the result's last two axes are ``axis1`` then ``axis2``; the others keep their order.
 
     Examples:
         >>> import jax.numpy as jnp, haliax as hax
