@@ -169,8 +169,30 @@ def test_missing_axis_error_names_the_op(name, op):
     with pytest.raises(ValueError) as err:
         op(x, "embd")
     assert str(err.value) == f"{name}: axis 'embd' not found in {{batch: 2, embed: 3}}; did you mean 'embed'?"
-    with pytest.raises(TypeError, match=f"^{name}: expected a NamedArray, got ArrayImpl$"):
+    with pytest.raises(TypeError, match=f"^{name}: got an unnamed array, which has no axis 'embed';"):
         op(x.array, "embed")
+
+
+@pytest.mark.parametrize(("name", "op"), _of_kind("reduction") + _of_kind("along_axis"))
+def test_unnamed_arrays_go_straight_to_jnp(name, op):
+    raw = _data(name, (2, 3))
+    _close(op(raw, 1), op.__wrapped_jnp__(raw, axis=1))
+
+
+@pytest.mark.parametrize(("name", "op"), _of_kind("reduction"))
+def test_reductions_map_over_pytrees_of_named_arrays(name, op):
+    raw = _data(name, (2, 3))
+    out = op({"a": hax.named(raw, (B, E)), "b": [hax.named(raw.T, (E, B))]}, "embed")
+    assert out["a"].axes == out["b"][0].axes == (B,)
+    _close(out["b"][0].array, op.__wrapped_jnp__(raw, axis=1))
+
+
+@pytest.mark.parametrize(("name", "op"), _of_kind("along_axis"))
+def test_along_axis_none_works_on_the_flattened_array(name, op):
+    raw = _data(name, (2, 3))
+    out = op(hax.named(raw, (B, E)), None)
+    assert not isinstance(out, hax.NamedArray)
+    _close(out, op.__wrapped_jnp__(raw, axis=None))
 
 
 @pytest.mark.parametrize(("name", "op"), _of_kind("along_axis"))

@@ -30,7 +30,10 @@ CASES = {
     "cauchy": (lambda k, s: hax.random.cauchy(k, s), lambda k, sh: jax.random.cauchy(k, sh)),
     "logistic": (lambda k, s: hax.random.logistic(k, s), lambda k, sh: jax.random.logistic(k, sh)),
     "gumbel": (lambda k, s: hax.random.gumbel(k, s), lambda k, sh: jax.random.gumbel(k, sh)),
-    "rademacher": (lambda k, s: hax.random.rademacher(k, s), lambda k, sh: jax.random.rademacher(k, sh)),
+    "rademacher": (
+        lambda k, s: hax.random.rademacher(k, s),
+        lambda k, sh: jax.random.rademacher(k, sh, dtype=float),
+    ),
     "truncated_normal": (
         lambda k, s: hax.random.truncated_normal(k, s, -1.0, 1.0),
         lambda k, sh: jax.random.truncated_normal(k, -1.0, 1.0, sh),

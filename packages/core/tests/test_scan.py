@@ -138,22 +138,51 @@ def test_scan_error_for_named_array_without_the_axis():
     with pytest.raises(ValueError) as e:
         hax.scan(lambda c, a, b: (c, None), "step")(0.0, _x(), {"w": _x((2,), ("batch",))})
     assert str(e.value) == (
-        "scan: axis 'step' not found in {batch: 2} at args[1]['w']; "
+        "scan: axis 'step' not found in {batch: 2} at b['w']; "
         "give every scanned NamedArray the axis, or leave this one out with is_scanned=..."
     )
 
 
-def test_scan_error_for_disagreeing_sizes_names_axis_sizes_and_paths():
+def test_scan_error_for_disagreeing_sizes_names_the_step_parameters():
     with pytest.raises(ValueError) as e:
         hax.scan(lambda c, a, b: (c, None), "step")(0.0, _x(), jnp.zeros(5))
     assert str(e.value) == (
-        "scan: axis 'step' has size 3 at args[0] but size 5 at args[1]; "
+        "scan: scanning 'step' of length 3 (a has axis 'step' of size 3), but b has leading dimension 5; "
         "every scanned input must have the same length along 'step'"
     )
     with pytest.raises(
-        ValueError, match=r"scan: axis 'step' has size 4 at the given Axis but size 3 at args\[0\]"
+        ValueError,
+        match=r"^scan: scanning 'step' of length 4 \(the axis \{step: 4\}\), but a has axis 'step' of size 3;",
     ):
         hax.scan(lambda c, a: (c, None), Axis("step", 4))(0.0, _x())
+
+
+def test_scan_error_names_keyword_inputs_and_module_fields():
+    class Holder(eqx.Module):
+        w: jax.Array
+
+    with pytest.raises(ValueError, match=r"but y has leading dimension 1;"):
+        hax.scan(lambda c, x, y: (c, None), Axis("step", 2))(0.0, jnp.zeros((2, 3)), y=jnp.zeros((1, 3)))
+    with pytest.raises(ValueError, match=r"but holder\.w has leading dimension 1;"):
+        hax.scan(lambda c, holder: (c, None), Axis("step", 2))(0.0, Holder(jnp.zeros((1, 3))))
+    with pytest.raises(ValueError, match=r"^fold: .* but xs\[1\] has leading dimension 3;"):
+        hax.fold(lambda c, *xs: c, "step")(0.0, jnp.zeros(2), jnp.zeros(3))
+
+
+def test_scan_step_returning_a_bare_carry_says_what_to_return():
+    with pytest.raises(TypeError) as e:
+        hax.scan(lambda c, x: c + x, "step")(hax.zeros(Axis("batch", 2)), _x())
+    assert str(e.value) == (
+        "scan: the step must return (carry, output), got {batch: 2}; "
+        "return (new_carry, None) for no output, or use hax.fold to keep only the carry"
+    )
+
+
+def test_scan_mixes_a_zero_d_named_carry_with_an_unnamed_init():
+    init = jnp.arange(3.0)
+    xs = hax.named(jnp.arange(4.0), "step")
+    total, _ = hax.scan(lambda c, x: (c + x * 2.0, None), "step")(init, xs)
+    np.testing.assert_allclose(total, init + 12.0)
 
 
 def test_scan_error_when_length_is_unknown():
@@ -179,7 +208,7 @@ def _t(c):
 
 
 def test_scan_error_when_an_output_already_has_the_axis():
-    with pytest.raises(ValueError, match=r"scan: the step output at ys already has axis 'step' \{step: 3\}"):
+    with pytest.raises(ValueError, match=r"^map: the step output at ys already has axis 'step' \{step: 3\}"):
         hax.map(lambda xi: hax.named(jnp.zeros(3), "step"), "step")(_x())
 
 

@@ -105,6 +105,17 @@ def align_pair(op: str, a: NamedArray, b: NamedArray) -> tuple[tuple[Axis, ...],
     return out, _apply_plan(a.array, pa), _apply_plan(b.array, pb)
 
 
+def align_raw(op: str, a: NamedArray, axes: tuple[Axis, ...]) -> Any:
+    """``a``'s raw array laid out along ``axes`` (which must contain ``a``'s), size 1 where it lacks one.
+
+    jax broadcasts the size-1 dimensions itself, so nothing is materialized.
+    """
+    _check_sizes(op, a.axes, axes)
+    if not _is_subset(a.axes, axes):
+        raise axis_not_found(op, [ax.name for ax in a.axes if ax.name not in {b.name for b in axes}], axes)
+    return _apply_plan(a.array, _align_plan(a.axes, axes))
+
+
 def broadcast_order(a: Any, b: Any, require_subset: bool = True) -> tuple[Axis, ...]:
     """The axis order that broadcasting ``a`` with ``b`` produces."""
     a_axes = a.axes if isinstance(a, NamedArray) else tuple(a) if a is not None else ()

@@ -10,10 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+import jax
+import numpy as np
+
 from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
 from .broadcast import align_pair, broadcast_binary, broadcast_to
-from .errors import BroadcastError, NamedTypeError, axis_not_found, axis_size_mismatch, format_shape
-from .named_array import NamedArray, require_named
+from .errors import (
+    BroadcastError,
+    NamedTypeError,
+    axis_not_found,
+    axis_size_mismatch,
+    format_shape,
+    reported_as,
+)
+from .named_array import NamedArray, is_named_array
 
 _SCALARS = (int, float, complex, bool)
 _PUBLIC_MODULE = "haliax"
@@ -56,6 +66,12 @@ def check_unnamed(op: str, named_axes: tuple[Axis, ...], x: Any) -> Any:
     return x
 
 
+def _has_dims(x: Any) -> bool:
+    """True for an unnamed array with at least one dimension."""
+    shape = getattr(x, "shape", None)
+    return shape is not None and len(shape) != 0
+
+
 class UnaryOp(Protocol):
     """A named elementwise function of one array."""
 
@@ -94,8 +110,13 @@ def binary(fn: Callable[..., Any], *, name: str | None = None, summary: str | No
                     axes, x, y = align_pair(op_name, a, b)
                     return NamedArray._new(fn(x, y, *args, **kwargs), axes)
                 return broadcast_binary(op_name, fn, a, b)
+            if not a.axes and _has_dims(b):
+                # A 0-d NamedArray is a scalar: with an unnamed array the result is unnamed.
+                return fn(a.array, b, *args, **kwargs)
             return NamedArray._new(fn(a.array, check_unnamed(op_name, a.axes, b), *args, **kwargs), a.axes)
         if isinstance(b, NamedArray):
+            if not b.axes and _has_dims(a):
+                return fn(a, b.array, *args, **kwargs)
             return NamedArray._new(fn(check_unnamed(op_name, b.axes, a), b.array, *args, **kwargs), b.axes)
         return fn(a, b, *args, **kwargs)
 
@@ -126,7 +147,31 @@ def _where_array(op: str, a: NamedArray, where: Any) -> Any:
         return check_unnamed(op, a.axes, where)
     if where.axes == a.axes:
         return where.array
-    return broadcast_to(where, a.axes, ensure_order=True, enforce_no_extra_axes=True).array
+    with reported_as(op):
+        return broadcast_to(where, a.axes, ensure_order=True, enforce_no_extra_axes=True).array
+
+
+def _is_unnamed_array(x: Any) -> bool:
+    """Scalars and unnamed arrays: what a reduction hands straight to jax.numpy."""
+    return isinstance(x, (*_SCALARS, jax.Array, np.ndarray, np.generic))
+
+
+def _unnamed_axis(op: str, axis: Any) -> Any:
+    """``axis`` for an unnamed array: integers pass through; names cannot be resolved."""
+    for sel in axis if isinstance(axis, (tuple, list)) else (axis,):
+        if isinstance(sel, (str, Axis)):
+            raise NamedTypeError(
+                f"{op}: got an unnamed array, which has no axis {getattr(sel, 'name', sel)!r}; "
+                f"name its axes first with hax.named(x, axes), or pass integer positions"
+            )
+    return axis
+
+
+def _no_keepdims(op: str, kwargs: dict[str, Any]) -> None:
+    if kwargs.get("keepdims"):
+        raise NamedTypeError(f"{op}: keepdims=True is not supported; reduced axes are removed by name")
+    if kwargs.get("out") is not None:
+        raise NamedTypeError(f"{op}: out= is not supported; use the returned array")
 
 
 class ReductionOp(Protocol):
@@ -143,14 +188,26 @@ def reduction(
     supports_where: bool = True,
     summary: str | None = None,
 ) -> ReductionOp:
-    """Lift a jnp reduction: named axes are removed; ``axis=None`` reduces all (a 0-d NamedArray)."""
+    """Lift a jnp reduction: named axes are removed; ``axis=None`` reduces all (a 0-d NamedArray).
+
+    An unnamed array (or scalar) goes straight to the jnp function, with integer axes; any other
+    pytree is reduced leaf by leaf.
+    """
     op_name = name or fn.__name__
 
     def op(array: Any, /, axis: AxisSelection | None = None, *, where: Any = None, **kwargs: Any) -> Any:
-        require_named(op_name, array)
+        if where is not None and not supports_where:
+            raise NamedTypeError(f"{op_name}: does not take a where= mask")
+        _no_keepdims(op_name, kwargs)
+        if not isinstance(array, NamedArray):
+            if _is_unnamed_array(array):
+                if where is not None:
+                    kwargs["where"] = raw(where)
+                return fn(array, axis=_unnamed_axis(op_name, axis), **kwargs)
+            return jax.tree_util.tree_map(
+                lambda leaf: op(leaf, axis, where=where, **kwargs), array, is_leaf=is_named_array
+            )
         if where is not None:
-            if not supports_where:
-                raise NamedTypeError(f"{op_name}: does not take a where= mask")
             kwargs["where"] = _where_array(op_name, array, where)
         if axis is None:
             return NamedArray._new(fn(array.array, axis=None, **kwargs), ())
@@ -176,17 +233,26 @@ def reduction(
 class AxiswiseOp(Protocol):
     """A named shape-preserving op along one axis: ``f(array, axis, **kwargs)``."""
 
-    def __call__(self, array: Any, /, axis: AxisSelector, **kwargs: Any) -> Any: ...
+    def __call__(self, array: Any, /, axis: AxisSelector | None, **kwargs: Any) -> Any: ...
 
 
 def along_axis(fn: Callable[..., Any], *, name: str | None = None, summary: str | None = None) -> AxiswiseOp:
-    """Lift a shape-preserving jnp function along one axis (``cumsum``, ``sort``, ...)."""
+    """Lift a shape-preserving jnp function along one axis (``cumsum``, ``sort``, ...).
+
+    ``axis=None`` works on the flattened array, as in jax.numpy, and returns an unnamed 1-d array;
+    an unnamed input goes straight to the jnp function.
+    """
     op_name = name or fn.__name__
 
-    def op(array: Any, /, axis: AxisSelector, **kwargs: Any) -> Any:
-        require_named(op_name, array)
-        (pos,) = axis_positions(op_name, array, axis)
-        return NamedArray._new(fn(array.array, axis=pos, **kwargs), array.axes)
+    def op(array: Any, /, axis: AxisSelector | None, **kwargs: Any) -> Any:
+        if not isinstance(array, NamedArray):
+            return fn(array, axis=_unnamed_axis(op_name, axis), **kwargs)
+        if axis is None:
+            return fn(array.array, axis=None, **kwargs)
+        positions = axis_positions(op_name, array, axis)
+        if len(positions) != 1:
+            raise NamedTypeError(f"{op_name}: takes one axis, got {list(axis_spec_to_tuple(axis))}")
+        return NamedArray._new(fn(array.array, axis=positions[0], **kwargs), array.axes)
 
     return _finish(op, fn, name, summary or f"`{op_name}` along one axis; the result keeps the axes.")
 

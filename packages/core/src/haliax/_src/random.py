@@ -13,7 +13,7 @@ from typing import Any
 import jax
 
 from .axis import Axis, AxisSelector, AxisSpec, axis_spec_to_tuple, sized_axes
-from .broadcast import broadcast_to
+from .broadcast import align_raw, broadcast_to
 from .errors import BroadcastError, NamedTypeError, axis_not_found, format_shape
 from .lift import axis_positions, check_unnamed
 from .named_array import NamedArray, require_named
@@ -34,7 +34,9 @@ def _param(op: str, value: Any, axes: tuple[Axis, ...]) -> Any:
             f"{op}: the parameter {format_shape(value.axes)} has axes {extra} that the requested shape "
             f"{format_shape(axes)} lacks; add them to the shape or reduce them away"
         )
-    return broadcast_to(value, axes).array
+    # Size-1 dimensions for the axes the parameter lacks: jax.random broadcasts them itself, as it
+    # does for a hand-written ``b.reshape(1, -1)``, so samples match jax's bit for bit.
+    return align_raw(op, value, axes)
 
 
 def _shape(axes: tuple[Axis, ...]) -> tuple[int, ...]:
@@ -137,8 +139,8 @@ def gumbel(key: Any, shape: AxisSpec, dtype: Any = float) -> NamedArray:
     return NamedArray._new(jax.random.gumbel(key, _shape(axes), dtype), axes)
 
 
-def rademacher(key: Any, shape: AxisSpec, dtype: Any = int) -> NamedArray:
-    """Random +1/-1 samples."""
+def rademacher(key: Any, shape: AxisSpec, dtype: Any = float) -> NamedArray:
+    """Random +1/-1 samples (floats by default, as in Haliax)."""
     axes = _axes("rademacher", shape)
     return NamedArray._new(jax.random.rademacher(key, _shape(axes), dtype), axes)
 
@@ -240,8 +242,18 @@ def categorical(
     missing = [ax.name for ax in batch if ax.name not in names]
     if missing:
         raise axis_not_found("categorical", missing, axes)
-    raw = broadcast_to(logits, (*axes, cat)).array
-    return NamedArray._new(jax.random.categorical(key, raw, axis=-1, shape=_shape(axes)), axes)
+    # Lay the logits out as Haliax does, so the samples are the same: missing sample axes in front
+    # of the logits' own, the category axis where it falls; or, when the other axes are not in
+    # ``shape``'s order (jax pairs them with ``shape`` by position), ``shape`` then the category.
+    have = {ax.name for ax in logits.axes}
+    layout = [ax for ax in axes if ax.name not in have] + list(logits.axes)
+    cat_pos = next(i for i, ax in enumerate(layout) if ax.name == cat.name)
+    if tuple(ax for ax in layout if ax.name != cat.name) != axes:
+        cat_pos = len(axes)
+    layout = list(axes)
+    layout.insert(cat_pos, cat)
+    raw = broadcast_to(logits, tuple(layout)).array
+    return NamedArray._new(jax.random.categorical(key, raw, axis=cat_pos, shape=_shape(axes)), axes)
 
 
 def permutation(key: Any, x: NamedArray, axis: AxisSelector, independent: bool = False) -> NamedArray:

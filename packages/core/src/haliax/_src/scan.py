@@ -11,6 +11,7 @@ with the length.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -33,12 +34,42 @@ def is_named_or_shaped_array_like(x: Any) -> bool:
     return isinstance(x, NamedArray) or (is_jax_array_like(x) and len(x.shape) >= 1)
 
 
-def _path_str(path: tuple[Any, ...]) -> str:
-    """Render a path into ``(args, kwargs)`` as ``args[0].w`` / ``kwargs['key']``."""
-    if not path:
+def _positional_names(fn: Callable[..., Any], skip: int) -> Callable[[int], str]:
+    """How to call the ``i``-th scanned positional argument of ``fn`` in messages: by its parameter name.
+
+    ``skip`` leading parameters (the carry) are not scanned. Falls back to ``args[i]``.
+    """
+    names: list[str] = []
+    var: str | None = None
+    try:
+        params = list(inspect.signature(fn).parameters.values())[skip:]
+    except (TypeError, ValueError):
+        params = []
+    for p in params:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind == p.VAR_POSITIONAL:
+            var = p.name
+            break
+
+    def name(i: int) -> str:
+        if i < len(names):
+            return names[i]
+        return f"{var or 'args'}[{i - len(names) if var else i}]"
+
+    return name
+
+
+def _path_str(path: tuple[Any, ...], arg_name: Callable[[int], str]) -> str:
+    """Render a path into ``(args, kwargs)`` as the user wrote it: ``foo.w``, ``y``, ``xs[0]``."""
+    if len(path) < 2:
         return "xs"
-    head = "args" if getattr(path[0], "idx", 0) == 0 else "kwargs"
-    return head + jax.tree_util.keystr(tuple(path[1:]))
+    head, key, rest = path[0], path[1], tuple(path[2:])
+    if getattr(head, "idx", 0) == 0:
+        base = arg_name(getattr(key, "idx", 0))
+    else:
+        base = str(getattr(key, "key", key))
+    return base + jax.tree_util.keystr(rest)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,18 +240,24 @@ def _axis_name(axis: AxisSelector) -> str:
 class _Prepared:
     """Scanned leaves moved axis-first, the template to rebuild one step's inputs, and the length."""
 
-    def __init__(self, op: str, axis: AxisSelector, xs: Any, is_scanned: Callable[[Any], bool]):
+    def __init__(
+        self,
+        op: str,
+        axis: AxisSelector,
+        xs: Any,
+        is_scanned: Callable[[Any], bool],
+        arg_name: Callable[[int], str] = lambda i: f"args[{i}]",
+    ):
         name = _axis_name(axis)
         scanned, self.unscanned = eqx.partition(xs, is_scanned, is_leaf=is_named_array)
         leaves_with_paths, self.treedef = jax.tree_util.tree_flatten_with_path(
             scanned, is_leaf=is_named_array
         )
-        size = axis.size if isinstance(axis, Axis) else None
-        first_path = "the given Axis" if size is not None else None
         self.raw: list[Any] = []
         self.elem_axes: list[tuple[Axis, ...] | None] = []
+        lengths: list[tuple[str, int]] = []
         for path, leaf in leaves_with_paths:
-            where = _path_str(path)
+            where = _path_str(path, arg_name)
             if isinstance(leaf, NamedArray):
                 axes = leaf.axes
                 pos = next((i for i, ax in enumerate(axes) if ax.name == name), None)
@@ -229,7 +266,7 @@ class _Prepared:
                         f"{op}: axis {name!r} not found in {format_shape(axes)} at {where}; "
                         f"give every scanned NamedArray the axis, or leave this one out with is_scanned=..."
                     )
-                leaf_size = axes[pos].size
+                lengths.append((f"{where} has axis {name!r} of size {axes[pos].size}", axes[pos].size))
                 raw = leaf.array if pos == 0 else jnp.moveaxis(leaf.array, pos, 0)
                 self.elem_axes.append(axes[:pos] + axes[pos + 1 :])
             else:
@@ -238,21 +275,26 @@ class _Prepared:
                         f"{op}: the 0-d array at {where} cannot be scanned along {name!r}; "
                         f"leave it out with is_scanned=..."
                     )
-                leaf_size = leaf.shape[0]
+                lengths.append((f"{where} has leading dimension {leaf.shape[0]}", leaf.shape[0]))
                 raw = leaf
                 self.elem_axes.append(None)
-            if size is None:
-                size, first_path = leaf_size, where
-            elif leaf_size != size:
-                raise AxisSizeError(
-                    f"{op}: axis {name!r} has size {size} at {first_path} but size {leaf_size} at {where}; "
-                    f"every scanned input must have the same length along {name!r}"
-                )
             self.raw.append(raw)
-        if size is None:
+        if isinstance(axis, Axis):
+            size = axis.size
+            source = f"the axis {format_shape([axis])}"
+        elif lengths:
+            size = lengths[0][1]
+            source = lengths[0][0]
+        else:
             raise AxisNotFoundError(
                 f"{op}: no input has axis {name!r}, so its length is unknown; "
                 f"pass a sized axis such as hax.Axis({name!r}, n)"
+            )
+        wrong = [text for text, n in lengths if n != size]
+        if wrong:
+            raise AxisSizeError(
+                f"{op}: scanning {name!r} of length {size} ({source}), but {', '.join(wrong)}; "
+                f"every scanned input must have the same length along {name!r}"
             )
         self.axis = Axis(name, size)
 
@@ -338,10 +380,34 @@ def scan(
         >>> total.array.tolist()
         [3.0, 12.0]
     """
+    return _scan("scan", f, axis, remat, reverse, unroll, is_scanned, _positional_names(f, 1))
+
+
+def _step_result(op: str, result: Any) -> tuple[Any, Any]:
+    if isinstance(result, (tuple, list)) and len(result) == 2:
+        return result[0], result[1]
+    what = format_shape(result.axes) if isinstance(result, NamedArray) else type(result).__name__
+    raise NamedTypeError(
+        f"{op}: the step must return (carry, output), got {what}; "
+        f"return (new_carry, None) for no output, or use hax.fold to keep only the carry"
+    )
+
+
+def _scan(
+    op: str,
+    f: Callable[..., Any],
+    axis: AxisSelector,
+    remat: ScanCheckpointPolicy | bool | str,
+    reverse: bool,
+    unroll: int | bool,
+    is_scanned: Callable[[Any], bool],
+    arg_name: Callable[[int], str],
+) -> Callable[..., tuple[Any, Any]]:
+    """`scan`, reporting errors as ``op`` and naming scanned arguments with ``arg_name``."""
     policy = ScanCheckpointPolicy.from_bool_or_str(remat)
 
     def scanned(init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        prep = _Prepared("scan", axis, (args, kwargs), is_scanned)
+        prep = _Prepared(op, axis, (args, kwargs), is_scanned, arg_name)
         out_meta: list[Any] = []
 
         def step(carry: Any, raw_slices: list[Any]) -> tuple[Any, list[Any]]:
@@ -349,8 +415,8 @@ def scan(
             if not policy.disable:
                 carry = tree_checkpoint_name(carry, CARRY_NAME)
                 a, kw = tree_checkpoint_name((a, kw), INPUT_NAME)
-            new_carry, y = f(carry, *a, **kw)
-            _check_carry("scan", carry, new_carry)
+            new_carry, y = _step_result(op, f(carry, *a, **kw))
+            _check_carry(op, carry, new_carry)
             meta, raw_y = _unstacked_outputs(y)
             out_meta.append(meta)
             return new_carry, raw_y
@@ -366,7 +432,7 @@ def scan(
             carry, raw_ys = jax.lax.scan(body, init, prep.raw, length=length, reverse=reverse, unroll=unroll)
         treedef, axes = out_meta[-1]
         ys = [y if ax is None else NamedArray._new(y, ax) for y, ax in zip(raw_ys, axes, strict=True)]
-        return carry, _stack_outputs("scan", prep.axis, jax.tree_util.tree_unflatten(treedef, ys))
+        return carry, _stack_outputs(op, prep.axis, jax.tree_util.tree_unflatten(treedef, ys))
 
     return scanned
 
@@ -394,7 +460,7 @@ def fold(
     def step(carry: Any, *args: Any, **kwargs: Any) -> tuple[Any, None]:
         return fn(carry, *args, **kwargs), None
 
-    inner = scan(step, axis, remat=remat, reverse=reverse, unroll=unroll, is_scanned=is_scanned)
+    inner = _scan("fold", step, axis, remat, reverse, unroll, is_scanned, _positional_names(fn, 1))
 
     def folded(init: Any, *args: Any, **kwargs: Any) -> Any:
         return inner(init, *args, **kwargs)[0]
@@ -427,7 +493,7 @@ def map(
     def step(carry: None, *args: Any, **kwargs: Any) -> tuple[None, Any]:
         return None, fn(*args, **kwargs)
 
-    inner = scan(step, axis, remat=remat, reverse=reverse, unroll=unroll, is_scanned=is_mapped)
+    inner = _scan("map", step, axis, remat, reverse, unroll, is_mapped, _positional_names(fn, 0))
 
     def mapped(*args: Any, **kwargs: Any) -> Any:
         return inner(None, *args, **kwargs)[1]
