@@ -17,6 +17,7 @@ from typing import Any, TypeAlias
 import jax
 import jax._src.core as _jax_core  # trace_state_clean: whether any transformation is tracing
 import jax._src.mesh as _jax_mesh  # thread_resources: where the legacy `with mesh:` block records its mesh
+import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
 from jax.sharding import AbstractMesh, Mesh
 
 from haliax._src.errors import PartitioningError

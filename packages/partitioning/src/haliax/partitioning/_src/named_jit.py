@@ -43,6 +43,10 @@ class WrappedCallable(Generic[P, R]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({getattr(self.fn, '__qualname__', self.fn)!r})"
 
+    def lower(self, *args: P.args, **kwargs: P.kwargs) -> Any:
+        """Lower for the given arguments without running (``.compile()``, ``.as_text()`` follow)."""
+        return jax.jit(self.fn).lower(*args, **kwargs)
+
 
 class _Static:
     """Hashable holder of the static leaves (unhashable ones compare by identity)."""
