@@ -58,11 +58,9 @@ def test_attention_weights_sum_to_one_and_respect_the_mask():
 
 
 def test_attention_bad_inputs():
-    with pytest.raises(ValueError, match=r"dot_product_attention_weights \(key\): axis 'kpos' not found"):
+    with pytest.raises(ValueError, match=r"dot_product_attention \(key\): axis 'kpos' not found"):
         attn.dot_product_attention(KPos, Key, q, q, v)
-    with pytest.raises(
-        ValueError, match=r"dot_product_attention_weights: axis 'key' has size 8 in one place and 4"
-    ):
+    with pytest.raises(ValueError, match=r"dot_product_attention: axis 'key' has size 8 in one place and 4"):
         attn.dot_product_attention(KPos, Key, q, _x(3, Batch, KPos, Heads, Key.resize(4)), v)
 
 
@@ -159,3 +157,35 @@ def test_cudnn_kernel_agrees_with_reference_on_gpu():
     np.testing.assert_allclose(
         ref.broadcast_to(q.axes).array, fused.array.astype(jnp.float32), rtol=3e-2, atol=3e-2
     )
+
+
+def test_attention_result_axes_follow_hax_dot_order():
+    w = attn.dot_product_attention_weights(Key, KPos, q, k)
+    assert w.axes == (Batch, Pos, Heads, KPos)
+    out = attn.dot_product_attention(KPos, Key, q, k, v)
+    assert out.axes == (Batch, Pos, Heads, Key)
+
+
+def test_attention_rejects_kpos_that_is_also_a_query_axis():
+    with pytest.raises(
+        ValueError, match=r"dot_product_attention: attended-to axis 'kpos' .* must be distinct"
+    ):
+        attn.dot_product_attention(KPos, Key, _x(3, Batch, KPos, Heads, Key), k, v)
+
+
+def test_attention_mask_of_the_wrong_size_names_the_attention_op():
+    bad = attn.causal_mask(Pos, KPos.resize(4))
+    with pytest.raises(ValueError, match=r"^dot_product_attention \(mask\): "):
+        attn.dot_product_attention(KPos, Key, q, k, v, mask=bad)
+
+
+def test_integer_queries_are_scaled_in_floating_point():
+    QPos, KP, Head = hax.make_axes(q=10, k=20, head=8)
+    qi, ki = hax.arange(QPos).broadcast_axis(Head), hax.arange(KP).broadcast_axis(Head)
+    weights = attn.dot_product_attention_weights(Head, KP, qi, ki)
+    as_float = attn.dot_product_attention_weights(Head, KP, qi.astype(jnp.float32), ki.astype(jnp.float32))
+    # same as with float queries, then cast to the query dtype (saturated rows give exact 1s);
+    # a scale truncated to the integer 0 would give uniform weights, all truncated to 0
+    assert weights.dtype == jnp.int32
+    np.testing.assert_array_equal(weights.array, as_float.array.astype(jnp.int32))
+    assert int(weights.sum().array) > 0

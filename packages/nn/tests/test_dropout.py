@@ -39,3 +39,23 @@ def test_dropout_without_key_raises():
         hnn.Dropout(0.5)(x)
     with pytest.raises(ValueError, match=r"dropout: axis 'heads' not found"):
         hnn.dropout(x, 0.5, "heads", inference=False, key=jax.random.PRNGKey(0))
+
+
+def test_dropout_is_active_only_when_training_with_a_positive_rate():
+    assert hnn.Dropout(0.1).is_active
+    assert not hnn.Dropout(0.1, inference=True).is_active
+    assert not hnn.Dropout(0.0).is_active
+
+
+def test_dropout_of_one_gives_zeros_without_a_key():
+    out = hnn.dropout(x, 1.0, inference=False)
+    assert out.axes == x.axes
+    np.testing.assert_array_equal(out.array, 0.0)
+
+
+@pytest.mark.parametrize("pdrop", [-0.1, 1.5])
+def test_dropout_rate_outside_zero_one_is_an_error(pdrop):
+    with pytest.raises(ValueError, match=rf"dropout: pdrop .* must be in \[0, 1\], got {pdrop}"):
+        hnn.dropout(x, pdrop, inference=False, key=jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match=r"Dropout: pdrop .* must be in \[0, 1\]"):
+        hnn.Dropout(pdrop)

@@ -37,7 +37,7 @@ def test_linear_is_invariant_to_input_axis_order():
 def test_linear_multi_axis_out_and_in_first_layout():
     proj = hnn.Linear.init(Embed, (Heads, Key), key=jax.random.PRNGKey(0), out_first=False)
     assert proj.weight.axes == (Embed, Heads, Key)
-    assert not proj.out_first
+    assert not proj._out_first
     x = _x(Batch, Embed)
     out = proj(x)
     assert out.axes == (Batch, Heads, Key)
@@ -125,16 +125,15 @@ def test_linear_under_jit_and_grad():
 def test_moe_linear_matches_per_expert_matmul():
     Experts, Token = hax.Axis("experts", 3), hax.Axis("token", 6)
     moe = hnn.MoELinear.init(Experts, Embed, Hidden, key=jax.random.PRNGKey(0))
-    moe = eqx.tree_at(lambda m: m.bias, moe, hax.named(jnp.arange(9.0).reshape(3, 3), (Experts, Hidden)))
+    assert moe.bias.axes == (Hidden,)  # one bias shared by the experts, as in Haliax
+    moe = eqx.tree_at(lambda m: m.bias, moe, hax.named(jnp.arange(3.0), (Hidden,)))
     x = _x(Token, Embed)
     sizes = jnp.array([2, 1, 3])
     out = moe(x, hax.named(sizes, (Experts,)))
     assert out.axes == (Token, Hidden)
     expert = np.repeat(np.arange(3), np.asarray(sizes))
     w = np.asarray(moe.weight.array)
-    ref = np.stack(
-        [np.asarray(x.array)[t] @ w[e] + np.arange(9.0).reshape(3, 3)[e] for t, e in enumerate(expert)]
-    )
+    ref = np.stack([np.asarray(x.array)[t] @ w[e] + np.arange(3.0) for t, e in enumerate(expert)])
     np.testing.assert_allclose(out.array, ref, rtol=2e-3, atol=2e-3)  # TF32 matmuls on GPU
     out_first = hnn.MoELinear.init(
         Experts, Embed, Hidden, key=jax.random.PRNGKey(0), out_first=True, use_bias=False
@@ -164,12 +163,72 @@ def test_moe_linear_gmm_path_matches_the_ragged_dot_path() -> None:
     np.testing.assert_allclose(gmm(x, gs).array, plain(x, gs).array, rtol=1e-5, atol=1e-6)
     direct = gmm_sharded(x.array, plain.weight.array, gs.array)
     assert plain.bias is not None
-    np.testing.assert_allclose(
-        direct + plain.bias.array[jnp.array([0, 1, 1, 1, 2, 2])], plain(x, gs).array, rtol=1e-5, atol=1e-6
-    )
+    np.testing.assert_allclose(direct + plain.bias.array[None, :], plain(x, gs).array, rtol=1e-5, atol=1e-6)
 
 
 def test_dropout_module_is_importable_beside_the_dropout_function() -> None:
     from haliax.nn.dropout import Dropout, dropout
 
     assert Dropout is hnn.Dropout and dropout is hnn.dropout and callable(hnn.dropout)
+
+
+def test_linear_takes_its_parameterisation_as_the_private_reparam_cls_field():
+    weight, bias = hax.ones((Hidden, Embed)) * 0.5, hax.zeros(Hidden)
+    layer = hnn.Linear(weight, bias, Embed, Hidden, _reparam_cls=hnn.mup.OutputLinearMup)
+    assert isinstance(layer.reparam, hnn.mup.OutputLinearMup)
+    np.testing.assert_allclose(layer(hax.ones((Batch, Embed))).array, 0.5)
+
+
+def test_linear_out_first_is_read_from_the_weight_layout():
+    assert hnn.Linear.init(Embed, Hidden, key=jax.random.PRNGKey(0))._out_first
+    assert not hnn.Linear.init(Embed, Hidden, key=jax.random.PRNGKey(0), out_first=False)._out_first
+    Layers = hax.Axis("layers", 2)
+    stacked = hnn.Stacked.init(Layers, hnn.Linear)(
+        Embed, Hidden, key=jax.random.split(jax.random.PRNGKey(0), 2)
+    )
+    assert stacked.stacked._out_first
+
+
+def test_linear_reparam_helpers_pick_mup_or_standard():
+    assert hnn.Linear.input_reparam() is hnn.mup.InputLinearMup
+    assert hnn.Linear.hidden_reparam() is hnn.mup.HiddenLinearMup
+    assert hnn.Linear.output_reparam() is hnn.mup.OutputLinearMup
+    assert hnn.Linear.output_reparam(use_mup=False) is hnn.mup.LinearStandardParam
+
+
+def test_mup_output_linear_state_dict_holds_the_effective_weight():
+    layer = hnn.Linear.init(
+        Embed, Hidden, key=jax.random.PRNGKey(0), reparam_cls=hnn.mup.OutputLinearMup, use_bias=False
+    )
+    sd = layer.to_state_dict()
+    np.testing.assert_allclose(sd["weight"], layer.weight.array / Embed.size, rtol=1e-6)
+    template = hnn.Linear.init(
+        Embed, Hidden, key=jax.random.PRNGKey(1), reparam_cls=hnn.mup.OutputLinearMup, use_bias=False
+    )
+    back = template.from_state_dict(sd)
+    np.testing.assert_allclose(back.weight.array, layer.weight.array, rtol=1e-6)
+    x = _x(Batch, Embed)
+    np.testing.assert_allclose(back(x).array, layer(x).array, rtol=1e-5)
+
+
+def test_linear_result_keeps_haliax_dot_order_when_the_weight_shares_a_batch_axis():
+    # a weight with an extra axis the input also has: the result follows hax.dot's order
+    w = hax.named(jnp.ones((2, 3, 4)), (Heads, Hidden, Embed))
+    layer = hnn.Linear(w, None, Embed, Hidden)
+    out = layer(_x(Batch, Heads, Embed))
+    assert out.axes == (Batch, Heads, Hidden)
+    np.testing.assert_allclose(
+        out.array, jnp.broadcast_to(_x(Batch, Heads, Embed).array.sum(-1)[..., None], (2, 2, 3)), rtol=1e-5
+    )
+
+
+def test_moe_linear_out_first_and_result_axis_order():
+    Experts, Token = hax.Axis("experts", 3), hax.Axis("token", 6)
+    assert hnn.MoELinear.init(Experts, Embed, Hidden, key=jax.random.PRNGKey(0), out_first=True).out_first
+    moe = hnn.MoELinear.init(Experts, Embed, Hidden, key=jax.random.PRNGKey(0))
+    assert not moe.out_first and moe.weight.axes == (Experts, Embed, Hidden)
+    sizes = hax.named(jnp.array([2, 1, 3]), (Experts,))
+    x = _x(Token, Embed)
+    flipped = moe(x.rearrange((Embed, Token)), sizes)
+    assert flipped.axes == (Hidden, Token)  # In's place in the input is taken by Out
+    np.testing.assert_allclose(flipped.array.T, moe(x, sizes).array, rtol=1e-5)

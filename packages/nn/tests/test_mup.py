@@ -19,6 +19,7 @@ def test_linear_parameterisations():
 def test_embedding_parameterisations_and_reparam_enabled():
     assert mup.EmbeddingMup(In, Out).unembed_active_scale == 1 / 16
     assert mup.EmbeddingStandardParam(In, Out).unembed_active_scale == 1.0
+    assert mup.EmbeddingStandardParam.init_scale(Out, In) == 1 / 16  # 1/width, not 1/sqrt(width)
     assert issubclass(hnn.Linear, mup.ReparamEnabled)
     assert issubclass(hnn.Embedding, mup.ReparamEnabled)
     assert issubclass(mup.HiddenLinearMup, mup.AbstractLinearReparam)

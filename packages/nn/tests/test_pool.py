@@ -51,3 +51,15 @@ def test_pool_generic_and_missing_axis():
     np.testing.assert_allclose(out.array, x.array.reshape(2, 2, 3, 5).sum(2), rtol=1e-6)
     with pytest.raises(ValueError, match=r"max_pool|pool: axis 'depth' not found"):
         hnn.max_pool((hax.Axis("depth", 2),), x)
+
+
+def test_mean_pool_counting_padding_divides_exactly_by_the_window_size():
+    D = hax.Axis("d", 14)
+    out = hnn.mean_pool(D.resize(3), hax.arange(D), stride=(3,), padding="SAME", count_include_pad=True)
+    np.testing.assert_array_equal(out.array, np.array([1, 4, 7, 10, (12 + 13) / 3.0], np.float32))
+
+
+def test_mean_pool_use_ceil_and_count_include_pad_are_keyword_only():
+    D = hax.Axis("d", 6)
+    with pytest.raises(TypeError):
+        hnn.mean_pool(D.resize(2), hax.arange(D), 2, "VALID", True)  # type: ignore[misc]

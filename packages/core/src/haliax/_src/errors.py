@@ -107,6 +107,10 @@ class LayerStackError(HaliaxError, ValueError):
     """A stack of layers (`Stacked`, `BlockSeq`) used in a way it cannot run: an ``unroll`` below 1, a scan step that does not return ``(carry, output)``."""
 
 
+class ValueRangeError(HaliaxError, ValueError):
+    """A number outside the range an op accepts (a dropout probability outside ``[0, 1]``)."""
+
+
 class QuantizationError(HaliaxError, ValueError):
     """A quantization config that does not fit the model: a target matching no Linear, a non-Linear target."""
 

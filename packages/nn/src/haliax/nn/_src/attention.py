@@ -14,10 +14,10 @@ import jax
 import jax.numpy as jnp
 
 from haliax._src.axis import Axis, AxisSelection, AxisSelector, AxisSpec
-from haliax._src.errors import NamedTypeError, axis_not_found
+from haliax._src.errors import DuplicateAxisError, NamedTypeError, axis_not_found, format_shape, reported_as
 from haliax._src.named_array import NamedArray
 
-from .contract import contract, names_of
+from .contract import contract, haliax_order, names_of
 from .normalization import softmax
 from .sampling import as_axes
 
@@ -26,6 +26,10 @@ _MASKED = -1e9
 
 def _name(ax: AxisSelector) -> str:
     return ax if isinstance(ax, str) else ax.name
+
+
+def _names(axes: tuple[Axis, ...]) -> tuple[str, ...]:
+    return tuple(ax.name for ax in axes)
 
 
 def _check(op: str, x: Any, what: str, needs: tuple[str, ...]) -> None:
@@ -44,12 +48,14 @@ def _apply_mask_and_bias(
         extra = [ax.name for ax in bias.axes if ax.name not in {a.name for a in scores.axes}]
         if extra:
             raise axis_not_found(f"{op} (bias)", extra, scores.axes)
-        scores = scores + bias
+        with reported_as(f"{op} (bias)"):
+            scores = scores + bias
     if mask is not None:
         extra = [ax.name for ax in mask.axes if ax.name not in {a.name for a in scores.axes}]
         if extra:
             raise axis_not_found(f"{op} (mask)", extra, scores.axes)
-        raw_mask = mask.broadcast_to(scores.axes).array
+        with reported_as(f"{op} (mask)"):
+            raw_mask = mask.broadcast_to(scores.axes).array
         scores = NamedArray._new(
             jnp.where(raw_mask, scores.array, jnp.asarray(_MASKED, scores.dtype)), scores.axes
         )
@@ -70,23 +76,44 @@ def dot_product_attention_weights(
     """Attention weights ``softmax(query · key * scale + bias, masked)`` over ``KPos``.
 
     ``Key`` is the contracted head dimension; ``scaling_factor`` defaults to ``1/sqrt(Key.size)``.
-    Masked-out entries get -1e9 before the softmax. The weights have the query's and key's
-    axes other than ``Key``, in the dtype of ``query``.
+    Masked-out entries get -1e9 before the softmax. The weights have the query's axes, then the
+    key's other axes (``Key`` left out), as ``hax.dot`` orders them, in the dtype of ``query``.
     """
     op = "dot_product_attention_weights"
+    weights = _weights(op, Key, KPos, query, key, mask, bias, attention_dtype, precision, scaling_factor)
+    order = haliax_order(query.axes, key.axes, (_name(Key),))
+    return weights.rearrange(order) if _names(weights.axes) != order else weights
+
+
+def _weights(
+    op: str,
+    Key: AxisSelector,
+    KPos: AxisSelection,
+    query: NamedArray,
+    key: NamedArray,
+    mask: NamedArray | None,
+    bias: NamedArray | None,
+    attention_dtype: Any,
+    precision: Any,
+    scaling_factor: float | None,
+) -> NamedArray:
+    """`dot_product_attention_weights` in ``dot_general``'s layout (no transpose), errors worded for ``op``."""
     key_name = _name(Key)
     _check(op, query, "query", (key_name,))
     _check(op, key, "key", (key_name, *names_of(KPos)))
     orig_dtype = query.dtype
     if scaling_factor is None:
         scaling_factor = 1.0 / math.sqrt(query.resolve_axis(key_name).size)
-    q = NamedArray._new(query.array * jnp.asarray(scaling_factor, query.dtype), query.axes)
+    # a Python float: keeps a floating query's dtype, and lifts integer queries to float (as Haliax)
+    sf = float(scaling_factor) if isinstance(scaling_factor, (int, float)) else scaling_factor
+    q = NamedArray._new(query.array * sf, query.axes)
     k = key
     if attention_dtype is not None:
         q, k = q.astype(attention_dtype), k.astype(attention_dtype)
-    scores = contract(op, q, k, (key_name,), precision=precision)
+    scores = contract(op, q, k, (key_name,), precision=precision, order=())
     scores = _apply_mask_and_bias(op, scores, mask, bias)
-    return softmax(scores, KPos).astype(orig_dtype)
+    with reported_as(op):
+        return softmax(scores, KPos).astype(orig_dtype)
 
 
 def dot_product_attention(
@@ -103,8 +130,8 @@ def dot_product_attention(
 ) -> NamedArray:
     """Scaled dot-product attention: `dot_product_attention_weights` contracted with ``value`` over ``KPos``.
 
-    Axes shared by the weights and ``value`` (batch, heads) come first in the result, then the
-    query positions, then ``value``'s own axes (its head dimension).
+    The result has the query's axes other than ``Key`` (batch, positions, heads, in the query's
+    order), then ``value``'s remaining axes (its head dimension). ``KPos`` must not be a query axis.
 
     Examples:
         >>> import jax.numpy as jnp, haliax as hax, haliax.nn as hnn
@@ -113,11 +140,24 @@ def dot_product_attention(
         >>> hnn.attention.dot_product_attention(KPos, Key, q, k, v).shape
         {'pos': 3, 'key': 2}
     """
-    _check("dot_product_attention", value, "value", names_of(KPos))
-    weights = dot_product_attention_weights(
-        Key, KPos, query, key, mask, bias, attention_dtype, precision, scaling_factor
-    )
-    return contract("dot_product_attention", weights, value, names_of(KPos), precision=precision)
+    op = "dot_product_attention"
+    _check(op, query, "query", ())
+    _check(op, key, "key", names_of(KPos))
+    _check(op, value, "value", names_of(KPos))
+    overlap = [n for n in names_of(KPos) if query.has_axis(n)]
+    if overlap:
+        raise DuplicateAxisError(
+            f"{op}: attended-to axis {overlap[0]!r} (KPos) is also a query axis {format_shape(query.axes)}; "
+            f"KPos and the query's axes must be distinct: rename the key/value position axis, "
+            f"e.g. key.rename({{{overlap[0]!r}: 'key_{overlap[0]}'}})"
+        )
+    weights = _weights(op, Key, KPos, query, key, mask, bias, attention_dtype, precision, scaling_factor)
+    # The result is ordered as hax.dot(weights, value) with the weights in hax.dot's order; the
+    # weights themselves stay in dot_general's layout, so only the result may need a transpose.
+    w_order = haliax_order(query.axes, key.axes, (_name(Key),))
+    w_axes = tuple(weights.resolve_axis(n) for n in w_order)
+    order = haliax_order(w_axes, value.axes, names_of(KPos))
+    return contract(op, weights, value, names_of(KPos), precision=precision, order=order)
 
 
 def mask_to_bias(mask: NamedArray, mask_value: float = _MASKED) -> NamedArray:

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from haliax._src.axis import AxisSelection
-from haliax._src.errors import HaliaxError, NamedTypeError
+from haliax._src.errors import HaliaxError, NamedTypeError, ValueRangeError
 from haliax._src.lift import axis_positions
 from haliax._src.named_array import NamedArray, require_named
 
@@ -29,7 +29,8 @@ def dropout(
     """Zero each element with probability ``pdrop`` and scale the kept ones by ``1 / (1 - pdrop)``.
 
     The mask is shared across ``broadcast_axes`` (e.g. drop whole channels). With ``inference``
-    or ``pdrop == 0`` the input is returned unchanged.
+    or ``pdrop == 0`` the input is returned unchanged; ``pdrop == 1`` gives zeros (no key needed).
+    A ``pdrop`` outside ``[0, 1]`` is an error.
 
     Examples:
         >>> import jax, haliax as hax, haliax.nn as hnn
@@ -38,8 +39,13 @@ def dropout(
         True
     """
     require_named("dropout", x)
-    if inference or pdrop == 0:
+    _check_pdrop("dropout", pdrop)
+    if inference:
         return x
+    if isinstance(pdrop, (int, float)) and pdrop == 0:
+        return x
+    if isinstance(pdrop, (int, float)) and pdrop == 1:
+        return NamedArray._new(jnp.zeros_like(x.array), x.axes)
     if key is None:
         raise DropoutKeyError(
             "dropout: pdrop > 0 and inference=False need a PRNG key; pass key=..., or inference=True"
@@ -52,6 +58,14 @@ def dropout(
     return NamedArray._new(jnp.where(keep, x.array / q, jnp.zeros((), x.dtype)).astype(x.dtype), x.axes)
 
 
+def _check_pdrop(op: str, pdrop: Any) -> None:
+    """A Python-number ``pdrop`` must be a probability (a traced one cannot be checked)."""
+    if isinstance(pdrop, (int, float)) and not 0 <= pdrop <= 1:
+        raise ValueRangeError(
+            f"{op}: pdrop is the probability of dropping an element and must be in [0, 1], got {pdrop}"
+        )
+
+
 class Dropout(eqx.Module):
     """Dropout as a module: ``Dropout(pdrop, broadcast_axes=None, inference=False)``.
 
@@ -62,6 +76,14 @@ class Dropout(eqx.Module):
     pdrop: float = eqx.field(static=True, default=0.5)
     broadcast_axes: AxisSelection | None = eqx.field(static=True, default=None)
     inference: bool = False
+
+    def __post_init__(self) -> None:
+        _check_pdrop("Dropout", self.pdrop)
+
+    @property
+    def is_active(self) -> bool:
+        """Whether a call drops anything (and so needs a key): not in inference mode and ``pdrop > 0``."""
+        return not self.inference and self.pdrop > 0
 
     def __call__(self, x: NamedArray, *, inference: bool | None = None, key: Any = None) -> NamedArray:
         """Apply dropout unless in inference mode or ``pdrop == 0``."""

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from haliax._src.axis import Axis
-from haliax._src.errors import BroadcastError, NamedTypeError, format_shape
+from haliax._src.axis import Axis, AxisSpec
+from haliax._src.errors import BroadcastError, NamedTypeError, axis_not_found, format_shape
 from haliax._src.named_array import NamedArray
 
-from .contract import contract
+from .contract import contract, names_of
 from .mup import AbstractEmbeddingReparam, EmbeddingStandardParam, ReparamEnabled
-from .sampling import truncated_normal
+from .sampling import as_axes, truncated_normal
 
 
 class Embedding(eqx.Module, ReparamEnabled):
-    """A lookup table with weight axes ``(Vocab, Embed)``.
+    """A lookup table with weight axes ``(Vocab, *Embed)``; ``Embed`` is one axis or several.
+
+    Ids may carry an axis named like ``Vocab`` (position embeddings: ``Embedding(Vocab=Pos)``
+    looked up with ``hax.arange(Pos)``).
 
     Examples:
         >>> import jax, haliax as hax, haliax.nn as hnn
@@ -31,13 +35,13 @@ class Embedding(eqx.Module, ReparamEnabled):
 
     weight: NamedArray
     Vocab: Axis = eqx.field(static=True)
-    Embed: Axis = eqx.field(static=True)
-    reparam_cls: type[AbstractEmbeddingReparam] = eqx.field(static=True, default=EmbeddingStandardParam)
+    Embed: AxisSpec = eqx.field(static=True)
+    _reparam_cls: type[AbstractEmbeddingReparam] = eqx.field(static=True, default=EmbeddingStandardParam)
 
     @staticmethod
     def init(
         Vocab: Axis,
-        Embed: Axis,
+        Embed: AxisSpec,
         *,
         key: Any,
         init_scale: float = 1.0,
@@ -46,44 +50,66 @@ class Embedding(eqx.Module, ReparamEnabled):
     ) -> Embedding:
         """Truncated-normal weights scaled by ``init_scale * reparam_cls.init_scale(Vocab, Embed)``.
 
-        ``initializer_range``, when given, replaces ``init_scale`` (the older spelling).
+        With the standard parameterisation that is ``init_scale / Embed.size``.
+        ``initializer_range`` (deprecated, with a warning) replaces ``init_scale``.
         """
-        scale = initializer_range if initializer_range is not None else init_scale
-        weight = truncated_normal(key, (Vocab, Embed), scale * reparam_cls.init_scale(Vocab, Embed))
+        op = "Embedding.init"
+        if initializer_range is not None:
+            warnings.warn(
+                f"{op}: initializer_range is deprecated; pass init_scale instead",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            init_scale = initializer_range
+        vocab = as_axes(Vocab, op)
+        if len(vocab) != 1:
+            raise NamedTypeError(f"{op}: Vocab must be one Axis, got {format_shape(vocab)}")
+        embed = as_axes(Embed, op)
+        weight = truncated_normal(
+            key, vocab + embed, init_scale * reparam_cls.init_scale(Vocab, Embed), op=op
+        )
         return Embedding(weight, Vocab, Embed, reparam_cls)
 
     @property
     def reparam(self) -> AbstractEmbeddingReparam:
         """The parameterisation instance for this table's axes."""
-        return self.reparam_cls(self.Embed, self.Vocab)
+        return self._reparam_cls(self.Embed, self.Vocab)
 
     def __call__(self, input_ids: NamedArray, *, key: Any = None) -> NamedArray:
         """Same as `embed`; ``key`` is accepted for a uniform module interface and unused."""
         return self.embed(input_ids)
 
     def embed(self, input_ids: NamedArray) -> NamedArray:
-        """Look up integer ids: the result has the ids' axes followed by ``Embed``."""
+        """Look up integer ids: the weight's ``Vocab`` axis is replaced by the ids' axes."""
+        op = "Embedding"
         if not isinstance(input_ids, NamedArray):
             raise NamedTypeError(
-                f"Embedding: expected a NamedArray of token ids, got {type(input_ids).__name__}; "
+                f"{op}: expected a NamedArray of token ids, got {type(input_ids).__name__}; "
                 f"name its axes with hax.named(ids, axes)"
             )
         if not jnp.issubdtype(input_ids.dtype, jnp.integer):
-            raise NamedTypeError(f"Embedding: token ids must be integers, got dtype {input_ids.dtype}")
-        if any(ax.name in (self.Embed.name, self.Vocab.name) for ax in input_ids.axes):
+            raise NamedTypeError(f"{op}: token ids must be integers, got dtype {input_ids.dtype}")
+        w_names = [ax.name for ax in self.weight.axes]
+        vocab = self.Vocab.name
+        if vocab not in w_names:
+            raise axis_not_found(op, [vocab], self.weight.axes)
+        pos = w_names.index(vocab)
+        rest = self.weight.axes[:pos] + self.weight.axes[pos + 1 :]
+        clash = [ax.name for ax in input_ids.axes if ax.name in {a.name for a in rest}]
+        if clash:
             raise BroadcastError(
-                f"Embedding: the ids {format_shape(input_ids.axes)} already have an axis named "
-                f"{self.Embed.name!r} or {self.Vocab.name!r}; rename it first"
+                f"{op}: the ids {format_shape(input_ids.axes)} have axis {clash[0]!r}, which the table "
+                f"{format_shape(self.weight.axes)} also has; rename it first (ids.rename(...))"
             )
-        raw = jnp.take(self.weight.array, input_ids.array, axis=0)
+        raw = jnp.take(self.weight.array, input_ids.array, axis=pos)
         scale = self.reparam.active_scale
         if scale != 1.0:
             raw = raw * jnp.asarray(scale, raw.dtype)
-        return NamedArray._new(raw, (*input_ids.axes, self.Embed))
+        return NamedArray._new(raw, (*self.weight.axes[:pos], *input_ids.axes, *self.weight.axes[pos + 1 :]))
 
     def unembed(self, input_embeds: NamedArray) -> NamedArray:
         """Logits over ``Vocab``: contract ``Embed`` with the weight (a tied output projection)."""
-        out = contract("Embedding.unembed", input_embeds, self.weight, (self.Embed.name,))
+        out = contract("Embedding.unembed", input_embeds, self.weight, names_of(self.Embed))
         scale = self.reparam.unembed_active_scale
         if scale != 1.0:
             out = NamedArray._new(out.array * jnp.asarray(scale, out.dtype), out.axes)
@@ -95,7 +121,9 @@ class Embedding(eqx.Module, ReparamEnabled):
         New rows are normal samples with the existing rows' per-dimension mean and standard
         deviation when ``key`` is given, or that mean when it is not.
         """
-        old = self.weight.broadcast_to((self.Vocab, self.Embed)).array
+        embed = as_axes(self.Embed, "Embedding.resize_embeddings")
+        old = self.weight.broadcast_to((self.Vocab, *embed)).array.reshape(self.Vocab.size, -1)
+        width = old.shape[1]
         NewVocab = self.Vocab.resize(new_size)
         if new_size <= self.Vocab.size:
             raw = old[:new_size]
@@ -103,11 +131,10 @@ class Embedding(eqx.Module, ReparamEnabled):
             extra = new_size - self.Vocab.size
             mean = jnp.mean(old, axis=0)
             if key is None:
-                rows = jnp.broadcast_to(mean, (extra, self.Embed.size))
+                rows = jnp.broadcast_to(mean, (extra, width))
             else:
                 std = jnp.std(old, axis=0)
-                rows = mean[None, :] + std[None, :] * jax.random.normal(
-                    key, (extra, self.Embed.size), dtype=old.dtype
-                )
+                rows = mean[None, :] + std[None, :] * jax.random.normal(key, (extra, width), dtype=old.dtype)
             raw = jnp.concatenate([old, rows.astype(old.dtype)], axis=0)
-        return Embedding(NamedArray._new(raw, (NewVocab, self.Embed)), NewVocab, self.Embed, self.reparam_cls)
+        raw = raw.reshape(new_size, *(ax.size for ax in embed))
+        return Embedding(NamedArray._new(raw, (NewVocab, *embed)), NewVocab, self.Embed, self._reparam_cls)

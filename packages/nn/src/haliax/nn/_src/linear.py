@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 import equinox as eqx
@@ -19,10 +20,17 @@ from haliax._src.errors import (
     format_shape,
 )
 from haliax._src.named_array import NamedArray
-from haliax._src.state_dict import ModuleWithStateDictSerialization
+from haliax._src.state_dict import ModuleWithStateDictSerialization, StateDict
 
 from .contract import contraction_plan, names_of
-from .mup import AbstractLinearReparam, LinearStandardParam, ReparamEnabled
+from .mup import (
+    AbstractLinearReparam,
+    HiddenLinearMup,
+    InputLinearMup,
+    LinearStandardParam,
+    OutputLinearMup,
+    ReparamEnabled,
+)
 from .sampling import as_axes, truncated_normal
 
 
@@ -91,7 +99,7 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
     In: AxisSpec = eqx.field(static=True)
     Out: AxisSpec = eqx.field(static=True)
     dot_general: Any = eqx.field(default_factory=DefaultDotGeneralOp)
-    reparam_cls: type[AbstractLinearReparam] = eqx.field(static=True, default=LinearStandardParam)
+    _reparam_cls: type[AbstractLinearReparam] = eqx.field(static=True, default=LinearStandardParam)
 
     @staticmethod
     def init(
@@ -106,7 +114,7 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
         reparam_cls: type[AbstractLinearReparam] = LinearStandardParam,
     ) -> Linear:
         """A layer with truncated-normal weights scaled by ``init_scale * reparam_cls.init_scale(In, Out)``."""
-        in_axes, out_axes = as_axes(In), as_axes(Out)
+        in_axes, out_axes = as_axes(In, "Linear.init"), as_axes(Out, "Linear.init")
         dup = {ax.name for ax in in_axes} & {ax.name for ax in out_axes}
         if dup:
             raise AxisSizeError(
@@ -114,29 +122,70 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
                 f"give the output axis another name, e.g. Axis.alias"
             )
         joint = out_axes + in_axes if out_first else in_axes + out_axes
-        weight = truncated_normal(key, joint, init_scale * reparam_cls.init_scale(In, Out))
+        weight = truncated_normal(key, joint, init_scale * reparam_cls.init_scale(In, Out), op="Linear.init")
         bias = NamedArray._new(jnp.zeros(tuple(ax.size for ax in out_axes)), out_axes) if use_bias else None
         return Linear(weight, bias, In, Out, dot_general or DefaultDotGeneralOp(), reparam_cls)
 
     @property
     def reparam(self) -> AbstractLinearReparam:
         """The parameterisation instance for this layer's axes."""
-        return self.reparam_cls(self.In, self.Out)
+        return self._reparam_cls(self.In, self.Out)
 
     @property
-    def out_first(self) -> bool:
-        """Whether the weight's axes are ``(*Out, *In)``."""
-        n_out = len(as_axes(self.Out))
-        return tuple(ax.name for ax in self.weight.axes[:n_out]) == names_of(self.Out)
+    def _out_first(self) -> bool:
+        """Whether the weight's axes end with ``In`` rather than ``Out`` (``(*Out, *In)``, PyTorch's layout).
+
+        Read from the weight's trailing axes, so a `Stacked` layer's leading ``Block`` axis does not matter.
+        """
+        return not _ends_with(self.weight.axes, names_of(self.Out))
+
+    @staticmethod
+    def input_reparam(use_mup: bool = True) -> type[AbstractLinearReparam]:
+        """The parameterisation of an input layer: `InputLinearMup` with ``use_mup``, else standard."""
+        return InputLinearMup if use_mup else LinearStandardParam
+
+    @staticmethod
+    def hidden_reparam(use_mup: bool = True) -> type[AbstractLinearReparam]:
+        """The parameterisation of a hidden layer: `HiddenLinearMup` with ``use_mup``, else standard."""
+        return HiddenLinearMup if use_mup else LinearStandardParam
+
+    @staticmethod
+    def output_reparam(use_mup: bool = True) -> type[AbstractLinearReparam]:
+        """The parameterisation of an output layer: `OutputLinearMup` with ``use_mup``, else standard."""
+        return OutputLinearMup if use_mup else LinearStandardParam
+
+    # ----- state dicts hold the effective weight (times the muP output scale) -----
+    def to_state_dict(self, prefix: str | None = None) -> StateDict:
+        """The layer's entries; the weight is exported as used, i.e. times ``reparam.active_scale``."""
+        scale = self.reparam.active_scale
+        if scale == 1.0 or self.weight is None or self.weight.array is None:
+            return super().to_state_dict(prefix)
+        scaled = NamedArray._new(self.weight.array * jnp.asarray(scale, self.weight.dtype), self.weight.axes)
+        return ModuleWithStateDictSerialization.to_state_dict(
+            eqx.tree_at(lambda m: m.weight, self, scaled), prefix
+        )
+
+    def from_state_dict(self, state_dict: Mapping[str, Any], prefix: str | None = None) -> Linear:
+        """Inverse of `to_state_dict`: the stored weight is divided by ``reparam.active_scale``."""
+        out = super().from_state_dict(state_dict, prefix)
+        scale = self.reparam.active_scale
+        if scale == 1.0 or out.weight is None or out.weight.array is None:
+            return out
+        w = out.weight
+        return eqx.tree_at(
+            lambda m: m.weight, out, NamedArray._new(w.array / jnp.asarray(scale, w.dtype), w.axes)
+        )
 
     def __call__(self, inputs: NamedArray, *, key: Any = None) -> NamedArray:
         """Apply the layer; ``key`` is accepted for a uniform module interface and unused."""
         if not isinstance(inputs, NamedArray):
             raise NamedTypeError(f"Linear: expected a NamedArray input, got {type(inputs).__name__}")
-        dims, out_axes = _linear_plan(
+        dims, perm, out_axes = _linear_plan(
             "Linear", inputs.axes, self.weight.axes, names_of(self.In), names_of(self.Out)
         )
         raw = self.dot_general(inputs.array, self.weight.array, dims)
+        if perm is not None:
+            raw = jax.lax.transpose(raw, perm)
         scale = self.reparam.active_scale
         if scale != 1.0:
             raw = raw * jnp.asarray(scale, raw.dtype)
@@ -163,7 +212,7 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
             b_extra = tuple(ax for ax in self.bias.axes if ax.name not in core)
             b = self.bias.broadcast_to(b_extra + out_axes)
             bias = NamedArray._new(b.array.reshape(*(ax.size for ax in b_extra), o.size), (*b_extra, o))
-        return Linear(weight, bias, i, o, self.dot_general, self.reparam_cls)
+        return Linear(weight, bias, i, o, self.dot_general, self._reparam_cls)
 
     def unflatten_from_export(self, template: Linear) -> Linear:
         """Inverse of `flatten_for_export`: named axes laid out like ``template``'s."""
@@ -176,7 +225,11 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
             b_extra = self.bias.axes[:-1]
             raw_b = self.bias.array.reshape(*(ax.size for ax in b_extra + out_axes))
             bias = NamedArray._new(raw_b, b_extra + out_axes).broadcast_to(template.bias.axes)
-        return Linear(weight, bias, template.In, template.Out, template.dot_general, template.reparam_cls)
+        return Linear(weight, bias, template.In, template.Out, template.dot_general, template._reparam_cls)
+
+
+def _ends_with(axes: tuple[Axis, ...], names: tuple[str, ...]) -> bool:
+    return len(axes) >= len(names) and tuple(ax.name for ax in axes[len(axes) - len(names) :]) == names
 
 
 def _prod(axes: tuple[Axis, ...]) -> int:
@@ -227,10 +280,11 @@ def gmm_sharded(lhs: jax.Array, rhs: jax.Array, group_sizes: jax.Array, ar: bool
 class MoELinear(eqx.Module):
     """One linear map per expert, applied to tokens grouped by expert (a ragged matmul).
 
-    The weight has axes ``(Experts, In, Out)`` (``(Experts, Out, In)`` with ``out_first=True``).
-    The input has one token axis, sorted so the first ``group_sizes[0]`` tokens go to expert 0,
-    the next ``group_sizes[1]`` to expert 1, and so on; the matmul is ``jax.lax.ragged_dot_general``,
-    or `gmm_sharded` with ``use_gmm=True``.
+    The weight has axes ``(Experts, In, Out)`` (``(Experts, Out, In)`` with ``out_first=True``);
+    the bias, over ``Out``, is shared by the experts. The input has ``In`` and one token axis,
+    sorted so the first ``group_sizes[0]`` tokens go to expert 0, the next ``group_sizes[1]`` to
+    expert 1, and so on; the result has the input's axes with ``In`` replaced by ``Out``. The
+    matmul is ``jax.lax.ragged_dot_general``, or `gmm_sharded` with ``use_gmm=True``.
     """
 
     weight: NamedArray
@@ -252,14 +306,19 @@ class MoELinear(eqx.Module):
         init_scale: float = 1.0,
         use_gmm: bool = False,
     ) -> MoELinear:
-        """Truncated-normal expert weights scaled by ``init_scale / sqrt(In.size)``; zero biases.
+        """Truncated-normal expert weights scaled by ``init_scale / sqrt(In.size)``; a zero bias over ``Out``.
 
         ``use_gmm`` runs the matmul through `gmm_sharded` (per-shard under a data/model mesh).
         """
         joint = (Experts, Out, In) if out_first else (Experts, In, Out)
-        weight = truncated_normal(key, joint, init_scale / In.size**0.5)
-        bias = NamedArray._new(jnp.zeros((Experts.size, Out.size)), (Experts, Out)) if use_bias else None
+        weight = truncated_normal(key, joint, init_scale / In.size**0.5, op="MoELinear.init")
+        bias = NamedArray._new(jnp.zeros((Out.size,)), (Out,)) if use_bias else None
         return MoELinear(weight, bias, Experts, In, Out, use_gmm)
+
+    @property
+    def out_first(self) -> bool:
+        """Whether each expert's weight is laid out ``(Out, In)`` (the weight does not end with ``Out``)."""
+        return not _ends_with(self.weight.axes, (self.Out.name,))
 
     def __call__(
         self, inputs: NamedArray, group_sizes: NamedArray | jax.Array, *, key: Any = None
@@ -280,28 +339,36 @@ class MoELinear(eqx.Module):
                 f"{format_shape(inputs.axes)}; flatten the batch axes into one token axis first (x.flatten_axes)"
             )
         tok_pos = 1 - in_pos
-        Token = inputs.axes[tok_pos]
-        gs = group_sizes.array if isinstance(group_sizes, NamedArray) else jnp.asarray(group_sizes)
+        if isinstance(group_sizes, NamedArray):
+            if not group_sizes.has_axis(self.Experts.name):
+                raise axis_not_found(f"{op} (group_sizes)", [self.Experts.name], group_sizes.axes)
+            gs = group_sizes.rearrange((..., self.Experts.name)).array
+        else:
+            gs = jnp.asarray(group_sizes)
         if gs.shape != (self.Experts.size,):
             raise AxisSizeError(
                 f"{op}: group_sizes must have one entry per expert ({self.Experts.name!r}: {self.Experts.size}), "
                 f"got shape {tuple(gs.shape)}"
             )
-        w_names = [ax.name for ax in self.weight.axes]
-        dims = jax.lax.RaggedDotDimensionNumbers(
-            dot_dimension_numbers=(([in_pos], [w_names.index(self.In.name)]), ([], [])),
-            lhs_ragged_dimensions=[tok_pos],
-            rhs_group_dimensions=[w_names.index(self.Experts.name)],
-        )
+        gs = gs.astype(jnp.int32)
+        out_axes = tuple(self.Out if i == in_pos else ax for i, ax in enumerate(inputs.axes))
         if self.use_gmm:
             x = inputs.array if tok_pos == 0 else inputs.array.T
             w = self.weight.rearrange((self.Experts, self.In, self.Out)).array
             raw = gmm_sharded(x, w, gs)
+            if tok_pos != 0:
+                raw = raw.T
         else:
-            raw = jax.lax.ragged_dot_general(inputs.array, self.weight.array, gs.astype(jnp.int32), dims)
-        out = NamedArray._new(raw, (Token, self.Out))
+            w_names = [ax.name for ax in self.weight.axes]
+            dims = jax.lax.RaggedDotDimensionNumbers(
+                dot_dimension_numbers=(([in_pos], [w_names.index(self.In.name)]), ([], [])),
+                lhs_ragged_dimensions=[tok_pos],
+                rhs_group_dimensions=[w_names.index(self.Experts.name)],
+            )
+            raw = jax.lax.ragged_dot_general(inputs.array, self.weight.array, gs, dims)
+            if tok_pos != 0:  # ragged_dot_general puts the token axis first
+                raw = raw.T
+        out = NamedArray._new(raw, out_axes)
         if self.bias is not None:
-            expert_of_token = jnp.repeat(jnp.arange(self.Experts.size), gs, total_repeat_length=Token.size)
-            bias = self.bias.broadcast_to((self.Experts, self.Out)).array
-            out = NamedArray._new(raw + bias[expert_of_token], (Token, self.Out))
+            out = out + self.bias
         return out

@@ -118,12 +118,12 @@ class AbstractEmbeddingReparam(AbstractReparam):
 
 
 class EmbeddingStandardParam(AbstractEmbeddingReparam):
-    """Standard embedding: init ``1/sqrt(embed size)``, all other scales 1."""
+    """Standard embedding: init ``1 / embed size`` (as Haliax), all other scales 1."""
 
     @staticmethod
     def init_scale(In: AxisSpec, Out: AxisSpec) -> float:
-        """``1 / sqrt(size of Out)`` (the embedding width)."""
-        return 1.0 / math.sqrt(axis_size(Out))
+        """``1 / size of Out`` (the embedding width; not its square root)."""
+        return 1.0 / axis_size(Out)
 
     @property
     def lr_scale(self) -> float:

@@ -129,6 +129,7 @@ def mean_pool(
     inputs: NamedArray,
     stride: int | Sequence[int] | None = None,
     padding: Padding = DEFAULT_PADDING,
+    *,
     use_ceil: bool = False,
     count_include_pad: bool = False,
 ) -> NamedArray:
@@ -136,7 +137,12 @@ def mean_pool(
     zero = jnp.zeros((), inputs.dtype)
     total = pool(Window, inputs, zero, jax.lax.add, stride, padding, use_ceil)
     if count_include_pad:
-        return NamedArray._new(total.array / math.prod(w.size for w in as_axes(Window)), total.axes)
+        # an array divisor, not a constant: XLA turns division by a constant into multiplication
+        # by its reciprocal, which is off by one ulp for e.g. 25 / 3
+        size = math.prod(w.size for w in as_axes(Window, "mean_pool"))
+        dtype = total.dtype if jnp.issubdtype(total.dtype, jnp.floating) else jnp.float32
+        divisor = jnp.full(total.array.shape, size, dtype)
+        return NamedArray._new(total.array / divisor, total.axes)
     ones = NamedArray._new(jnp.ones(inputs.array.shape, inputs.dtype), inputs.axes)
     counts = pool(Window, ones, zero, jax.lax.add, stride, padding, use_ceil)
     return NamedArray._new(total.array / counts.array, total.axes)

@@ -13,12 +13,19 @@ from haliax._src.errors import NamedTypeError
 from haliax._src.named_array import NamedArray
 
 
-def truncated_normal(key: Any, axes: Sequence[Axis], scale: float, dtype: Any = jnp.float32) -> NamedArray:
-    """Standard normal samples truncated to [-3, 3], times ``scale``, over ``axes``."""
-    samples = _random.truncated_normal(key, tuple(axes), -3.0, 3.0, dtype)
+def truncated_normal(
+    key: Any, axes: Any, scale: float, dtype: Any = jnp.float32, *, op: str = "layer init"
+) -> NamedArray:
+    """Standard normal samples truncated to [-3, 3], times ``scale``, over ``axes``.
+
+    ``axes`` is an axis spec whose axes all have sizes; ``op`` (the initialiser the user called)
+    starts the error message when one does not.
+    """
+    sized = as_axes(axes, op)
+    samples = _random.truncated_normal(key, sized, -3.0, 3.0, dtype)
     return NamedArray._new(samples.array * jnp.asarray(scale, dtype=dtype), samples.axes)
 
 
-def as_axes(spec: Any) -> tuple[Axis, ...]:
+def as_axes(spec: Any, op: str = "layer init") -> tuple[Axis, ...]:
     """An axis spec (one Axis, a sequence of them, or a ``{name: size}`` dict) as a tuple of Axis."""
-    return sized_axes("layer init", spec, fix="use hax.Axis({ax!r}, size)")
+    return sized_axes(op, spec, fix="use hax.Axis({ax!r}, size)")
