@@ -140,15 +140,18 @@ def contraction_plan(
 ) -> _Plan:
     """Plan contracting ``contract`` across operands with these axes, left to right.
 
-    The result's default order is every kept axis in order of first appearance across the
-    operands; ``out_axes`` is a partial order of it (any number of ``...``), or None for the
-    default. Names in ``contract`` must each be in some operand (the caller checks).
+    ``out_axes`` is a partial order (any number of ``...``) of Haliax's default result order,
+    every kept axis in order of first appearance across the operands; ``(...,)`` asks for that
+    default. None keeps the layout ``dot_general`` produces (batch axes, then the first
+    operand's free axes, then the second's), which never needs a transpose. Names in
+    ``contract`` must each be in some operand (the caller checks).
     """
     seen = axes_by_name(op, all_axes)
-    result = tuple(ax for name, ax in seen.items() if name not in contract)
+    result: tuple[Axis, ...] | None = None
+    rank: dict[str, int] = {}
     if out_axes is not None:
-        result = _order(op, result, out_axes)
-    rank = {ax.name: i for i, ax in enumerate(result)}
+        result = _order(op, tuple(ax for name, ax in seen.items() if name not in contract), out_axes)
+        rank = {ax.name: i for i, ax in enumerate(result)}
     acc = all_axes[0]
     sum_first: tuple[int, ...] = ()
     steps = []
@@ -159,6 +162,8 @@ def contraction_plan(
         later = frozenset(n for axes in all_axes[k + 1 :] for n in _names(axes))
         step, acc = _pair_step(acc, all_axes[k], contract, later, rank)
         steps.append(step)
+    if result is None:
+        return _Plan(sum_first, tuple(steps), None, acc)
     pos = {ax.name: i for i, ax in enumerate(acc)}
     order = tuple(pos[ax.name] for ax in result)
     perm = order if order != tuple(range(len(acc))) else None
@@ -263,6 +268,7 @@ def _contracted_names(
 
 
 _REQUIRED: Any = object()
+_DEFAULT_ORDER = (Ellipsis,)
 
 
 def dot(
@@ -309,6 +315,6 @@ def dot(
     all_axes = check_operands("dot", arrays)
     key = None if axis is None else axis_spec_to_tuple(axis)
     contract = _contracted_names(all_axes, key)
-    out = None if out_axes is None else tuple(out_axes)
+    out = _DEFAULT_ORDER if out_axes is None else tuple(out_axes)
     plan = contraction_plan("dot", all_axes, contract, out)
     return run_contraction(plan, arrays, precision, preferred_element_type, dot_general)
