@@ -344,3 +344,101 @@ def test_indexing_is_independent_of_axis_order(order):
         np.testing.assert_array_equal(hax.rearrange(got, want.axes).array, want.array)
         upd = x.at[sel].set(-1.0)
         np.testing.assert_array_equal(hax.rearrange(xp.at[sel].set(-1.0), x.axes).array, upd.array)
+
+
+def test_take_with_shared_axes_keeps_the_array_order():
+    Batch, Block, Embed = hax.make_axes(batch=3, block=4, embed=5)
+    logits = hax.arange((Batch, Embed, Block))
+    labels = hax.named(jnp.arange(12).reshape(4, 3) % 5, (Block, Batch))
+    out = hax.take(logits, Embed, labels)
+    assert out.axes == (Batch, Block)
+    expected = np.take_along_axis(np.asarray(logits.array), np.asarray(labels.array).T[:, None, :], axis=1)[
+        :, 0
+    ]
+    np.testing.assert_array_equal(out.array, expected)
+    # Index axes the array lacks go in front; one named like the taken axis too.
+    Pick = hax.Axis("pick", 2)
+    idx = hax.named(jnp.zeros((2, 3), jnp.int32), (Pick, Batch))
+    assert hax.take(logits, Embed, idx).axes == (Pick, Batch, Block)
+    idx2 = hax.named(jnp.zeros((3, 2), jnp.int32), (Batch, Embed.resize(2)))
+    assert hax.take(logits, Embed, idx2).axes == (Embed.resize(2), Batch, Block)
+
+
+def test_index_arrays_broadcast_and_place_axes_as_numpy_does():
+    H, W, D, C = hax.make_axes(h=2, w=5, d=6, c=3)
+    x = hax.arange((H, W, D, C))
+    I1, I2, I3 = hax.make_axes(i1=2, i2=3, i3=4)
+    ind_1 = hax.named(jnp.arange(12).reshape(3, 4) % 5, (I2, I3))
+    ind_2 = hax.named(jnp.arange(8).reshape(2, 4) % 6, (I1, I3))
+    raw = np.asarray(x.array)
+    # Adjacent: in place; the smaller index's new axes go in front of the larger's.
+    y = x["w", ind_1, "d", ind_2]
+    assert y.axes == (H, I1, I2, I3, C)
+    np.testing.assert_array_equal(
+        y.array, raw[:, np.asarray(ind_1.array)[None], np.asarray(ind_2.array)[:, None], :]
+    )
+    # Not adjacent: in front.
+    z = x["w", ind_1, "c", ind_2.rename({"i3": "i3"}) % 3]
+    assert z.axes == (I1, I2, I3, H, D)
+    # An int counts as an advanced index: H, then the gathered axes, then the rest.
+    sel = hax.named(jnp.array([1, 0, 4]), "s")
+    assert x["w", sel, "d", 0].axes == (H, hax.Axis("s", 3), C)
+    assert x["w", sel, "c", 0].axes == (hax.Axis("s", 3), H, D)
+
+
+def test_unnamed_jax_array_takes_a_matching_axis_name():
+    B, V = hax.make_axes(batch=3, vocab=5)
+    x = hax.arange((B, V))
+    idx = jnp.array([0, 2, 4])
+    out = x["vocab", idx]
+    assert out.axes == (B,)
+    np.testing.assert_array_equal(out.array, np.asarray(x.array)[np.arange(3), [0, 2, 4]])
+    # No other axis of its length: it keeps the indexed axis' name.
+    assert x["vocab", jnp.array([1, 1])].axes == (B, V.resize(2))
+
+
+def test_dslice_then_index_array_over_batch_axes():
+    B, S, V = hax.make_axes(batch=2, seq=5, vocab=10)
+    x = hax.arange((B, S, V))
+    shard = x["vocab", hax.dslice(0, V.resize(4))]
+    idx = (hax.arange((B, S), dtype=jnp.int32) + 2) % 4
+    out = shard["vocab", idx]
+    assert out.axes == (B, S)
+    raw = np.asarray(x.array)[:, :, :4]
+    np.testing.assert_array_equal(
+        out.array, raw[np.arange(2)[:, None], np.arange(5)[None], np.asarray(idx.array)]
+    )
+
+
+def test_updated_slice_with_per_element_starts():
+    Batch, Seq = hax.Axis("batch", 2), hax.Axis("seq", 5)
+    cache = hax.zeros((Batch, Seq), dtype=int)
+    starts = hax.named(jnp.array([1, 3]), Batch)
+    kv = hax.named(jnp.array([[1, 2], [3, 4]]), (Batch, Seq.resize(2)))
+    out = hax.updated_slice(cache, {"seq": starts}, kv)
+    assert out.axes == (Batch, Seq)
+    np.testing.assert_array_equal(out.array, [[0, 1, 2, 0, 0], [0, 0, 0, 3, 4]])
+    one = hax.updated_slice(cache, {"seq": starts}, hax.named(jnp.array([7, 8]), Batch))
+    np.testing.assert_array_equal(one.array, [[0, 7, 0, 0, 0], [0, 0, 0, 8, 0]])
+
+
+def test_updated_slice_errors_are_value_errors():
+    Seq = hax.Axis("seq", 4)
+    with pytest.raises(
+        ValueError, match="updated_slice: start 2 with length 3 is out of range for axis 'seq'"
+    ):
+        hax.updated_slice(hax.zeros(Seq), {"seq": 2}, hax.zeros(Seq.resize(3)))
+    cache = hax.zeros({"batch": 2, "seq": 5})
+    kv = hax.zeros({"batch": 2, "new": 2})
+    with pytest.raises(
+        ValueError,
+        match=r"updated_slice: the update \{batch: 2, new: 2\} has axes \['new'\] that are not in the original "
+        r"array with shape \{batch: 2, seq: 5\}",
+    ):
+        hax.updated_slice(cache, {"seq": hax.named(jnp.array([1, 3]), "batch")}, kv)
+
+
+def test_at_update_errors_name_the_at_method():
+    x = _x()
+    with pytest.raises(ValueError, match=r"^at\[\.\.\.\]\.add: "):
+        x.at["pos", 0].add(hax.ones(B.resize(3)))

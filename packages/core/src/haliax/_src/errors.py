@@ -48,6 +48,10 @@ class NamedTypeError(HaliaxError, TypeError):
     """A value of the wrong kind was passed where a NamedArray, axis or index was expected."""
 
 
+class UnsupportedIndexError(HaliaxError, NotImplementedError):
+    """An indexing combination that is well defined but not implemented (an index of a staged index array)."""
+
+
 class RegistryError(HaliaxError, LookupError):
     """A registry lookup failed, or two plugins claim one name."""
 

@@ -620,6 +620,12 @@ def updated_slice(array: NamedArray, start: Mapping[AxisSelector, Any], update: 
     require_named(op, array)
     if not isinstance(update, NamedArray):
         raise NamedTypeError(f"{op}: the update must be a NamedArray, got {type(update).__name__}")
+    extra = [ax.name for ax in update.axes if ax.name not in {a.name for a in array.axes}]
+    if extra:
+        raise AxisNotFoundError(
+            f"{op}: the update {format_shape(update.axes)} has axes {extra} that are not in the original "
+            f"array with shape {format_shape(array.axes)}; rename them to axes of the array"
+        )
     mapped: list[str] = []
     for s in start.values():
         if isinstance(s, NamedArray):
@@ -630,12 +636,6 @@ def updated_slice(array: NamedArray, start: Mapping[AxisSelector, Any], update: 
     for k, v in start.items():
         starts[_lookup(op, array.axes, k)] = v.array if isinstance(v, NamedArray) else v
     names = {ax.name: i for i, ax in enumerate(array.axes)}
-    extra = [ax.name for ax in update.axes if ax.name not in names]
-    if extra:
-        raise AxisNotFoundError(
-            f"{op}: the update {format_shape(update.axes)} has axes {extra} that are not in the original "
-            f"array with shape {format_shape(array.axes)}; rename them to axes of the array"
-        )
     have = {}
     for ax in update.axes:
         p = names[ax.name]

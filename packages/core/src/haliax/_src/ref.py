@@ -5,6 +5,12 @@ indexing (``ref["layer", 3]``, ``ref[{"batch": hax.dslice(i, 8)}] = update``), i
 ``jit``. ``ref.slice(sel)`` returns a view that applies ``sel`` before every later index, so a
 function can be handed one layer of a stacked buffer and write into it in place.
 
+A view keeps one staged selector per axis of the buffer (``slice(None)`` where nothing is
+staged), as Haliax does: slices and dslices become pallas-style ``Slice(start, size, stride)``
+windows, and an index into a window is folded into it (an int into a window becomes the int it
+points at, a window of a window one window). Reads and writes index the buffer with the folded
+selectors by name, under the same rules as ``x[...]``.
+
 Writes through an index read the whole buffer, update the selected part functionally and store
 it back; under ``jit`` XLA turns this into an in-place update of the selected part.
 """
@@ -15,10 +21,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
-from .axis import Axis, AxisSelection
-from .errors import NamedTypeError
-from .indexing import index
+from .axis import Axis, AxisSelection, dslice
+from .errors import NamedIndexError, NamedTypeError, UnsupportedIndexError, axis_not_found, format_shape
+from .indexing import _index, _is_static_int, _PallasSlice, _plan, _positions
 from .named_array import NamedArray
 
 
@@ -34,31 +42,78 @@ def _require_refs(op: str) -> None:
         )
 
 
+_EVERYTHING = slice(None)
+
+
 def _is_everything(idx: Any) -> bool:
     return (
         idx is Ellipsis
+        or idx is None
         or (isinstance(idx, tuple) and len(idx) == 0)
         or (isinstance(idx, Mapping) and not idx)
     )
 
 
-def _read_through(x: NamedArray, selectors: tuple[Any, ...], idx: Any) -> Any:
-    for sel in selectors:
-        x = index(x, sel)
-    return x if _is_everything(idx) else index(x, idx)
+def _is_window(v: Any) -> bool:
+    return isinstance(v, (slice, range, dslice, _PallasSlice))
 
 
-def _write_through(x: NamedArray, selectors: tuple[Any, ...], idx: Any, value: Any) -> NamedArray:
-    if selectors:
-        head, rest = selectors[0], selectors[1:]
-        return x.at[head].set(_write_through(index(x, head), rest, idx, value))
-    if _is_everything(idx):
-        if isinstance(value, NamedArray):
-            return value.broadcast_to(x.axes).astype(x.dtype)
-        return NamedArray._new(
-            jax.numpy.broadcast_to(jax.numpy.asarray(value, x.dtype), x.array.shape), x.axes
+def _is_fixed(v: Any) -> bool:
+    """A staged selector that removes its axis (an int, or a traced scalar)."""
+    return _is_static_int(v) or (isinstance(v, jax.Array) and v.ndim == 0)
+
+
+def _window(v: Any, size: int) -> tuple[Any, int, int]:
+    """``(start, size, stride)`` of a slice-like selector on an axis of ``size``."""
+    if isinstance(v, range):
+        v = slice(v.start, v.stop, v.step)
+    if isinstance(v, slice):
+        start, stop, step = v.indices(size)
+        return start, len(range(start, stop, step)), step
+    return v.start, int(v.size), int(getattr(v, "stride", 1))
+
+
+def _fold(op: str, current: Any, new: Any, base: Axis, view: Axis) -> Any:
+    """The staged selector for ``base`` after indexing its view ``view`` (of ``current``) with ``new``."""
+    if not _is_window(current):
+        raise UnsupportedIndexError(
+            f"{op}: axis {base.name!r} is already indexed by an index array in this view; indexing "
+            f"it again is not supported, read the view's value and index that"
         )
-    return x.at[idx].set(value)
+    start0, size0, step0 = _window(current, base.size)
+    if _is_window(new):
+        start1, size1, step1 = _window(new, size0)
+        return _PallasSlice(start0 + start1 * step0, size1, step0 * step1)
+    if isinstance(new, np.ndarray):
+        new = new.item() if new.ndim == 0 else new.tolist()
+    if _is_static_int(new):
+        i = int(new)
+        if not -size0 <= i < size0:
+            raise NamedIndexError(
+                f"{op}: index {i} is out of range for axis {view.name!r} of size {size0} in this view"
+            )
+        return start0 + (i + size0 if i < 0 else i) * step0
+    if isinstance(new, NamedArray):
+        return NamedArray._new(_shift(new.array, start0, size0, step0), new.axes)
+    if isinstance(new, jax.Array):
+        return _shift(new, start0, size0, step0)
+    if isinstance(new, (list, tuple)) and all(_is_static_int(i) for i in new):
+        out = []
+        for i in new:
+            if not -size0 <= i < size0:
+                raise NamedIndexError(
+                    f"{op}: index {i} in the list is out of range for axis {view.name!r} of size {size0} in this view"
+                )
+            out.append(start0 + (int(i) + size0 if i < 0 else int(i)) * step0)
+        return out
+    raise NamedTypeError(
+        f"{op}: a ref view's axis {view.name!r} takes an int, slice, dslice, list of ints, integer array "
+        f"or NamedArray, got a {type(new).__name__}"
+    )
+
+
+def _shift(index: Any, start: Any, size: int, step: int) -> Any:
+    return jnp.where(index < 0, index + size, index) * step + start
 
 
 class NamedRef:
@@ -78,21 +133,71 @@ class NamedRef:
 
     __slots__ = ("_axes", "_prefix", "_ref")
 
-    def __init__(self, ref: Any, axes: tuple[Axis, ...], prefix: tuple[Any, ...] = ()):
-        """Wrap a jax ``Ref`` holding an array with ``axes``; ``prefix`` are staged selectors."""
+    def __init__(self, ref: Any, axes: tuple[Axis, ...], prefix: tuple[Any, ...] | None = None):
+        """Wrap a jax ``Ref`` holding an array with ``axes``; ``prefix`` is one staged selector per axis."""
         self._ref = ref
         self._axes = tuple(axes)
-        self._prefix = tuple(prefix)
+        self._prefix = tuple(_EVERYTHING for _ in self._axes) if prefix is None else tuple(prefix)
+        if len(self._prefix) != len(self._axes):
+            raise NamedTypeError(
+                f"NamedRef: {len(self._prefix)} staged selectors for the {len(self._axes)} axes "
+                f"{format_shape(self._axes)}; give one per axis"
+            )
 
     def _whole(self) -> NamedArray:
         return NamedArray._new(self._ref[...], self._axes)
 
+    def _staged(self) -> dict[Axis, Any]:
+        return {ax: s for ax, s in zip(self._axes, self._prefix, strict=True) if s is not _EVERYTHING}
+
+    def _combined(self, op: str, idx: Any) -> dict[Axis, Any]:
+        """The staged selectors with ``idx`` (an index of the view) folded in, keyed by buffer axis."""
+        if _is_everything(idx):
+            return self._staged()
+        if isinstance(idx, tuple) and len(idx) == 1:
+            idx = idx[0]
+        folded = self._fold_all(op, idx)
+        return {ax: s for ax, s in zip(self._axes, folded, strict=True) if s is not _EVERYTHING}
+
+    def _fold_all(self, op: str, idx: Any) -> list[Any]:
+        view = self.axes
+        # Axes indexed by a staged index array may still be named (to say that is not supported).
+        names = {ax.name for ax in view}
+        lookup = view + tuple(
+            ax
+            for ax, s in zip(self._axes, self._prefix, strict=True)
+            if not _is_window(s) and not _is_fixed(s) and ax.name not in names
+        )
+        folded = list(self._prefix)
+        for p, new in _positions(op, lookup, idx).items():
+            base = self._base_position(op, lookup[p])
+            folded[base] = _fold(op, folded[base], new, self._axes[base], lookup[p])
+        return folded
+
+    def _base_position(self, op: str, view_axis: Axis) -> int:
+        for i, (ax, s) in enumerate(zip(self._axes, self._prefix, strict=True)):
+            if ax.name == view_axis.name and not _is_fixed(s):
+                return i
+        raise axis_not_found(op, [view_axis.name], self.axes)
+
     # ----- reading and writing -----
-    def __getitem__(self, idx: Any) -> Any:
-        return _read_through(self._whole(), self._prefix, idx)
+    def __getitem__(self, idx: Any = Ellipsis) -> Any:
+        sel = self._combined("NamedRef[...]", idx)
+        whole = self._whole()
+        return _index("NamedRef[...]", whole, sel) if sel else whole
 
     def __setitem__(self, idx: Any, value: Any) -> None:
-        self._ref[...] = _write_through(self._whole(), self._prefix, idx, value).array
+        sel = self._combined("NamedRef[...]", idx)
+        whole = self._whole()
+        if sel:
+            new = whole.at[sel].set(value)
+        elif isinstance(value, NamedArray):
+            new = value.broadcast_to(whole.axes).astype(whole.dtype)
+        else:
+            new = NamedArray._new(
+                jnp.broadcast_to(jnp.asarray(value, whole.dtype), whole.array.shape), whole.axes
+            )
+        self._ref[...] = new.array
 
     def value(self) -> NamedArray:
         """The current contents (of the view, for a sliced ref)."""
@@ -100,24 +205,32 @@ class NamedRef:
 
     def slice(self, selector: Mapping[Any, Any] | tuple[Any, ...]) -> NamedRef:
         """A view that applies ``selector`` before every later index; writes reach this ref's buffer."""
-        return NamedRef(self._ref, self._axes, (*self._prefix, selector))
+        return NamedRef(self._ref, self._axes, tuple(self._fold_all("NamedRef.slice", selector)))
 
     def unsliced(self) -> NamedRef:
         """The ref to the whole buffer, without staged selectors."""
+        if all(s is _EVERYTHING for s in self._prefix):
+            return self
         return NamedRef(self._ref, self._axes)
 
     # ----- metadata (of the view) -----
     @property
     def axes(self) -> tuple[Axis, ...]:
         """The axes seen through this ref (after its staged selectors)."""
-        if not self._prefix:
+        staged = self._staged()
+        if not staged:
             return self._axes
-        return _view_axes(self._axes, self._ref.dtype, self._prefix)
+        return _plan("NamedRef.axes", self._axes, staged).out_axes
 
     @property
     def shape(self) -> dict[str, int]:
         """``{name: size}`` of the view."""
         return {ax.name: ax.size for ax in self.axes}
+
+    @property
+    def named_shape(self) -> dict[str, int]:
+        """Same as `shape`."""
+        return self.shape
 
     @property
     def dtype(self) -> Any:
@@ -135,24 +248,43 @@ class NamedRef:
         return holder.resolve_axis(axes)
 
     def __repr__(self) -> str:
-        from .errors import format_shape
-
-        staged = f", staged={len(self._prefix)}" if self._prefix else ""
+        staged = f", staged={len(self._staged())}" if self._staged() else ""
         return f"NamedRef({format_shape(self.axes)}, dtype={self.dtype}{staged})"
 
 
-def _view_axes(axes: tuple[Axis, ...], dtype: Any, prefix: tuple[Any, ...]) -> tuple[Axis, ...]:
-    """Axes of a view: trace the staged indexing abstractly (no data is read)."""
-    spec = jax.ShapeDtypeStruct(tuple(ax.size for ax in axes), dtype)
-    return jax.eval_shape(lambda a: _read_through(NamedArray._new(a, axes), prefix, ...), spec).axes
+# Staged selectors that are plain Python values travel in the treedef (hashable forms); arrays,
+# NamedArrays and Slices (a pytree themselves) are children, so a view can cross ``jit``.
+def _static_form(s: Any) -> Any:
+    if isinstance(s, slice):
+        return ("slice", s.start, s.stop, s.step)
+    if _is_static_int(s):
+        return ("int", int(s))
+    if isinstance(s, list):
+        return ("list", tuple(s))
+    return None
 
 
-def _flatten(r: NamedRef) -> tuple[tuple[Any, ...], tuple[Axis, ...]]:
-    return (r._ref, r._prefix), r._axes
+def _from_static(form: Any) -> Any:
+    kind, *rest = form
+    if kind == "slice":
+        return slice(*rest)
+    if kind == "int":
+        return rest[0]
+    return list(rest[0])
 
 
-def _unflatten(axes: tuple[Axis, ...], children: Any) -> NamedRef:
-    return NamedRef(children[0], axes, children[1])
+def _flatten(r: NamedRef) -> tuple[tuple[Any, ...], Any]:
+    forms = tuple(_static_form(s) for s in r._prefix)
+    dynamic = tuple(s for s, f in zip(r._prefix, forms, strict=True) if f is None)
+    return (r._ref, dynamic), (r._axes, forms)
+
+
+def _unflatten(aux: Any, children: Any) -> NamedRef:
+    axes, forms = aux
+    ref, dynamic = children
+    it = iter(dynamic)
+    prefix = tuple(next(it) if f is None else _from_static(f) for f in forms)
+    return NamedRef(ref, axes, prefix)
 
 
 jax.tree_util.register_pytree_node(NamedRef, _flatten, _unflatten)
@@ -190,4 +322,5 @@ def freeze(ref: NamedRef) -> NamedArray:
     """Invalidate the ref's buffer and return its contents (the view's, for a sliced ref)."""
     _require_refs("freeze")
     whole = NamedArray._new(jax.freeze(ref._ref), ref._axes)  # type: ignore[attr-defined]  # present where refs_supported()
-    return _read_through(whole, ref._prefix, ...)
+    staged = ref._staged()
+    return _index("freeze", whole, staged) if staged else whole
