@@ -62,7 +62,8 @@ def test_polyval_under_jit():
 def test_poly_roots_and_trim_zeros():
     roots = hax.named(jnp.array([1.0, 2.0]), "root")
     coeffs = hax.poly(roots)
-    assert coeffs.axes == (hax.Axis("degree", 3),)
+    assert coeffs.axes == (hax.Axis("root", 3),)  # the roots' axis name, resized (as in Haliax)
+    assert hax.poly(roots.array).axes == (hax.Axis("degree", 3),)
     _close(coeffs.array, jnp.poly(roots.array))
     found = hax.roots(coeffs, new_axis="root")
     assert found.axes == (hax.Axis("root", 2),)
@@ -76,14 +77,15 @@ def test_polyfit_single_and_batched():
     x = hax.named(jnp.linspace(-1.0, 1.0, 6), "sample")
     y = 3 * x * x - 1
     coef = hax.polyfit(x, y, 2)
-    assert coef.axes == (hax.Axis("degree", 3),)
+    assert coef.axes == (hax.Axis("sample", 3),)  # x's axis name, resized (as in Haliax)
+    assert hax.polyfit(x.array, y.array, 2).axes == (hax.Axis("degree", 3),)
     _close(coef.array, jnp.array([3.0, 0.0, -1.0]))
     ys = hax.named(jnp.stack([y.array, 2 * y.array]), ("series", "sample"))
     batch = hax.polyfit(x, ys, 2, new_axis="c")
     assert batch.axes == (hax.Axis("c", 3), hax.Axis("series", 2))
     _close(batch.array, jnp.polyfit(x.array, ys.array.T, 2))
     _, cov = hax.polyfit(x, y + 0.01 * hax.sin(10 * x), 1, cov=True)
-    assert cov.axes == (hax.Axis("degree", 2), hax.Axis("degree_cov", 2))
+    assert cov.axes == (hax.Axis("sample", 2), hax.Axis("sample_cov", 2))
     full = hax.polyfit(x, y, 2, full=True)
     assert len(full) == 5 and full[0].axes == coef.axes
 
@@ -99,16 +101,33 @@ def test_vander_matches_jnp():
     _close(vg.array[1], jnp.vander(grid.array[1], 3))
 
 
+def test_arithmetic_takes_the_name_of_the_first_named_input():
+    out = hax.polyadd(jnp.array([1.0, 2.0]), Q)
+    assert out.axes == (hax.Axis("coef", 2),)
+    q, r = hax.polydiv(jnp.array([1.0, 3.0, 2.0]), Q)
+    assert q.axes[0].name == r.axes[0].name == "coef"
+
+
+def test_vander_takes_the_degree_axis_or_its_name():
+    x = hax.named(jnp.array([1.0, 2.0, 3.0]), "x")
+    v = hax.vander(x, hax.Axis("power", 4))
+    assert v.axes == (hax.Axis("x", 3), hax.Axis("power", 4))
+    _close(v.array, jnp.vander(x.array, 4))
+    assert hax.vander(x, "power").axes == (hax.Axis("x", 3), hax.Axis("power", 3))
+
+
 def test_poly_errors():
     two = hax.named(jnp.ones((2, 3)), ("batch", "coef"))
-    with pytest.raises(TypeError) as err:
+    with pytest.raises(ValueError) as err:
         hax.polyder(two)
     assert str(err.value) == (
         "polyder: expected a coefficient array with one axis, got {batch: 2, coef: 3}; "
         "select a single polynomial first (e.g. with hax.vmap over the other axes)"
     )
     with pytest.raises(
-        TypeError, match=r"^vander: pass N when x has more than one axis, got \{batch: 2, coef: 3\}$"
+        TypeError,
+        match=r"^vander: pass the number of powers \(or a sized Axis\) when x has more than one axis, "
+        r"got \{batch: 2, coef: 3\}$",
     ):
         hax.vander(two)
     x = hax.named(jnp.ones(3), "sample")

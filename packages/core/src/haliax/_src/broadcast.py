@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 import jax
 import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
 import jax.numpy as jnp
 
 from .axis import Axis, AxisSpec, axis_spec_to_tuple
-from .errors import BroadcastError, axis_not_found, axis_size_mismatch, format_shape
+from .errors import BroadcastError, axis_not_found, axis_size_mismatch, format_shape, reported_as
 from .named_array import NamedArray
 
 # A plan turns an operand's raw array into one aligned with the result: an optional permutation,
@@ -162,11 +162,18 @@ def broadcast_to(
         >>> hax.broadcast_to(hax.ones(E), (B, E)).shape
         {'batch': 2, 'embed': 3}
     """
-    target = tuple(axis_spec_to_tuple(axes))
-    for t in target:
+    own = {ax.name: ax for ax in a.axes} if isinstance(a, NamedArray) else {}
+    target_list = []
+    for t in axis_spec_to_tuple(axes):
         if not isinstance(t, Axis):
-            raise BroadcastError(f"broadcast_to: axis {t!r} needs a size; pass an Axis instead of a name")
-    target_axes = cast(tuple[Axis, ...], target)  # checked just above
+            if t not in own:
+                raise BroadcastError(
+                    f"broadcast_to: axis {t!r} needs a size (the array does not have it); "
+                    f"pass an Axis instead of a name"
+                )
+            t = own[t]
+        target_list.append(t)
+    target_axes = tuple(target_list)
     if not isinstance(a, NamedArray):
         arr = jnp.asarray(a)
         if arr.ndim != 0:
@@ -181,18 +188,28 @@ def broadcast_to(
             f"broadcast_to: the array {format_shape(a.axes)} has axes {[ax.name for ax in extra]} "
             f"not in the target {format_shape(target_axes)}; pass enforce_no_extra_axes=False to keep them"
         )
-    if ensure_order:
+    _check_sizes("broadcast_to", a.axes, target_axes)
+    have = {ax.name for ax in a.axes}
+    # New axes go in front of ``a``'s. With ensure_order the target's axes must then appear in the
+    # target's order; when they do not, the result is the target followed by ``a``'s extra axes.
+    out_axes = tuple(ax for ax in target_axes if ax.name not in have) + a.axes
+    if ensure_order and not _in_order(target_axes, out_axes):
         out_axes = target_axes + extra
-    else:
-        have = {ax.name for ax in a.axes}
-        out_axes = tuple(ax for ax in target_axes if ax.name not in have) + a.axes
     if out_axes == a.axes:
         return a
     return NamedArray._new(_raw_broadcast("broadcast_to", a, out_axes), out_axes)
 
 
+def _in_order(needle: tuple[Axis, ...], haystack: tuple[Axis, ...]) -> bool:
+    """True if the names of ``needle`` appear in ``haystack`` in the same order."""
+    rest = iter(ax.name for ax in haystack)
+    return all(ax.name in rest for ax in needle)
+
+
 def broadcast_axis(a: NamedArray, axis: AxisSpec) -> NamedArray:
-    """Add the given axes in front of ``a``'s if it lacks them.
+    """Add the given axes in front of ``a``'s if it lacks them (``broadcast_to`` with extra axes kept).
+
+    When ``a`` already has the axes in another order, they are put in the given order.
 
     Examples:
         >>> import haliax as hax
@@ -200,8 +217,9 @@ def broadcast_axis(a: NamedArray, axis: AxisSpec) -> NamedArray:
         >>> hax.arange(Pos).broadcast_axis(KPos).shape
         {'key_position': 4, 'position': 4}
     """
-    new = cast(tuple[Axis, ...], axis_spec_to_tuple(axis))  # an AxisSpec holds sized Axis objects
-    return broadcast_to(a, new, ensure_order=False, enforce_no_extra_axes=False)
+    new = tuple(axis_spec_to_tuple(axis))
+    with reported_as("broadcast_axis"):
+        return broadcast_to(a, new, ensure_order=True, enforce_no_extra_axes=False)
 
 
 def broadcast_arrays(*arrays: Any, require_subset: bool = True, ensure_order: bool = True) -> tuple[Any, ...]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .axis import Axis, AxisSelector
 from .broadcast import broadcast_raw, broadcast_to
@@ -38,6 +39,10 @@ def _named_raw(op: str, arrays: list[Any]) -> tuple[tuple[Axis, ...], list[Any]]
             if not isinstance(a, NamedArray):
                 check_unnamed(op, axes, a)
     return axes, out
+
+
+def _is_leaf_value(x: Any) -> bool:
+    return isinstance(x, (int, float, complex, bool, jax.Array, np.ndarray, np.generic))
 
 
 def raw_array_or_scalar(x: Any) -> Any:
@@ -73,6 +78,13 @@ def where(
         return nonzero(condition, new_axis, fill_value=fill_value)
     if x is None or y is None:
         raise NamedTypeError("where: pass both x and y, or neither (for the index form)")
+    if not isinstance(x, NamedArray) and not isinstance(y, NamedArray) and jnp.ndim(raw(condition)) == 0:
+        # A scalar condition picks one of two unnamed values: the result is unnamed too (a 0-d
+        # NamedArray condition included); pytrees with one structure are picked whole.
+        c = raw(condition)
+        if _is_leaf_value(x) and _is_leaf_value(y):
+            return jnp.where(c, x, y)
+        return jax.lax.cond(c, lambda: x, lambda: y)
     axes, (c, a, b) = _named_raw("where", [condition, x, y])
     out = jnp.where(c, a, b)
     if not any(isinstance(v, NamedArray) for v in (condition, x, y)):

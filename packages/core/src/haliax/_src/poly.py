@@ -1,9 +1,9 @@
 """Polynomials as named coefficient arrays, highest degree first (as in jax.numpy).
 
 A coefficient array is a NamedArray with one axis (its name is kept through every op), or a raw
-array or list, whose axis is then named `DEFAULT_POLY_AXIS_NAME`. Results that create a
-coefficient axis from something else (`poly`, `polyfit`, `vander`) name it the same way unless
-told otherwise.
+array or list, whose axis is then named `DEFAULT_POLY_AXIS_NAME`. As in Haliax, a result takes the
+axis name of its (first) named input, resized: `poly` of roots along ``R`` gives coefficients
+along ``R``, `polyfit` of samples along ``X`` coefficients along ``X``; ``new_axis=`` renames it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from .axis import Axis, AxisSelector
-from .errors import NamedTypeError, format_shape
+from .errors import NamedTypeError, ShapeMismatchError, format_shape
 from .lift import axis_positions
 from .named_array import NamedArray, require_named
 from .ufuncs import add, multiply
@@ -25,15 +25,22 @@ def _coeffs(op: str, p: Any) -> tuple[Any, str]:
     """Raw 1-d coefficients and the name of their axis."""
     if isinstance(p, NamedArray):
         if len(p.axes) != 1:
-            raise NamedTypeError(
+            raise ShapeMismatchError(
                 f"{op}: expected a coefficient array with one axis, got {format_shape(p.axes)}; "
                 f"select a single polynomial first (e.g. with hax.vmap over the other axes)"
             )
         return p.array, p.axes[0].name
     arr = jnp.asarray(p)
     if arr.ndim != 1:
-        raise NamedTypeError(f"{op}: expected one-dimensional coefficients, got shape {arr.shape}")
+        raise ShapeMismatchError(f"{op}: expected one-dimensional coefficients, got shape {arr.shape}")
     return arr, DEFAULT_POLY_AXIS_NAME
+
+
+def _pair(op: str, a1: Any, a2: Any) -> tuple[Any, Any, str]:
+    """Raw coefficients of two polynomials and the result's axis name: ``a1``'s, else ``a2``'s."""
+    x, name1 = _coeffs(op, a1)
+    y, name2 = _coeffs(op, a2)
+    return x, y, name1 if isinstance(a1, NamedArray) else name2
 
 
 def _along(out: Any, name: str) -> NamedArray:
@@ -50,19 +57,23 @@ def poly(seq_of_zeros: NamedArray, new_axis: AxisSelector | None = None) -> Name
     """Coefficients of the monic polynomial whose roots are ``seq_of_zeros`` (one axis).
 
     A square two-axis array gives its characteristic polynomial. The coefficients lie along
-    ``new_axis`` (default ``'degree'``) of size ``n + 1``.
+    ``new_axis`` of size ``n + 1``: by default the roots' axis name (``'degree'`` for a raw array
+    or a matrix).
 
     Examples:
         >>> import jax.numpy as jnp, haliax as hax
-        >>> hax.poly(hax.named(jnp.array([1.0, 2.0]), "root")).array.tolist()
-        [1.0, -3.0, 2.0]
+        >>> c = hax.poly(hax.named(jnp.array([1.0, 2.0]), "root"))
+        >>> c.shape, c.array.tolist()
+        ({'root': 3}, [1.0, -3.0, 2.0])
     """
     out = jnp.poly(seq_of_zeros.array if isinstance(seq_of_zeros, NamedArray) else seq_of_zeros)
+    if new_axis is None and isinstance(seq_of_zeros, NamedArray) and len(seq_of_zeros.axes) == 1:
+        return _along(out, seq_of_zeros.axes[0].name)
     return _along(out, _new_axis_name(new_axis))
 
 
 def polyadd(a1: Any, a2: Any) -> NamedArray:
-    """Sum of two polynomials; the result has ``a1``'s axis name and the longer length.
+    """Sum of two polynomials, as long as the longer; along ``a1``'s axis name (``a2``'s if ``a1`` is raw).
 
     Examples:
         >>> import jax.numpy as jnp, haliax as hax
@@ -70,8 +81,7 @@ def polyadd(a1: Any, a2: Any) -> NamedArray:
         >>> hax.polyadd(p, hax.named(jnp.array([1.0, 0.0, 1.0]), "degree")).array.tolist()
         [1.0, 1.0, 3.0]
     """
-    x, name = _coeffs("polyadd", a1)
-    y, _ = _coeffs("polyadd", a2)
+    x, y, name = _pair("polyadd", a1, a2)
     return _along(jnp.polyadd(x, y), name)
 
 
@@ -84,8 +94,7 @@ def polysub(a1: Any, a2: Any) -> NamedArray:
         >>> hax.polysub(p, p).array.tolist()
         [0.0, 0.0]
     """
-    x, name = _coeffs("polysub", a1)
-    y, _ = _coeffs("polysub", a2)
+    x, y, name = _pair("polysub", a1, a2)
     return _along(jnp.polysub(x, y), name)
 
 
@@ -98,8 +107,7 @@ def polymul(a1: Any, a2: Any) -> NamedArray:
         >>> hax.polymul(p, p).array.tolist()
         [1.0, 2.0, 1.0]
     """
-    x, name = _coeffs("polymul", a1)
-    y, _ = _coeffs("polymul", a2)
+    x, y, name = _pair("polymul", a1, a2)
     return _along(jnp.polymul(x, y), name)
 
 
@@ -115,8 +123,7 @@ def polydiv(u: Any, v: Any) -> tuple[NamedArray, NamedArray]:
         >>> q.array.tolist(), r.array.tolist()
         ([1.0, 2.0], [0.0, 0.0, 0.0])
     """
-    x, name = _coeffs("polydiv", u)
-    y, _ = _coeffs("polydiv", v)
+    x, y, name = _pair("polydiv", u, v)
     q, r = jnp.polydiv(x, y)
     return _along(q, name), _along(r, name)
 
@@ -174,8 +181,8 @@ def polyval(p: Any, x: Any, axis: AxisSelector | None = None) -> Any:
 
 
 def polyfit(
-    x: NamedArray,
-    y: NamedArray,
+    x: Any,
+    y: Any,
     deg: int,
     rcond: float | None = None,
     full: bool = False,
@@ -186,31 +193,50 @@ def polyfit(
     """Least-squares fit of a degree-``deg`` polynomial to samples ``(x, y)``.
 
     ``x`` has one axis (the samples); ``y`` has it too, plus at most one other axis (several
-    fits at once). Coefficients lie along ``new_axis`` (default ``'degree'``, size ``deg + 1``)
-    followed by ``y``'s other axis. ``full=True`` also returns jnp's ``(residuals, rank,
-    singular_values, rcond)`` as raw arrays; ``cov=True`` also returns the covariance with axes
+    fits at once); either may be a raw 1-d array. Coefficients lie along ``new_axis`` (default,
+    as in Haliax: ``x``'s axis name, else ``y``'s, else ``'degree'``; size ``deg + 1``) followed
+    by ``y``'s other axis. ``full=True`` also returns jnp's ``(residuals, rank, singular_values,
+    rcond)`` as raw arrays; ``cov=True`` also returns the covariance with axes
     ``(degree, degree_cov, ...)``.
 
     Examples:
         >>> import jax.numpy as jnp, haliax as hax
         >>> x = hax.named(jnp.array([0.0, 1.0, 2.0, 3.0]), "sample")
-        >>> jnp.round(hax.polyfit(x, 2 * x + 1, 1).array, 4).tolist()
-        [2.0, 1.0]
+        >>> c = hax.polyfit(x, 2 * x + 1, 1)
+        >>> c.shape, jnp.round(c.array, 4).tolist()
+        ({'sample': 2}, [2.0, 1.0])
     """
-    if not isinstance(x, NamedArray) or len(x.axes) != 1:
-        raise NamedTypeError(f"polyfit: x must be a NamedArray with one (sample) axis, got {_describe(x)}")
-    if not isinstance(y, NamedArray):
-        raise NamedTypeError(f"polyfit: y must be a NamedArray, got {type(y).__name__}")
-    sample = x.axes[0]
-    (pos,) = axis_positions("polyfit", y, sample)
-    others = y.axes[:pos] + y.axes[pos + 1 :]
-    if len(others) > 1:
-        raise NamedTypeError(
-            f"polyfit: y may have at most one axis besides {sample.name!r}, got {format_shape(y.axes)}"
-        )
-    y_raw = jnp.moveaxis(y.array, pos, 0) if pos != 0 else y.array
+    if isinstance(x, NamedArray):
+        if len(x.axes) != 1:
+            raise ShapeMismatchError(f"polyfit: x must have one (sample) axis, got {format_shape(x.axes)}")
+        x_raw = x.array
+    else:
+        x_raw = jnp.asarray(x)
+        if x_raw.ndim != 1:
+            raise ShapeMismatchError(f"polyfit: x must be one-dimensional, got shape {x_raw.shape}")
+    others: tuple[Axis, ...] = ()
+    if isinstance(y, NamedArray):
+        if isinstance(x, NamedArray):
+            (pos,) = axis_positions("polyfit", y, x.axes[0])
+        elif len(y.axes) == 1:
+            pos = 0
+        else:
+            raise ShapeMismatchError(
+                f"polyfit: with a raw x, y must have one axis, got {format_shape(y.axes)}; name x's axis"
+            )
+        others = y.axes[:pos] + y.axes[pos + 1 :]
+        if len(others) > 1:
+            raise ShapeMismatchError(
+                f"polyfit: y may have at most one axis besides {y.axes[pos].name!r}, got {format_shape(y.axes)}"
+            )
+        y_raw = jnp.moveaxis(y.array, pos, 0) if pos != 0 else y.array
+    else:
+        y_raw = y
+    if new_axis is None:
+        base = x if isinstance(x, NamedArray) else y if isinstance(y, NamedArray) and not others else None
+        new_axis = base.axes[0].name if base is not None else None
     w_raw = w.array if isinstance(w, NamedArray) else w
-    res = jnp.polyfit(x.array, y_raw, deg, rcond=rcond, full=full, w=w_raw, cov=cov)
+    res = jnp.polyfit(x_raw, y_raw, deg, rcond=rcond, full=full, w=w_raw, cov=cov)
     Degree = Axis(_new_axis_name(new_axis), deg + 1)
     coef_axes = (Degree, *others)
     if full:
@@ -222,10 +248,6 @@ def polyfit(
             c, (Degree, Degree.alias(f"{Degree.name}_cov"), *others)
         )
     return NamedArray._new(res, coef_axes)
-
-
-def _describe(x: Any) -> str:
-    return format_shape(x.axes) if isinstance(x, NamedArray) else type(x).__name__
 
 
 def roots(p: Any, *, strip_zeros: bool = True, new_axis: AxisSelector | None = None) -> NamedArray:
@@ -258,23 +280,41 @@ def trim_zeros(filt: Any, trim: str = "fb") -> NamedArray:
 
 
 def vander(
-    x: NamedArray, N: int | None = None, increasing: bool = False, new_axis: AxisSelector | None = None
+    x: NamedArray,
+    degree: AxisSelector | int | None = None,
+    increasing: bool = False,
+    new_axis: AxisSelector | None = None,
 ) -> NamedArray:
-    """Vandermonde matrix: powers of ``x`` along a new last axis (``new_axis``, default ``'degree'``).
+    """Vandermonde matrix: powers of ``x`` along a new last axis.
 
-    ``x`` may have any axes; the new axis has size ``N`` (default: the size of ``x``'s only
-    axis) and holds decreasing powers unless ``increasing``.
+    ``degree`` is that axis (an `Axis`, whose size is the number of powers, or a name) or just
+    the number of powers; by default it has the size of ``x``'s only axis and is named
+    ``new_axis`` (default ``'degree'``). ``x`` may have any axes (then give the size). Powers
+    decrease unless ``increasing``.
 
     Examples:
         >>> import jax.numpy as jnp, haliax as hax
-        >>> v = hax.vander(hax.named(jnp.array([2.0, 3.0]), "x"), 3)
+        >>> v = hax.vander(hax.named(jnp.array([2.0, 3.0]), "x"), hax.Axis("power", 3))
         >>> v.shape, v.array.tolist()
-        ({'x': 2, 'degree': 3}, [[4.0, 2.0, 1.0], [9.0, 3.0, 1.0]])
+        ({'x': 2, 'power': 3}, [[4.0, 2.0, 1.0], [9.0, 3.0, 1.0]])
     """
     require_named("vander", x)
+    N: int | None
+    if isinstance(degree, (Axis, str)):
+        if new_axis is not None:
+            raise NamedTypeError(
+                f"vander: give the new axis once, as degree={degree!r} or new_axis={new_axis!r}"
+            )
+        new_axis = degree
+        N = degree.size if isinstance(degree, Axis) else None
+    else:
+        N = degree
     if N is None:
         if len(x.axes) != 1:
-            raise NamedTypeError(f"vander: pass N when x has more than one axis, got {format_shape(x.axes)}")
+            raise NamedTypeError(
+                f"vander: pass the number of powers (or a sized Axis) when x has more than one axis, "
+                f"got {format_shape(x.axes)}"
+            )
         N = x.axes[0].size
     name = _new_axis_name(new_axis)
     if len(x.axes) == 1:
