@@ -9,7 +9,7 @@ import pytest
 import haliax as hax
 import haliax.nn as hnn
 import haliax.quantization as hq
-from haliax.quantization._src.fp8 import next_scale
+from haliax.quantization._src.fp8 import compute_amax_history, compute_scale
 
 Batch, Embed, Hidden = hax.Axis("batch", 8), hax.Axis("embed", 16), hax.Axis("hidden", 32)
 DIMS = (((1,), (0,)), ((), ()))
@@ -89,43 +89,58 @@ def test_int8_gradients_are_straight_through():
         np.testing.assert_allclose(g, w, rtol=1e-6)
 
 
-def test_amax_history_rolls_and_scale_adapts():
-    history = jnp.zeros(3)
-    scale = jnp.ones(())
-    fmax = float(jnp.finfo(jnp.float8_e4m3fn).max)
-    scale, history = next_scale(jnp.array([2.0, -4.0]), scale, history, jnp.float8_e4m3fn)
+def test_amax_history_rolls_back_and_writes_the_newest_amax_first():
+    history = compute_amax_history(jnp.array([2.0, -4.0]), jnp.zeros(3))
     np.testing.assert_allclose(history, [4.0, 0.0, 0.0])
-    np.testing.assert_allclose(scale, 4.0 / fmax)
-    scale, history = next_scale(jnp.array([1.0]), scale, history, jnp.float8_e4m3fn)
-    np.testing.assert_allclose(history, [1.0, 4.0, 0.0])
-    np.testing.assert_allclose(scale, 4.0 / fmax)  # the max of the history, not the latest amax
-    for _ in range(2):
-        scale, history = next_scale(jnp.array([1.0]), scale, history, jnp.float8_e4m3fn)
-    np.testing.assert_allclose(history, [1.0, 1.0, 1.0])  # 4.0 rolled out
-    np.testing.assert_allclose(scale, 1.0 / fmax)
+    history = compute_amax_history(jnp.array([1.0]), history)
+    np.testing.assert_allclose(history, [1.0, 0.0, 4.0])  # the replaced front entry moves to the end
+    history = compute_amax_history(jnp.array([3.0]), history)
+    np.testing.assert_allclose(history, [3.0, 4.0, 1.0])
+
+
+def test_compute_scale_maps_amax_to_the_fp8_max_and_keeps_the_scale_for_zero_or_inf():
+    fmax = float(jnp.finfo(jnp.float8_e4m3fn).max)
+    np.testing.assert_allclose(compute_scale(jnp.array(4.0), jnp.array(1.0), fmax), 4.0 / fmax, rtol=1e-6)
+    np.testing.assert_allclose(
+        compute_scale(jnp.array(4.0), jnp.array(1.0), fmax, margin=1), 8.0 / fmax, rtol=1e-6
+    )
+    np.testing.assert_allclose(compute_scale(jnp.array(0.0), jnp.array(0.5), fmax), 0.5)
+    np.testing.assert_allclose(compute_scale(jnp.array(jnp.inf), jnp.array(0.5), fmax), 0.5)
+
+
+def test_haliax_src_fp8_is_an_alias_of_the_implementation():
+    from haliax._src import fp8 as alias
+    from haliax.quantization._src import fp8 as impl
+
+    assert alias.compute_scale is impl.compute_scale
+    assert alias.compute_amax_history is impl.compute_amax_history
 
 
 def test_fp8_linear_train_step_updates_scales_through_gradient():
     x = _x() * 10.0
     layer = _layer(hq.QuantizationConfig(fp8=True, amax_history_length=4))
     op0 = layer.dot_general
-    assert float(op0.input_scale.array) == 1.0
+    assert op0.input_scale.shape == (1,) and op0.input_amax_history.shape == (4,)
+    np.testing.assert_array_equal(op0.input_scale, [1.0])
     layer = _calibrated(layer, x)
     op = layer.dot_general
     fmax = float(jnp.finfo(jnp.float8_e4m3fn).max)
     amax = float(jnp.max(jnp.abs(x.array)))
-    np.testing.assert_allclose(op.input_amax_history.array, [amax, 0.0, 0.0, 0.0], rtol=1e-6)
-    np.testing.assert_allclose(op.input_scale.array, amax / fmax, rtol=1e-6)
-    np.testing.assert_allclose(
-        op.kernel_scale.array, float(jnp.max(jnp.abs(layer.weight.array))) / fmax, rtol=1e-6
-    )
-    # the output gradient of sum() is all ones: its amax is 1, scaled to e5m2's range
-    np.testing.assert_allclose(op.output_grad_amax_history.array[0], 1.0)
-    np.testing.assert_allclose(
-        op.output_grad_scale.array, 1.0 / float(jnp.finfo(jnp.float8_e5m2).max), rtol=1e-6
-    )
+    np.testing.assert_allclose(op.input_amax_history, [amax, 0.0, 0.0, 0.0], rtol=1e-6)
+    # the scale a step uses comes from the history it was handed: all zeros, so the scale stays 1
+    np.testing.assert_allclose(op.input_scale, [1.0])
+    # the output gradient of sum() is all ones: its amax is 1
+    np.testing.assert_allclose(op.output_grad_amax_history[0], 1.0)
     layer2 = _calibrated(layer, x * 0.5)
-    np.testing.assert_allclose(layer2.dot_general.input_amax_history.array[:2], [amax * 0.5, amax], rtol=1e-6)
+    op2 = layer2.dot_general
+    np.testing.assert_allclose(op2.input_amax_history[0], amax * 0.5, rtol=1e-6)
+    np.testing.assert_allclose(op2.input_scale, [amax / fmax], rtol=1e-6)
+    np.testing.assert_allclose(
+        op2.kernel_scale, [float(jnp.max(jnp.abs(layer.weight.array))) / fmax], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        op2.output_grad_scale, [1.0 / float(jnp.finfo(jnp.float8_e5m2).max)], rtol=1e-6
+    )
 
 
 def test_fp8_lowered_program_has_f8_dot_general_operands():

@@ -1,15 +1,17 @@
-"""fp8 matmuls with delayed scaling: `Fp8DotGeneralOp`.
+"""fp8 matmuls with delayed scaling: `Fp8DotGeneralOp`, and the scaling helpers it is built from.
 
 Forward operands are quantized to ``float8_e4m3fn`` and the incoming gradient to
 ``float8_e5m2``; every GEMM (the forward one and both backward ones) is a ``jax.lax.dot_general``
 on fp8 operands with a wider ``preferred_element_type``, which XLA lowers to cuBLASLt fp8 GEMMs
 on Hopper GPUs.
 
-Delayed scaling: each operand has a scale and a history of its recent absolute maxima (amax).
-A step quantizes with the scale it was handed (computed from *earlier* steps), records the
-current amax in the history, and derives the next scale from the history's maximum. The new
-scales and histories leave the step as the "gradients" of the state fields
-(`OverwriteWithGradient`), and `apply_updates` writes them into the model.
+Delayed scaling, as Haliax (and Flax) do it: each operand has a scale and a history of its
+recent absolute maxima (amax). A step first derives the scale it uses from the history it was
+handed (steps before this one; `compute_scale`), quantizes with it, and records the current
+amax in the history (`compute_amax_history`). The scale it used and the new history leave the
+step as the "gradients" of the state fields (`OverwriteWithGradient`), and `apply_updates`
+writes them into the model. The helpers keep Haliax's names and signatures (``haliax._src.fp8``
+resolves to this module).
 """
 
 from __future__ import annotations
@@ -22,38 +24,65 @@ import jax
 import jax.numpy as jnp
 
 from haliax._src.axis import Axis
-from haliax._src.named_array import NamedArray
+from haliax._src.errors import QuantizationError
 
 from .overwrite import OverwriteWithGradient
 
 E4M3 = jnp.float8_e4m3fn
 E5M2 = jnp.float8_e5m2
-AMAX_AXIS = "amax_history"
-"""Name of the history axis of the amax-history state arrays."""
 
 
-def _fmax(dtype: Any) -> float:
-    return float(jnp.finfo(dtype).max)
+def get_fp8_max(fp8_dtype: Any, out_dtype: Any) -> jax.Array:
+    """The largest finite value of ``fp8_dtype`` (e4m3fn or e5m2), as a 0-d array of ``out_dtype``."""
+    if jnp.dtype(fp8_dtype) not in (jnp.dtype(E4M3), jnp.dtype(E5M2)):
+        raise TypeError(
+            f"get_fp8_max: expected float8_e4m3fn or float8_e5m2, got {jnp.dtype(fp8_dtype).name}"
+        )
+    return jnp.asarray(float(jnp.finfo(fp8_dtype).max), out_dtype)
 
 
-def quantize(x: jax.Array, scale: jax.Array, dtype: Any) -> jax.Array:
-    """``clip(x / scale)`` cast to the fp8 ``dtype``; ``x ≈ quantize(x) * scale``."""
-    fmax = _fmax(dtype)
-    y = x.astype(jnp.float32) / scale.astype(jnp.float32)
-    return jnp.clip(y, -fmax, fmax).astype(dtype)
+def quantize(x: jax.Array, q_dtype: Any, scale: jax.Array, compute_dtype: Any) -> jax.Array:
+    """``x / scale`` in ``compute_dtype``, clipped to ``q_dtype``'s range and cast to it."""
+    top = get_fp8_max(q_dtype, compute_dtype)
+    y = x.astype(compute_dtype) / jnp.broadcast_to(scale.astype(compute_dtype), x.shape)
+    return jnp.clip(y, -top, top).astype(q_dtype)
 
 
-def next_scale(x: jax.Array, scale: jax.Array, history: jax.Array, dtype: Any) -> tuple[jax.Array, jax.Array]:
-    """Roll ``amax(|x|)`` into ``history`` and derive the scale that maps its maximum to ``dtype``'s max.
+def dequantize(x: jax.Array, dq_dtype: Any, scale: jax.Array) -> jax.Array:
+    """``x * scale`` in ``dq_dtype`` (the inverse of `quantize` up to rounding)."""
+    return x.astype(dq_dtype) * jnp.broadcast_to(scale.astype(dq_dtype), x.shape)
 
-    A history of zeros (or a non-finite maximum) keeps the old scale.
+
+def quantize_dequantize(x: jax.Array, q_dtype: Any, scale: jax.Array, compute_dtype: Any) -> jax.Array:
+    """``x`` rounded through ``q_dtype`` and back to its own dtype."""
+    return dequantize(quantize(x, q_dtype, scale, compute_dtype), x.dtype, scale)
+
+
+def compute_scale(amax: jax.Array, scale: jax.Array, fp8_max: Any, margin: int = 0) -> jax.Array:
+    """The scale that maps ``amax`` to ``fp8_max / 2**margin``; ``scale`` is kept where ``amax`` is 0 or not finite."""
+    factor = (fp8_max / amax) / (2.0**margin)
+    ok = (amax > 0.0) & jnp.isfinite(amax)
+    return 1.0 / jnp.where(ok, factor, 1.0 / scale)
+
+
+def compute_amax_history(x: jax.Array, amax_history: jax.Array) -> jax.Array:
+    """``amax_history`` rolled back one place, with ``max(|x|)`` written at the front.
+
+    (As Flax and Haliax: entry 0 is the newest amax; the entry it replaces moves to the end.)
     """
-    amax = jnp.max(jnp.abs(x)).astype(history.dtype)
-    new_history = jnp.roll(history, 1).at[0].set(amax)
-    top = jnp.max(new_history)
-    ok = jnp.isfinite(top) & (top > 0)
-    new_scale = jnp.where(ok, top / _fmax(dtype), scale).astype(scale.dtype)
-    return new_scale, new_history
+    amax = jnp.max(jnp.abs(x)).astype(amax_history.dtype)
+    return jnp.roll(amax_history, shift=-1, axis=0).at[0].set(amax)
+
+
+def _step(
+    x: jax.Array, scale: jax.Array, history: jax.Array, dtype: Any
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """One delayed-scaling step: (``x`` quantized, the scale used, the new history)."""
+    new_scale = compute_scale(jnp.max(history, axis=0), scale, get_fp8_max(dtype, jnp.float32)).astype(
+        scale.dtype
+    )
+    q = quantize(x, dtype, new_scale, jnp.float32)
+    return q, new_scale, compute_amax_history(x, history)
 
 
 # ----- dimension bookkeeping for the backward GEMMs -----
@@ -104,6 +133,10 @@ def _hashable_dims(dims: Any) -> Any:
 
 
 # ----- the custom-vjp GEMM -----
+def _scalar(scale: jax.Array) -> jax.Array:
+    return scale.reshape(())
+
+
 @functools.partial(jax.custom_vjp, nondiff_argnums=(8, 9))
 def fp8_dot_general(
     lhs: jax.Array,
@@ -117,35 +150,33 @@ def fp8_dot_general(
     dims: Any,
     out_dtype: Any,
 ) -> jax.Array:
-    """``dot_general`` on e4m3-quantized operands; under ``grad``, new scales come back as gradients."""
-    lq, rq = quantize(lhs, lhs_scale, E4M3), quantize(rhs, rhs_scale, E4M3)
-    raw = jax.lax.dot_general(lq, rq, dims, preferred_element_type=out_dtype)
-    return raw * (lhs_scale * rhs_scale).astype(out_dtype)
+    """``dot_general`` on e4m3-quantized operands; under ``grad``, the new state comes back as gradients."""
+    return _fwd(
+        lhs, rhs, lhs_scale, rhs_scale, grad_scale, lhs_history, rhs_history, grad_history, dims, out_dtype
+    )[0]
 
 
 def _fwd(lhs, rhs, lhs_scale, rhs_scale, grad_scale, lhs_history, rhs_history, grad_history, dims, out_dtype):  # type: ignore[no-untyped-def]  # custom_vjp rule
-    lq, rq = quantize(lhs, lhs_scale, E4M3), quantize(rhs, rhs_scale, E4M3)
+    lq, ls, lh = _step(lhs, lhs_scale, lhs_history, E4M3)
+    rq, rs, rh = _step(rhs, rhs_scale, rhs_history, E4M3)
     raw = jax.lax.dot_general(lq, rq, dims, preferred_element_type=out_dtype)
-    out = raw * (lhs_scale * rhs_scale).astype(out_dtype)
-    new_l = next_scale(lhs, lhs_scale, lhs_history, E4M3)
-    new_r = next_scale(rhs, rhs_scale, rhs_history, E4M3)
+    out = raw * _scalar(ls * rs).astype(out_dtype)
     tags = (jnp.zeros((), lhs.dtype), jnp.zeros((), rhs.dtype))
-    return out, (lq, rq, lhs_scale, rhs_scale, grad_scale, grad_history, new_l, new_r, tags)
+    return out, (lq, rq, ls, rs, lh, rh, grad_scale, grad_history, tags)
 
 
 def _bwd(dims, out_dtype, res, g):  # type: ignore[no-untyped-def]  # custom_vjp rule
-    lq, rq, lhs_scale, rhs_scale, grad_scale, grad_history, new_l, new_r, tags = res
-    new_g = next_scale(g, grad_scale, grad_history, E5M2)
-    gq = quantize(g, grad_scale, E5M2)
+    lq, rq, ls, rs, lh, rh, grad_scale, grad_history, tags = res
+    gq, gs, gh = _step(g, grad_scale, grad_history, E5M2)
     dl_dims, perm_l, dr_dims, perm_r = _transpose_plan(_hashable_dims(dims), lq.ndim, rq.ndim)
     acc = jnp.float32
     dl = jax.lax.dot_general(gq, rq, dl_dims, preferred_element_type=acc)
     dl = jnp.transpose(dl, perm_l) if perm_l != tuple(range(lq.ndim)) else dl
     dr = jax.lax.dot_general(gq, lq, dr_dims, preferred_element_type=acc)
     dr = jnp.transpose(dr, perm_r) if perm_r != tuple(range(rq.ndim)) else dr
-    dl = (dl * (grad_scale * rhs_scale)).astype(tags[0].dtype)
-    dr = (dr * (grad_scale * lhs_scale)).astype(tags[1].dtype)
-    return dl, dr, new_l[0], new_r[0], new_g[0], new_l[1], new_r[1], new_g[1]
+    dl = (dl * _scalar(gs * rs)).astype(tags[0].dtype)
+    dr = (dr * _scalar(gs * ls)).astype(tags[1].dtype)
+    return dl, dr, ls, rs, gs, lh, rh, gh
 
 
 fp8_dot_general.defvjp(_fwd, _bwd)
@@ -154,25 +185,28 @@ fp8_dot_general.defvjp(_fwd, _bwd)
 class Fp8DotGeneralOp(OverwriteWithGradient):
     """FP8 dot_general with delayed scaling; scales and amax histories are updated through the gradient.
 
-    Forward operands are quantized to e4m3 and gradients to e5m2. The state arrays may carry
-    leading axes (the ``Block`` axis of a `haliax.nn.Stacked`), so a stack's scan hands each
-    layer its own slice. Use with `apply_updates` / `partition_for_grad_overwrite` in the train
-    step; without a gradient (inference) the scales stay as they are.
+    Forward operands are quantized to e4m3 and gradients to e5m2. The state is plain arrays, as
+    in Haliax: each scale has shape ``(1,)`` and each history ``(amax_history_length,)``. Inside
+    a `haliax.nn.Stacked` they carry a leading layer dimension (``(layers, 1)``), which the stack's
+    scan slices per layer. Use with `apply_updates` / `partition_for_grad_overwrite` in the train
+    step; without a gradient (inference) the state stays as it is.
 
     Examples:
         >>> import jax, jax.numpy as jnp
         >>> from haliax.quantization import Fp8DotGeneralOp
         >>> op = Fp8DotGeneralOp.init(amax_history_length=16)
+        >>> op.input_scale.shape, op.input_amax_history.shape
+        ((1,), (16,))
         >>> op(jnp.ones((2, 4)), jnp.ones((4, 3)), (((1,), (0,)), ((), ()))).shape
         (2, 3)
     """
 
-    input_scale: NamedArray
-    kernel_scale: NamedArray
-    output_grad_scale: NamedArray
-    input_amax_history: NamedArray
-    kernel_amax_history: NamedArray
-    output_grad_amax_history: NamedArray
+    input_scale: jax.Array
+    output_grad_scale: jax.Array
+    kernel_scale: jax.Array
+    input_amax_history: jax.Array
+    output_grad_amax_history: jax.Array
+    kernel_amax_history: jax.Array
     compute_dtype: Any = eqx.field(static=True, default=None)
 
     @staticmethod
@@ -187,21 +221,20 @@ class Fp8DotGeneralOp(OverwriteWithGradient):
         Args:
             amax_history_length: how many steps of amax each scale looks back over.
             compute_dtype: the GEMM's output dtype (default: the operands' result dtype).
-            leading_axes: axes put in front of every state array (a stack's ``Block`` axis).
+            leading_axes: dimensions put in front of every state array (a stack's ``Block``
+                axis), as vmapping this constructor over them would.
         """
         if amax_history_length < 1:
-            raise ValueError(
+            raise QuantizationError(
                 f"Fp8DotGeneralOp.init: amax_history_length must be at least 1, got {amax_history_length}"
             )
-        lead = tuple(leading_axes)
-        lead_shape = tuple(ax.size for ax in lead)
-        hist_axes = (*lead, Axis(AMAX_AXIS, amax_history_length))
+        lead = tuple(ax.size for ax in leading_axes)
 
-        def scale() -> NamedArray:
-            return NamedArray._new(jnp.ones(lead_shape, jnp.float32), lead)
+        def scale() -> jax.Array:
+            return jnp.ones((*lead, 1), jnp.float32)
 
-        def history() -> NamedArray:
-            return NamedArray._new(jnp.zeros((*lead_shape, amax_history_length), jnp.float32), hist_axes)
+        def history() -> jax.Array:
+            return jnp.zeros((*lead, amax_history_length), jnp.float32)
 
         return Fp8DotGeneralOp(scale(), scale(), scale(), history(), history(), history(), compute_dtype)
 
@@ -214,21 +247,21 @@ class Fp8DotGeneralOp(OverwriteWithGradient):
         preferred_element_type: Any = None,
     ) -> Any:
         """``jax.lax.dot_general`` on fp8-quantized operands (``precision`` does not apply to fp8)."""
-        if self.input_scale.array.ndim != 0:
-            raise ValueError(
-                f"Fp8DotGeneralOp: the state has leading axes {tuple(ax.name for ax in self.input_scale.axes)}; "
-                f"call the layer through its Stacked (scan/fold/vmap), which slices them per layer"
+        if jnp.shape(self.input_scale) != (1,):
+            raise QuantizationError(
+                f"Fp8DotGeneralOp: the state has leading dimensions (scale shape {tuple(jnp.shape(self.input_scale))}, "
+                f"expected (1,)); call the layer through its Stacked (scan/fold/vmap), which slices them per layer"
             )
         out_dtype = preferred_element_type or self.compute_dtype or jnp.result_type(lhs, rhs)
         return fp8_dot_general(
             lhs,
             rhs,
-            self.input_scale.array,
-            self.kernel_scale.array,
-            self.output_grad_scale.array,
-            self.input_amax_history.array,
-            self.kernel_amax_history.array,
-            self.output_grad_amax_history.array,
+            self.input_scale,
+            self.kernel_scale,
+            self.output_grad_scale,
+            self.input_amax_history,
+            self.kernel_amax_history,
+            self.output_grad_amax_history,
             _hashable_dims(dimension_numbers),
             jnp.dtype(out_dtype),
         )

@@ -43,7 +43,7 @@ def partition_for_grad_overwrite(grad: T) -> tuple[T, T]:
         >>> layer = hnn.Linear.init(hax.Axis("in", 2), hax.Axis("out", 3), key=jax.random.PRNGKey(0))
         >>> layer = hq.quantize_linear_layers(layer, hq.QuantizationConfig(fp8=True, amax_history_length=4))
         >>> overwrites, params = hq.partition_for_grad_overwrite(layer)
-        >>> params.dot_general.input_scale.array is None, overwrites.weight.array is None
+        >>> params.dot_general.input_scale is None, overwrites.weight.array is None
         (True, True)
     """
 

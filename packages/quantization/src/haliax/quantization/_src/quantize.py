@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import warnings
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import equinox as eqx
 import jax
 
+from haliax._src.axis import Axis
 from haliax._src.errors import QuantizationError
 from haliax._src.named_array import NamedArray
-from haliax._src.state_dict import ModuleWithStateDictSerialization
 from haliax.nn._src.linear import Linear
-from haliax.nn._src.sampling import as_axes
 from haliax.nn._src.scan import Stacked
 
 from .fp8 import Fp8DotGeneralOp
@@ -28,11 +28,12 @@ class QuantizationConfig:
     """Which `Linear` layers to quantize, and how.
 
     Attributes:
-        targets: module paths to quantize: ``None`` (every Linear), one regular expression, or a
-            list of them. A pattern matches a path (``"blocks.attn.qkv"``: field names, dict keys
-            and list indices joined by dots; a `Stacked`'s ``stacked`` field is left out) when it
-            matches the whole path or a whole dotted suffix of it, so ``"qkv"``,
-            ``"attn.qkv"`` and ``"attn\\..*"`` all match ``"blocks.attn.qkv"``.
+        targets: which Linear layers to quantize, by module path (field names, dict keys and
+            list indices joined by dots, as ``jax.tree_util`` key paths give them; a `Stacked`'s
+            layers are under its ``stacked`` field: ``"blocks.stacked.attn.qkv"``). ``None``:
+            every Linear. A list: the layers whose last path part is in it (``["qkv", "0"]``).
+            A string: a regular expression matched (``re.match``, i.e. from the start) against
+            the whole path (``"layers.0"``, ``"blocks\\..*qkv"``).
         amax_history_length: steps of amax history behind each fp8 scale.
         compute_dtype: the GEMM output dtype (default: the operands' dtype).
         fp8: use `Fp8DotGeneralOp` (delayed scaling).
@@ -51,17 +52,11 @@ class QuantizationConfig:
                 "QuantizationConfig: fp8=True and int8=True were both given; choose one of them"
             )
 
-    def patterns(self) -> tuple[str, ...] | None:
-        """The target patterns as a tuple (``None``: every Linear)."""
-        if self.targets is None:
-            return None
-        if isinstance(self.targets, str):
-            return (self.targets,)
-        return tuple(self.targets)
 
-
-def _matches(pattern: str, path: str) -> bool:
-    return re.fullmatch(rf"(?:.*\.)?(?:{pattern})", path) is not None
+def _target_matches(targets: str | Sequence[str], path: str) -> bool:
+    if isinstance(targets, str):
+        return re.match(targets, path) is not None
+    return path.rsplit(".", 1)[-1] in targets
 
 
 def _key_str(k: Any) -> str:
@@ -71,17 +66,18 @@ def _key_str(k: Any) -> str:
     return str(k)
 
 
-def _join(prefix: str, part: str | None) -> str:
-    if not part:
-        return prefix
+def _join(prefix: str, part: str) -> str:
     return f"{prefix}.{part}" if prefix else part
 
 
-def _walk(node: Any, path: str, visit: Any, modules: list[tuple[str, type]]) -> Any:
-    """Rebuild ``node`` with ``visit(path, linear)`` applied to every `Linear` in it."""
+def _walk(node: Any, path: str, lead: tuple[Axis, ...], visit: Any, modules: list[tuple[str, type]]) -> Any:
+    """Rebuild ``node`` with ``visit(path, linear, lead)`` applied to every `Linear` in it.
+
+    ``lead`` holds the ``Block`` axes of the `Stacked` modules on the way down.
+    """
     if isinstance(node, Linear):
         modules.append((path, type(node)))
-        return visit(path, node)
+        return visit(path, node, lead)
     if isinstance(node, NamedArray) or node is None:
         return node
     leaves, treedef = jax.tree_util.tree_flatten_with_path(node, is_leaf=lambda x: x is not node)
@@ -89,37 +85,31 @@ def _walk(node: Any, path: str, visit: Any, modules: list[tuple[str, type]]) -> 
         return node
     if isinstance(node, eqx.Module):
         modules.append((path, type(node)))
-    renames: dict[str, str | None] = {}
-    if isinstance(node, Stacked):
-        renames["stacked"] = None
-    elif isinstance(node, ModuleWithStateDictSerialization):
-        renames = dict(node._state_dict_key_map())
     new = []
     for key_path, child in leaves:
         name = ".".join(_key_str(k) for k in key_path)
-        part = renames.get(name, name)
-        new.append(_walk(child, _join(path, part), visit, modules))
+        inner = (*lead, node.Block) if isinstance(node, Stacked) and name == "stacked" else lead
+        new.append(_walk(child, _join(path, name), inner, visit, modules))
     return treedef.unflatten(new)
 
 
-def _make_op(config: QuantizationConfig, layer: Linear) -> Any:
+def _make_op(config: QuantizationConfig, lead: tuple[Axis, ...]) -> Any:
     if config.int8:
         return Int8DotGeneralOp.init(compute_dtype=config.compute_dtype)
-    core = {ax.name for ax in as_axes(layer.In) + as_axes(layer.Out)}
-    leading = tuple(ax for ax in layer.weight.axes if ax.name not in core)
-    return Fp8DotGeneralOp.init(config.amax_history_length, config.compute_dtype, leading_axes=leading)
+    return Fp8DotGeneralOp.init(config.amax_history_length, config.compute_dtype, leading_axes=lead)
 
 
 def quantize_linear_layers(tree: T, config: QuantizationConfig) -> T:
     """Replace the ``dot_general`` of matching `Linear` layers in ``tree`` with Fp8/Int8 ops per ``config``.
 
-    Linears inside a `haliax.nn.Stacked` get fp8 state with the stack's ``Block`` axis in front,
-    so the stack's scan gives each layer its own scales.
+    Linears inside a `haliax.nn.Stacked` get fp8 state with a leading dimension per stack, so the
+    stack's scan gives each layer its own scales. With neither ``fp8`` nor ``int8`` set, the tree
+    comes back unchanged, with a warning (as in Haliax).
 
     Raises:
-        QuantizationError: neither ``fp8`` nor ``int8`` is set; a target pattern matches no
-            Linear (the message lists the Linear paths found), or matches only modules that are
-            not Linear (the message names them and their types).
+        QuantizationError: a target matches no Linear (the message lists the Linear paths
+            found), or matches only modules that are not Linear (the message names them and
+            their types).
 
     Examples:
         >>> import jax, haliax as hax, haliax.nn as hnn
@@ -127,44 +117,54 @@ def quantize_linear_layers(tree: T, config: QuantizationConfig) -> T:
         >>> Embed, Hidden = hax.Axis("embed", 4), hax.Axis("hidden", 8)
         >>> k1, k2 = jax.random.split(jax.random.PRNGKey(0))
         >>> mlp = {"up": hnn.Linear.init(Embed, Hidden, key=k1), "down": hnn.Linear.init(Hidden, Embed, key=k2)}
-        >>> q = hq.quantize_linear_layers(mlp, hq.QuantizationConfig(targets="up", int8=True))
+        >>> q = hq.quantize_linear_layers(mlp, hq.QuantizationConfig(targets=["up"], int8=True))
         >>> type(q["up"].dot_general).__name__, type(q["down"].dot_general).__name__
         ('Int8DotGeneralOp', 'DefaultDotGeneralOp')
     """
     op = "quantize_linear_layers"
     if not (config.fp8 or config.int8):
-        raise QuantizationError(
-            f"{op}: the config asks for no quantization (fp8=False, int8=False); set fp8=True or int8=True"
+        warnings.warn(
+            f"{op}: the config asks for no quantization (fp8=False, int8=False), so the model is returned "
+            f"unchanged; set fp8=True or int8=True",
+            stacklevel=2,
         )
-    patterns = config.patterns()
+        return tree
+    targets = config.targets
 
-    def wanted(path: str) -> bool:
-        return patterns is None or any(_matches(p, path) for p in patterns)
-
-    def visit(path: str, layer: Linear) -> Linear:
-        if not wanted(path):
+    def visit(path: str, layer: Linear, lead: tuple[Axis, ...]) -> Linear:
+        if targets is not None and not _target_matches(targets, path):
             return layer
-        return eqx.tree_at(lambda m: m.dot_general, layer, _make_op(config, layer))
+        return eqx.tree_at(lambda m: m.dot_general, layer, _make_op(config, lead))
 
     modules: list[tuple[str, type]] = []
-    out = _walk(tree, "", visit, modules)
-    if patterns is not None:
-        linear_paths = [p for p, t in modules if issubclass(t, Linear)]
-        for pattern in patterns:
-            if any(_matches(pattern, p) for p in linear_paths):
-                continue
-            others = [(p, t) for p, t in modules if not issubclass(t, Linear) and _matches(pattern, p)]
-            if others:
-                shown = ", ".join(f"{p!r} ({t.__name__})" for p, t in others[:5])
-                raise QuantizationError(
-                    f"{op}: target {pattern!r} matches {shown}, which is not a Linear; only Linear layers "
-                    f"can be quantized: target one of the Linear paths {_listing(linear_paths)}"
-                )
-            raise QuantizationError(
-                f"{op}: target {pattern!r} matches no Linear layer; the Linear paths in this model are "
-                f"{_listing(linear_paths)}"
-            )
+    out = _walk(tree, "", (), visit, modules)
+    if targets is not None:
+        _check_targets(op, targets, modules)
     return out
+
+
+def _check_targets(op: str, targets: str | Sequence[str], modules: list[tuple[str, type]]) -> None:
+    """Every target must select some Linear: a typo would otherwise leave the model unquantized."""
+    linear_paths = [p for p, t in modules if issubclass(t, Linear)]
+    for target in [targets] if isinstance(targets, str) else list(targets):
+        if any(_target_matches(target if isinstance(targets, str) else [target], p) for p in linear_paths):
+            continue
+        others = [
+            (p, t)
+            for p, t in modules
+            if not issubclass(t, Linear)
+            and _target_matches(target if isinstance(targets, str) else [target], p)
+        ]
+        if others:
+            shown = ", ".join(f"{p!r} ({t.__name__})" for p, t in others[:5])
+            raise QuantizationError(
+                f"{op}: target {target!r} matches {shown}, which is not a Linear; only Linear layers "
+                f"can be quantized: target one of the Linear paths {_listing(linear_paths)}"
+            )
+        raise QuantizationError(
+            f"{op}: target {target!r} matches no Linear layer; the Linear paths in this model are "
+            f"{_listing(linear_paths)}"
+        )
 
 
 def _listing(paths: list[str]) -> str:
