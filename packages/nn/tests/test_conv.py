@@ -93,3 +93,27 @@ def test_conv_bad_inputs():
         hnn.Conv.init((H, W), C, D, kernel_size=3, groups=3, key=jax.random.PRNGKey(0))
     with pytest.raises(ValueError, match=r"Conv: kernel_size has 3 entries for 2 spatial axes"):
         hnn.Conv.init((H, W), C, D, kernel_size=(1, 2, 3), key=jax.random.PRNGKey(0))
+
+
+def test_conv_on_an_input_smaller_than_its_kernel_is_an_error():
+    conv = hnn.Conv.init((H, W), C, D, kernel_size=3, key=jax.random.PRNGKey(0))
+    small = _x(Batch, C, H.resize(2), W)
+    with pytest.raises(
+        ValueError, match=r"Conv: the input .* is too small along 'height' for a kernel of size 3"
+    ):
+        conv(small)
+    padded = hnn.Conv.init((H, W), C, D, kernel_size=3, padding=1, key=jax.random.PRNGKey(0))
+    assert padded(small).resolve_axis("height").size == 2
+
+
+def test_conv_init_rejects_a_spatial_axis_that_is_a_channel_axis():
+    with pytest.raises(ValueError, match=r"Conv.init: spatial axis 'chan' is also the In \(channel\) axis"):
+        hnn.Conv.init((H, C), C, D, kernel_size=3, key=jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match=r"ConvTranspose.init: spatial axis 'feat' is also the Out"):
+        hnn.ConvTranspose.init((H, D), C, D, kernel_size=3, key=jax.random.PRNGKey(0))
+
+
+def test_conv_input_that_already_has_the_output_axis_is_an_error():
+    conv = hnn.Conv.init((H, W), C, D, kernel_size=3, key=jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match=r"Conv: the input .* already has the output axis 'feat'"):
+        conv(_x(D, C, H, W))

@@ -76,3 +76,43 @@ def test_integer_targets_take_the_lean_kernel_and_match_the_one_hot_loss_and_gra
     assert lg.dtype == jnp.bfloat16 and lg.axes == logits.axes
     np.testing.assert_allclose(lv, dv, rtol=1e-6)
     np.testing.assert_allclose(lg.array.astype(np.float32), dg.array, rtol=1e-2, atol=1e-3)
+
+
+def test_loss_errors_name_the_loss_op():
+    B, V = hax.make_axes(b=2, v=3)
+    logits = hax.zeros((B, V))
+    with pytest.raises(ValueError, match=r"^cross_entropy_loss: axis 'v' has size 4 in one place and 3"):
+        hnn.cross_entropy_loss(logits, V, hax.zeros((B, V.resize(4))))
+    with pytest.raises(
+        ValueError, match=r"^binary_cross_entropy_loss: axis 'b' has size 3 in one place and 2"
+    ):
+        hnn.binary_cross_entropy_loss(logits, hax.zeros((B.resize(3), V)))
+
+
+def test_reduction_given_by_name_is_a_type_error_suggesting_the_function():
+    B, V = hax.make_axes(b=2, v=3)
+    with pytest.raises(
+        TypeError, match=r"cross_entropy_loss: reduction must be a function .* for 'mean' pass hax.mean"
+    ):
+        hnn.cross_entropy_loss(hax.zeros((B, V)), V, hax.zeros((B, V)), reduction="mean")
+
+
+def test_empty_reduction_axis_keeps_the_loss_and_where_zeroes_it():
+    B = hax.Axis("b", 3)
+    loss = hax.named(jnp.array([1.0, jnp.nan, 3.0]), (B,))
+    keep = hax.named(jnp.array([True, False, True]), (B,))
+    out = hnn.reduce_loss(loss, hax.mean, reduction_axis=(), where=keep)
+    np.testing.assert_array_equal(out.array, [1.0, 0.0, 3.0])  # a where, not a multiply: nan is dropped
+    np.testing.assert_array_equal(hnn.reduce_loss(loss, None, where=keep).array, [1.0, 0.0, 3.0])
+
+
+def test_custom_reduction_is_called_with_axis_and_where_keywords():
+    B = hax.Axis("b", 3)
+    seen = {}
+
+    def reduction(arr, *, axis=None, where=None):
+        seen.update(axis=axis, where=where)
+        return hax.sum(arr, axis=axis, where=where)
+
+    hnn.reduce_loss(hax.ones(B), reduction, reduction_axis=B)
+    assert seen == {"axis": B, "where": None}

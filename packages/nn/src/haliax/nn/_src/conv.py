@@ -16,7 +16,15 @@ import jax
 import numpy as np
 
 from haliax._src.axis import Axis, AxisSelector
-from haliax._src.errors import AxisSizeError, NamedTypeError, axis_not_found, axis_size_mismatch
+from haliax._src.errors import (
+    AxisSizeError,
+    BroadcastError,
+    DuplicateAxisError,
+    NamedTypeError,
+    axis_not_found,
+    axis_size_mismatch,
+    format_shape,
+)
 from haliax._src.named_array import NamedArray
 
 Padding = str | int | Sequence[int] | Sequence[tuple[int, int]]
@@ -79,6 +87,17 @@ class _ConvBase(eqx.Module):
         key: Any,
     ) -> tuple[tuple[str, ...], tuple[int, ...], NamedArray, NamedArray | None]:
         spatial = (_name(Spatial),) if isinstance(Spatial, (str, Axis)) else tuple(_name(s) for s in Spatial)
+        for role, ax in (("In", In), ("Out", Out)):
+            if ax.name in spatial:
+                raise DuplicateAxisError(
+                    f"{op}.init: spatial axis {ax.name!r} is also the {role} (channel) axis; a convolution "
+                    f"slides over spatial axes and mixes channels, so give the channels another name "
+                    f"(e.g. {ax.name!r} -> '{ax.name}_channels')"
+                )
+        if In.name == Out.name:
+            raise DuplicateAxisError(
+                f"{op}.init: In and Out are both {In.name!r}; give the output channels another name, e.g. Axis.alias"
+            )
         ks = _tuple(op, "kernel_size", kernel_size, len(spatial))
         if In.size % groups or Out.size % groups:
             raise AxisSizeError(
@@ -108,6 +127,11 @@ class _ConvBase(eqx.Module):
         for n in (self.In.name, *self.Spatial):
             if n not in names:
                 raise axis_not_found(op, [n], x.axes)
+        if self.Out.name in names:
+            raise BroadcastError(
+                f"{op}: the input {format_shape(x.axes)} already has the output axis {self.Out.name!r}; "
+                f"rename it (x.rename({{{self.Out.name!r}: ...}})) or give the layer an Out axis with another name"
+            )
         in_ax = x.axes[names.index(self.In.name)]
         if in_ax.size != self.In.size:
             raise axis_size_mismatch(op, self.In.name, in_ax.size, self.In.size)
@@ -137,12 +161,20 @@ class _ConvBase(eqx.Module):
 
     def _finish(
         self,
+        op: str,
         raw: Any,
         axes: tuple[Axis, ...],
         lhs_spec: tuple[int, ...],
         batch_axes: tuple[Axis, ...],
         n_batch_orig: int,
     ) -> NamedArray:
+        for s, k, pos in zip(self.Spatial, self.kernel_size, lhs_spec[2:], strict=True):
+            if raw.shape[pos] == 0 and axes[pos].size > 0:
+                raise AxisSizeError(
+                    f"{op}: the input {format_shape(axes)} is too small along {s!r} for a kernel of size {k} "
+                    f"(dilation {self.dilation}, padding {self.padding}): the output would be empty; "
+                    f"pad the input (padding=...) or use a smaller kernel"
+                )
         out_axes = list(axes)
         out_axes[lhs_spec[1]] = self.Out
         for s, pos in zip(self.Spatial, lhs_spec[2:], strict=True):
@@ -208,7 +240,7 @@ class Conv(_ConvBase):
             dimension_numbers=dn,
             feature_group_count=self.groups,
         )
-        return self._finish(raw, axes, lhs_spec, batch_axes, len(batch_axes))
+        return self._finish("Conv", raw, axes, lhs_spec, batch_axes, len(batch_axes))
 
 
 class ConvTranspose(_ConvBase):
@@ -281,4 +313,4 @@ class ConvTranspose(_ConvBase):
             dimension_numbers=dn,
             feature_group_count=self.groups,
         )
-        return self._finish(raw, axes, lhs_spec, batch_axes, len(batch_axes))
+        return self._finish("ConvTranspose", raw, axes, lhs_spec, batch_axes, len(batch_axes))

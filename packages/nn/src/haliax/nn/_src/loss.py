@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from haliax._src.axis import AxisSelection, AxisSelector
-from haliax._src.errors import NamedTypeError, axis_not_found, format_shape
+from haliax._src.errors import NamedTypeError, axis_not_found, format_shape, reported_as
 from haliax._src.lift import axis_positions
 from haliax._src.named_array import NamedArray
 from haliax._src.reductions import mean as _mean
@@ -58,10 +58,11 @@ def cross_entropy_loss_and_log_normalizers(
     ``target_y`` holds probabilities (or one-hot rows) over ``Label``; integer targets without
     the ``Label`` axis are class indices. Both results have ``pred_y``'s axes minus ``Label``.
     """
-    label = _label_name(pred_y, Label)
-    if _is_class_indices(target_y, label):
-        return _sparse_loss(pred_y, label, target_y), logsumexp(pred_y.astype(jnp.float32), label)
-    return _dense_loss_and_log_normalizers(pred_y, label, target_y)
+    with reported_as("cross_entropy_loss_and_log_normalizers"):
+        label = _label_name(pred_y, Label)
+        if _is_class_indices(target_y, label):
+            return _sparse_loss(pred_y, label, target_y), logsumexp(pred_y.astype(jnp.float32), label)
+        return _dense_loss_and_log_normalizers(pred_y, label, target_y)
 
 
 def _label_name(pred_y: NamedArray, Label: AxisSelector) -> str:
@@ -98,12 +99,34 @@ def maybe_reduce_loss(
     reduction_axis: AxisSelection | None,
     where: NamedArray | None,
 ) -> NamedArray:
-    """Reduce ``arr`` with ``reduction`` over ``reduction_axis`` (None: all), or return it when ``reduction`` is None."""
-    if reduction is None:
-        return arr if where is None else arr * where
-    if reduction_axis is not None:
-        axis_positions("reduce_loss", arr, reduction_axis)
-    return reduction(arr, reduction_axis, where=where)
+    """Reduce ``arr`` with ``reduction`` over ``reduction_axis`` (None: all axes; ``()``: none).
+
+    Without a reduction (``reduction=None`` or ``reduction_axis=()``), entries outside ``where``
+    are set to 0. ``reduction`` is called as ``reduction(arr, where=where, axis=reduction_axis)``.
+    """
+    return _reduce("reduce_loss", arr, reduction, reduction_axis, where)
+
+
+def _reduce(
+    op: str, arr: NamedArray, reduction: Any, reduction_axis: AxisSelection | None, where: NamedArray | None
+) -> NamedArray:
+    if isinstance(reduction, Unspecified):
+        reduction = _mean
+    if reduction is not None and not callable(reduction):
+        hint = f"; for {reduction!r} pass hax.{reduction}" if isinstance(reduction, str) else ""
+        raise NamedTypeError(
+            f"{op}: reduction must be a function such as hax.mean or hax.sum, or None, got "
+            f"{type(reduction).__name__}{hint}"
+        )
+    with reported_as(op):
+        if reduction is None or (isinstance(reduction_axis, tuple) and reduction_axis == ()):
+            if where is None:
+                return arr
+            keep = where.broadcast_to(arr.axes).array
+            return NamedArray._new(jnp.where(keep, arr.array, jnp.zeros((), arr.dtype)), arr.axes)
+        if reduction_axis is not None:
+            axis_positions(op, arr, reduction_axis)
+        return reduction(arr, where=where, axis=reduction_axis)
 
 
 def reduce_loss(
@@ -112,10 +135,8 @@ def reduce_loss(
     reduction_axis: AxisSelection | None = None,
     where: NamedArray | None = None,
 ) -> NamedArray:
-    """Reduce a loss: the mean by default, ``reduction=None`` keeps it per element."""
-    if isinstance(reduction, Unspecified):
-        reduction = _mean
-    return maybe_reduce_loss(arr, reduction, reduction_axis, where)
+    """Reduce a loss: the mean by default, ``reduction=None`` (or ``reduction_axis=()``) keeps it per element."""
+    return _reduce("reduce_loss", arr, reduction, reduction_axis, where)
 
 
 def cross_entropy_loss(
@@ -137,11 +158,12 @@ def cross_entropy_loss(
     if not isinstance(logits, NamedArray) or not isinstance(targets, NamedArray):
         raise NamedTypeError("cross_entropy_loss: logits and targets must be NamedArrays")
     label = _label_name(logits, Label)
-    if _is_class_indices(targets, label):
-        loss = _sparse_loss(logits, label, targets)  # the lean path: no log-normalizers output
-    else:
-        loss, _ = _dense_loss_and_log_normalizers(logits, label, targets)
-    return reduce_loss(loss, reduction, reduction_axis, where)
+    with reported_as("cross_entropy_loss"):
+        if _is_class_indices(targets, label):
+            loss = _sparse_loss(logits, label, targets)  # the lean path: no log-normalizers output
+        else:
+            loss, _ = _dense_loss_and_log_normalizers(logits, label, targets)
+    return _reduce("cross_entropy_loss", loss, reduction, reduction_axis, where)
 
 
 def binary_cross_entropy_loss(
@@ -159,7 +181,10 @@ def binary_cross_entropy_loss(
             f"binary_cross_entropy_loss: targets {format_shape(targets.axes)} must have the logits' axes "
             f"{format_shape(logits.axes)}"
         )
-    t = targets.broadcast_to(logits.axes).array.astype(logits.dtype)
+    with reported_as("binary_cross_entropy_loss"):
+        t = targets.broadcast_to(logits.axes).array.astype(logits.dtype)
     x = logits.array
     raw = -(t * jax.nn.log_sigmoid(x) + (1 - t) * jax.nn.log_sigmoid(-x))
-    return reduce_loss(NamedArray._new(raw, logits.axes), reduction, reduction_axis, where)
+    return _reduce(
+        "binary_cross_entropy_loss", NamedArray._new(raw, logits.axes), reduction, reduction_axis, where
+    )
