@@ -38,12 +38,21 @@ def test_reused_array_is_reported_with_both_paths():
     w = hax.zeros({"x": 2})
     with pytest.raises(ModuleProblems) as e:
         diagnose_common_issues(Pair(w, w))
-    assert e.value.reused_arrays == [(".a", ".b")]
+    ((array, paths),) = e.value.reused_arrays  # (the array, its paths), as in Haliax
+    assert array is w and paths == [".a", ".b"]
     assert str(e.value) == (
         "diagnose_common_issues: found problems in the module:\n"
         "- one array is reused by 2 fields (.a, .b); each field becomes a separate parameter in gradients "
         "and optimizer state: share one field, or copy the array if they should differ"
     )
+
+
+def test_reused_array_in_nested_modules_lists_every_path_in_order():
+    inner = Pair(hax.zeros({"x": 2}), None)
+    inner = Pair(inner.a, inner.a)
+    with pytest.raises(ModuleProblems) as e:
+        diagnose_common_issues(Pair(inner, inner.a.array))
+    assert [paths for _, paths in e.value.reused_arrays] == [[".a.a", ".a.b", ".b"]]
 
 
 def test_array_in_static_field_is_reported():

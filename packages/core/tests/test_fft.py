@@ -98,3 +98,22 @@ def test_fft_poly_field_attributes_are_the_functions():
 def test_fft_under_jit():
     out = jax.jit(lambda x: hax.fft(x, {"time": 4}))(X)
     assert out.axes == (hax.Axis("time", 4), B, F)
+
+
+def test_fft_defaults_to_the_last_axis():
+    out = hax.fft(X)
+    assert out.axes == X.axes
+    _close(out.array, jnp.fft.fft(RAW, axis=-1))
+    _close(hax.rfft(X).array, jnp.fft.rfft(RAW, axis=-1))
+
+
+def test_one_axis_object_sets_the_length_and_names_the_result():
+    T16 = hax.Axis("time", 16)
+    out = hax.fft(X, T16)
+    assert out.axes == (T16, B, F)
+    _close(out.array, jnp.fft.fft(RAW, n=16, axis=0))
+    spectrum = hax.rfft(X, hax.Axis("time", 10))
+    assert spectrum.axes[0] == hax.Axis("time", 6)
+    back = hax.irfft(spectrum, hax.Axis("time", 10))
+    assert back.axes == (hax.Axis("time", 10), B, F)
+    _close(back.array, jnp.fft.irfft(jnp.fft.rfft(RAW, n=10, axis=0), n=10, axis=0))

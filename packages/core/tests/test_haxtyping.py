@@ -124,3 +124,9 @@ def test_bad_specs_raise():
 def test_axes_str_round_trips():
     for spec in ["batch embed", "batch ... embed", "{a b}", "{a b ...}"]:
         assert NamedArrayAxes.parse(str(NamedArrayAxes.parse(spec))) == NamedArrayAxes.parse(spec)
+
+
+def test_dtype_category_prints_as_its_name():
+    assert str(Float["b"].__metadata__[0].dtype) == "float"
+    assert repr(DTypeCategory("int", jnp.signedinteger)) == "int"
+    assert DTypeCategory("float", jnp.floating).category is jnp.floating

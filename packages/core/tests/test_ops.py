@@ -31,6 +31,15 @@ def test_where_with_scalars_and_plain_arrays():
     np.testing.assert_array_equal(hax.where(jnp.array([True, False]), 1, 2), jnp.array([1, 2]))
 
 
+def test_where_with_a_scalar_condition_and_unnamed_values_is_unnamed():
+    flag = hax.all(_x() > -10.0)  # a 0-d NamedArray
+    out = hax.where(flag, jnp.ones(3), jnp.zeros(3))
+    assert not isinstance(out, hax.NamedArray)
+    np.testing.assert_array_equal(out, jnp.ones(3))
+    picked = jax.jit(lambda c: hax.where(c, {"w": jnp.ones(2)}, {"w": jnp.zeros(2)}))(False)
+    np.testing.assert_array_equal(picked["w"], jnp.zeros(2))
+
+
 def test_where_under_jit():
     x = _x()
     out = jax.jit(lambda a: hax.where(a > 0, a, -a))(x)
@@ -196,6 +205,19 @@ def test_unique_along_an_axis_finds_unique_slices():
     assert values.axes == (U, hax.Axis("pair", 2))
     assert values.array.tolist() == [[1, 2], [3, 4]]
     assert inverse.axes == (R,) and inverse.array.tolist() == [0, 1, 0]
+
+
+def test_unique_shortcuts_take_an_axis():
+    raw = jnp.array([[1, 2], [3, 4], [1, 2]])
+    x = hax.named(raw, (R, "pair"))
+    U = hax.Axis("uniq", 2)
+    assert hax.unique_values(x, U, axis="row").array.tolist() == [[1, 2], [3, 4]]
+    _, counts = hax.unique_counts(x, U, axis="row")
+    assert counts.array.tolist() == [2, 1]
+    _, inverse = hax.unique_inverse(x, U, axis="row")
+    assert inverse.axes == (R,) and inverse.array.tolist() == [0, 1, 0]
+    _, indices, inverse, counts = hax.unique_all(x, U, axis="row")
+    assert indices.array.tolist() == [0, 1] and counts.array.tolist() == [2, 1]
 
 
 # ----- top_k and helpers -----

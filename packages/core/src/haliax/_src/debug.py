@@ -39,12 +39,12 @@ def describe_array(x: Any) -> str:
 class ModuleProblems(HaliaxError, ValueError):
     """The problems `diagnose_common_issues` found in a module; ``str()`` lists them with fixes."""
 
-    def __init__(self, reused_arrays: list[tuple[str, ...]], static_arrays: list[str]):
-        """Record arrays reused across fields (groups of paths) and arrays held in static fields."""
+    def __init__(self, reused_arrays: list[tuple[ArrayLike, list[str]]], static_arrays: list[str]):
+        """Record arrays reused across fields (each with its paths) and arrays held in static fields."""
         self.reused_arrays = reused_arrays
         self.static_arrays = static_arrays
         lines = ["diagnose_common_issues: found problems in the module:"]
-        for paths in reused_arrays:
+        for _, paths in reused_arrays:
             lines.append(
                 f"- one array is reused by {len(paths)} fields ({', '.join(paths)}); each field becomes a separate "
                 f"parameter in gradients and optimizer state: share one field, or copy the array if they should differ"
@@ -92,6 +92,9 @@ def _static_arrays(node: Any, path: str, out: list[str]) -> None:
 def diagnose_common_issues(module: Any) -> None:
     """Raise `ModuleProblems` if ``module`` reuses one array in several fields or keeps arrays in static fields.
 
+    The error's ``reused_arrays`` holds one ``(array, paths)`` pair per reused array (paths such
+    as ``".m.a"``), its ``static_arrays`` the paths of static fields holding arrays.
+
     Examples:
         >>> import equinox as eqx, haliax as hax
         >>> from haliax.debug import diagnose_common_issues
@@ -105,13 +108,13 @@ def diagnose_common_issues(module: Any) -> None:
         haliax._src.debug.ModuleProblems: diagnose_common_issues: found problems in the module:
         - one array is reused by 2 fields (.a, .b); ...
     """
-    seen: dict[int, list[str]] = {}
+    seen: dict[int, tuple[ArrayLike, list[str]]] = {}
     leaves = jax.tree_util.tree_flatten_with_path(module, is_leaf=lambda v: isinstance(v, NamedArray))[0]
     for path, leaf in leaves:
         raw = leaf.array if isinstance(leaf, NamedArray) else leaf
         if isinstance(raw, (jax.Array, np.ndarray)):
-            seen.setdefault(id(raw), []).append(_path_str(path))
-    reused = [tuple(paths) for paths in seen.values() if len(paths) > 1]
+            seen.setdefault(id(raw), (leaf, []))[1].append(_path_str(path))
+    reused = [(leaf, paths) for leaf, paths in seen.values() if len(paths) > 1]
     static: list[str] = []
     _static_arrays(module, "", static)
     problems = ModuleProblems(reused, static)

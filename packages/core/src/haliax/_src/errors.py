@@ -111,6 +111,10 @@ class LayerStackError(HaliaxError, ValueError):
     """A stack of layers (`Stacked`, `BlockSeq`) used in a way it cannot run: an ``unroll`` below 1, a scan step that does not return ``(carry, output)``."""
 
 
+class ConflictingOptionsError(HaliaxError, TypeError, ValueError):
+    """Two arguments that cannot be given together (``axis_names`` on a ``static=True`` field)."""
+
+
 class ValueRangeError(HaliaxError, ValueError):
     """A number outside the range an op accepts (a dropout probability outside ``[0, 1]``)."""
 

@@ -1,8 +1,10 @@
 """Discrete Fourier transforms over named axes, and their frequency helpers.
 
-Every transform takes ``axis`` as one axis, a sequence of axes (an n-d transform), or a mapping
-``{axis: size}`` that also sets the transform length (jnp's ``n``/``s``): an int keeps the name,
-an `Axis` renames the output axis, ``None`` keeps the input length.
+Every transform takes ``axis`` as one axis name, a sequence of axes (an n-d transform), or a
+mapping ``{axis: size}`` that also sets the transform length (jnp's ``n``/``s``): an int keeps the
+name, an `Axis` renames the output axis, ``None`` keeps the input length. A single `Axis` is the
+one-entry mapping: its size is the transform length and it names the output axis. Without
+``axis`` the last axis is transformed, as in jax.numpy.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ FFTAxes: TypeAlias = AxisSelector | Sequence[AxisSelector] | AxisMapping
 
 
 def _plan(
-    op: str, a: Any, axis: FFTAxes
+    op: str, a: Any, axis: FFTAxes | None
 ) -> tuple[NamedArray, tuple[int, ...], tuple[int, ...] | None, list[str]]:
     """Positions of the transformed axes, the lengths (jnp ``s``; None = keep), output names."""
     require_named(op, a)
@@ -44,6 +46,14 @@ def _plan(
                 sizes.append(int(value))
                 names.append(old.name)
         return a, pos, tuple(sizes), names
+    if axis is None:
+        if not a.axes:
+            raise NamedTypeError(f"{op}: got a 0-d array; there is no axis to transform")
+        return a, (len(a.axes) - 1,), None, [a.axes[-1].name]
+    if isinstance(axis, Axis):
+        # One Axis sets the transform length and names the output axis (as the mapping form does).
+        pos = axis_positions(op, a, axis.name)
+        return a, pos, (axis.size,), [axis.name]
     pos = axis_positions(op, a, axis)
     return a, pos, None, [a.axes[p].name for p in pos]
 
@@ -56,10 +66,15 @@ def _named_out(a: NamedArray, out: Any, pos: tuple[int, ...], names: list[str]) 
 
 
 def _transform(
-    op: str, one: Callable[..., Any], many: Callable[..., Any] | None, a: Any, axis: FFTAxes, norm: str | None
+    op: str,
+    one: Callable[..., Any],
+    many: Callable[..., Any] | None,
+    a: Any,
+    axis: FFTAxes | None,
+    norm: str | None,
 ) -> NamedArray:
     a, pos, s, names = _plan(op, a, axis)
-    single = isinstance(axis, (str, Axis)) or len(pos) == 1
+    single = axis is None or isinstance(axis, (str, Axis)) or len(pos) == 1
     if single:
         out = one(a.array, n=None if s is None else s[0], axis=pos[0], norm=norm)
     elif many is None:
@@ -71,7 +86,7 @@ def _transform(
     return _named_out(a, out, pos, names)
 
 
-def fft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
+def fft(a: NamedArray, axis: FFTAxes | None = None, norm: str | None = None) -> NamedArray:
     """Discrete Fourier transform over ``axis`` (one, several, or a ``{axis: length}`` mapping).
 
     Examples:
@@ -83,7 +98,7 @@ def fft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
     return _transform("fft", jnp.fft.fft, jnp.fft.fftn, a, axis, norm)
 
 
-def ifft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
+def ifft(a: NamedArray, axis: FFTAxes | None = None, norm: str | None = None) -> NamedArray:
     """Inverse discrete Fourier transform over ``axis`` (same forms as [haliax.fft][]).
 
     Examples:
@@ -95,7 +110,7 @@ def ifft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
     return _transform("ifft", jnp.fft.ifft, jnp.fft.ifftn, a, axis, norm)
 
 
-def rfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
+def rfft(a: NamedArray, axis: FFTAxes | None = None, norm: str | None = None) -> NamedArray:
     """Fourier transform of a real signal: the last transformed axis shrinks to ``n // 2 + 1``.
 
     Examples:
@@ -107,7 +122,7 @@ def rfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
     return _transform("rfft", jnp.fft.rfft, jnp.fft.rfftn, a, axis, norm)
 
 
-def irfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
+def irfft(a: NamedArray, axis: FFTAxes | None = None, norm: str | None = None) -> NamedArray:
     """Inverse of [haliax.rfft][]: real output of length ``2 * (n - 1)`` unless a mapping gives it.
 
     Examples:
@@ -119,7 +134,7 @@ def irfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
     return _transform("irfft", jnp.fft.irfft, jnp.fft.irfftn, a, axis, norm)
 
 
-def hfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
+def hfft(a: NamedArray, axis: FFTAxes | None = None, norm: str | None = None) -> NamedArray:
     """Fourier transform of a Hermitian-symmetric signal (one axis): real output of length ``2 * (n - 1)``.
 
     Examples:
@@ -130,7 +145,7 @@ def hfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
     return _transform("hfft", jnp.fft.hfft, None, a, axis, norm)
 
 
-def ihfft(a: NamedArray, axis: FFTAxes, norm: str | None = None) -> NamedArray:
+def ihfft(a: NamedArray, axis: FFTAxes | None = None, norm: str | None = None) -> NamedArray:
     """Inverse of [haliax.hfft][] (one axis): the axis shrinks to ``n // 2 + 1``.
 
     Examples:

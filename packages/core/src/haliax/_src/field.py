@@ -7,7 +7,7 @@ from typing import Any
 
 import equinox as eqx
 
-from .errors import NamedTypeError
+from .errors import ConflictingOptionsError
 
 
 def field(*, axis_names: Sequence[str] | str | None = None, static: bool = False, **kwargs: Any) -> Any:
@@ -24,14 +24,14 @@ def field(*, axis_names: Sequence[str] | str | None = None, static: bool = False
         >>> dataclasses.fields(Table)[0].metadata["axis_names"]
         ('vocab', 'embed')
     """
-    if axis_names is None:
-        return eqx.field(static=static, **kwargs)
-    if static:
-        raise NamedTypeError(
+    if static and axis_names is not None:
+        raise ConflictingOptionsError(
             "field: axis_names names the axes of an array, but static=True fields hold no arrays; "
             "drop one of them"
         )
-    names = (axis_names,) if isinstance(axis_names, str) else tuple(axis_names)
+    names = (
+        None if axis_names is None else (axis_names,) if isinstance(axis_names, str) else tuple(axis_names)
+    )
     metadata = dict(kwargs.pop("metadata", None) or {})
-    metadata["axis_names"] = names
-    return eqx.field(metadata=metadata, **kwargs)
+    metadata["axis_names"] = names  # None when not given, as in Haliax
+    return eqx.field(static=static, metadata=metadata, **kwargs)

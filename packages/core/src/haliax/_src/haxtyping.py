@@ -40,6 +40,16 @@ class DTypeCategory:
         """True if ``dtype`` belongs to this category."""
         return bool(jnp.issubdtype(dtype, self.kind))
 
+    @property
+    def category(self) -> Any:
+        """The numpy abstract scalar type (Haliax's name for `kind`)."""
+        return self.kind
+
+    def __str__(self) -> str:
+        return self.name
+
+    __repr__ = __str__
+
 
 @dataclasses.dataclass(frozen=True)
 class NamedArrayAxes:
@@ -349,7 +359,7 @@ class Int(_DTypeAnnotation):
 class UInt(_DTypeAnnotation):
     """Annotation for a NamedArray of any unsigned integer dtype: ``UInt["batch embed"]`` or ``UInt[NamedArray, "batch embed"]``."""
 
-    dtype = DTypeCategory("uint", jnp.unsignedinteger)
+    dtype = DTypeCategory("uInt", jnp.unsignedinteger)
     jaxtyping_form = jaxtyping.UInt
 
 

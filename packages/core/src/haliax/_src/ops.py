@@ -401,7 +401,9 @@ def unique(
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def unique_values(array: NamedArray, Unique: Axis, *, fill_value: Any = None) -> NamedArray:
+def unique_values(
+    array: NamedArray, Unique: Axis, *, axis: AxisSelector | None = None, fill_value: Any = None
+) -> NamedArray:
     """Sorted unique values along the ``Unique`` axis (see [haliax.unique][]).
 
     Examples:
@@ -410,11 +412,11 @@ def unique_values(array: NamedArray, Unique: Axis, *, fill_value: Any = None) ->
         >>> hax.unique_values(x, hax.Axis("uniq", 3), fill_value=0).array.tolist()
         [2, 5, 0]
     """
-    return unique(array, Unique, fill_value=fill_value)  # type: ignore[return-value]  # one result
+    return unique(array, Unique, axis=axis, fill_value=fill_value)  # type: ignore[return-value]  # one result
 
 
 def unique_counts(
-    array: NamedArray, Unique: Axis, *, fill_value: Any = None
+    array: NamedArray, Unique: Axis, *, axis: AxisSelector | None = None, fill_value: Any = None
 ) -> tuple[NamedArray, NamedArray]:
     """``(values, counts)``: unique values and how often each occurs, along ``Unique``.
 
@@ -425,11 +427,11 @@ def unique_counts(
         >>> counts.array.tolist()
         [2, 1]
     """
-    return unique(array, Unique, return_counts=True, fill_value=fill_value)  # type: ignore[return-value]  # two results
+    return unique(array, Unique, return_counts=True, axis=axis, fill_value=fill_value)  # type: ignore[return-value]  # two results
 
 
 def unique_inverse(
-    array: NamedArray, Unique: Axis, *, fill_value: Any = None
+    array: NamedArray, Unique: Axis, *, axis: AxisSelector | None = None, fill_value: Any = None
 ) -> tuple[NamedArray, NamedArray]:
     """``(values, inverse)``: unique values, and for each element of ``array`` its index in them.
 
@@ -440,11 +442,11 @@ def unique_inverse(
         >>> inverse.array.tolist()
         [1, 0, 1]
     """
-    return unique(array, Unique, return_inverse=True, fill_value=fill_value)  # type: ignore[return-value]  # two results
+    return unique(array, Unique, return_inverse=True, axis=axis, fill_value=fill_value)  # type: ignore[return-value]  # two results
 
 
 def unique_all(
-    array: NamedArray, Unique: Axis, *, fill_value: Any = None
+    array: NamedArray, Unique: Axis, *, axis: AxisSelector | None = None, fill_value: Any = None
 ) -> tuple[NamedArray, NamedArray, NamedArray, NamedArray]:
     """``(values, indices, inverse, counts)`` in one call (see [haliax.unique][]).
 
@@ -456,5 +458,11 @@ def unique_all(
         ([2, 5], [1, 0], [1, 2])
     """
     return unique(  # type: ignore[return-value]  # four results
-        array, Unique, return_index=True, return_inverse=True, return_counts=True, fill_value=fill_value
+        array,
+        Unique,
+        return_index=True,
+        return_inverse=True,
+        return_counts=True,
+        axis=axis,
+        fill_value=fill_value,
     )

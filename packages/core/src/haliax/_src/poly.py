@@ -13,7 +13,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from .axis import Axis, AxisSelector
-from .errors import NamedTypeError, ShapeMismatchError, format_shape
+from .errors import ConflictingOptionsError, NamedTypeError, ShapeMismatchError, format_shape
 from .lift import axis_positions
 from .named_array import NamedArray, require_named
 from .ufuncs import add, multiply
@@ -302,7 +302,7 @@ def vander(
     N: int | None
     if isinstance(degree, (Axis, str)):
         if new_axis is not None:
-            raise NamedTypeError(
+            raise ConflictingOptionsError(
                 f"vander: give the new axis once, as degree={degree!r} or new_axis={new_axis!r}"
             )
         new_axis = degree
