@@ -192,7 +192,7 @@ def _check_int_dtype(op: str, ax: Axis, dtype: Any) -> None:
         raise NamedIndexError(f"{op}: indices for axis {ax.name!r} must be integers, got dtype {dtype}{hint}")
 
 
-def _new_size(ax: Axis, kind: int, v: Any) -> Axis:
+def _new_size(ax: Axis, kind: int | None, v: Any) -> Axis:
     """The axis that a slice or list leaves in place."""
     if kind == _SLICE:
         return ax.resize(len(range(*v.indices(ax.size))))

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .axis import Axis, AxisSelection, dslice
+from .axis import Axis, AxisSelection, AxisSelector, dslice
 from .errors import NamedIndexError, NamedTypeError, UnsupportedIndexError, axis_not_found, format_shape
 from .indexing import _index, _is_static_int, _PallasSlice, _plan, _positions
 from .named_array import NamedArray
@@ -137,7 +137,9 @@ class NamedRef:
         """Wrap a jax ``Ref`` holding an array with ``axes``; ``prefix`` is one staged selector per axis."""
         self._ref = ref
         self._axes = tuple(axes)
-        self._prefix = tuple(_EVERYTHING for _ in self._axes) if prefix is None else tuple(prefix)
+        self._prefix: tuple[Any, ...] = (
+            tuple(_EVERYTHING for _ in self._axes) if prefix is None else tuple(prefix)
+        )
         if len(self._prefix) != len(self._axes):
             raise NamedTypeError(
                 f"NamedRef: {len(self._prefix)} staged selectors for the {len(self._axes)} axes "
@@ -147,10 +149,10 @@ class NamedRef:
     def _whole(self) -> NamedArray:
         return NamedArray._new(self._ref[...], self._axes)
 
-    def _staged(self) -> dict[Axis, Any]:
+    def _staged(self) -> dict[AxisSelector, Any]:
         return {ax: s for ax, s in zip(self._axes, self._prefix, strict=True) if s is not _EVERYTHING}
 
-    def _combined(self, op: str, idx: Any) -> dict[Axis, Any]:
+    def _combined(self, op: str, idx: Any) -> dict[AxisSelector, Any]:
         """The staged selectors with ``idx`` (an index of the view) folded in, keyed by buffer axis."""
         if _is_everything(idx):
             return self._staged()
