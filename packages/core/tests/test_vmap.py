@@ -129,3 +129,10 @@ def test_vmap_var_positional_and_jit():
 
     out = jax.jit(lambda a, b: hax.vmap(f, "batch")(a, b))(x, x)
     np.testing.assert_allclose(out.array, 2 * jnp.transpose(x.array, (1, 0, 2)))
+
+
+def test_vmap_over_no_axes_is_the_function_itself():
+    def double(x):
+        return x * 2
+
+    assert hax.vmap(double, ()) is double

@@ -115,6 +115,10 @@ class ConflictingOptionsError(HaliaxError, TypeError, ValueError):
     """Two arguments that cannot be given together (``axis_names`` on a ``static=True`` field)."""
 
 
+class NoMatchError(HaliaxError, LookupError, ValueError):
+    """A search found no element that satisfies its condition (``index_where``)."""
+
+
 class ValueRangeError(HaliaxError, ValueError):
     """A number outside the range an op accepts (a dropout probability outside ``[0, 1]``)."""
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import jax
 import numpy as np
 
+from .errors import NoMatchError
 from .named_array import NamedArray
 
 T = TypeVar("T")
@@ -28,6 +29,24 @@ def ensure_tuple(x: Sequence[T] | T) -> tuple[T, ...]:
     if isinstance(x, Sequence):
         return tuple(x)
     return (x,)
+
+
+def index_where(pred: Callable[[T], bool], xs: Sequence[T], start: int = 0) -> int:
+    """Index of the first element of ``xs`` from ``start`` on that satisfies ``pred``.
+
+    Raises `NoMatchError` (a ValueError, as ``list.index`` raises) when none does.
+
+    Examples:
+        >>> from haliax._src.pytypes import index_where
+        >>> index_where(lambda n: n > 2, [1, 3, 5]), index_where(lambda n: n > 2, [1, 3, 5], start=2)
+        (1, 2)
+    """
+    for i in range(start, len(xs)):
+        if pred(xs[i]):
+            return i
+    raise NoMatchError(
+        f"index_where: no element of the {len(xs)} from index {start} on satisfies the predicate"
+    )
 
 
 def maybe_untuple(x: Any) -> Any:

@@ -225,7 +225,7 @@ def vmap(
 
     NamedArray arguments that have the axis are mapped along it; those without it are passed
     whole to every call. Every NamedArray output gets the axis back as its leading axis (several
-    axes: in the order given). Unnamed arrays follow ``default``, overridden per positional
+    axes: in the order given; no axes, ``()``: ``fn`` itself). Unnamed arrays follow ``default``, overridden per positional
     argument by ``args`` and per keyword by ``kwargs`` (pytree prefixes of the arguments whose leaves
     are an int, None or a function of the leaf). An axis no input has must be an `Axis` with a
     size.
@@ -243,7 +243,7 @@ def vmap(
         return _vmap_one(fn, axis, default, args, kwargs)
     axes = axis_spec_to_tuple(axis)
     if not axes:
-        raise NamedTypeError("vmap: needs at least one axis")
+        return fn  # nothing to map over: fn itself, as in Haliax
     out = fn
     for ax in reversed(axes):
         out = _vmap_one(out, ax, default, args, kwargs)

@@ -1,0 +1,4 @@
+"""Exists for Haliax import-path compatibility only: code written for Haliax 1.4 imports
+``index_where`` from ``haliax._src.util``. The function lives in `pytypes`."""
+
+from .pytypes import index_where as index_where
