@@ -127,10 +127,10 @@ class GPT(eqx.Module):
         )(config, key=jax.random.split(k_blocks, config.layers))
         return GPT(
             token_embeddings=hnn.Embedding.init(
-                config.Vocab, config.Embed, key=k_tok, initializer_range=0.02
+                config.Vocab, config.Embed, key=k_tok, init_scale=0.02
             ),
             position_embeddings=hnn.Embedding.init(
-                config.Pos, config.Embed, key=k_pos, initializer_range=0.01
+                config.Pos, config.Embed, key=k_pos, init_scale=0.01
             ),
             blocks=blocks,
             ln_f=hnn.LayerNorm.init(config.Embed),

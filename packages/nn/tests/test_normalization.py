@@ -127,3 +127,9 @@ def test_multi_axis_norms_round_trip_bit_exactly_through_safetensors_and_torch_l
 def test_single_axis_norm_exports_unchanged():
     ln = hnn.LayerNorm.init(Embed)
     assert ln.flatten_for_export() is ln
+
+
+def test_softmax_and_log_softmax_default_to_every_axis():
+    x = hax.named(jnp.arange(6.0).reshape(2, 3), ("a", "b"))
+    np.testing.assert_allclose(hnn.softmax(x).array, jax.nn.softmax(x.array, axis=None), rtol=1e-6)
+    np.testing.assert_allclose(hnn.log_softmax(x).array, jax.nn.log_softmax(x.array, axis=None), rtol=1e-6)
