@@ -35,6 +35,13 @@ class Axis:
     name: str
     size: int
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise NamedTypeError(
+                f"Axis: the name must be a string, got {type(self.name).__name__} {self.name!r}; "
+                "write Axis(name, size), e.g. hax.Axis('batch', 4)"
+            )
+
     def alias(self, new_name: str) -> Axis:
         """A same-size axis with another name."""
         return Axis(new_name, self.size)
@@ -147,13 +154,18 @@ def sized_axes(
     """``spec`` as a tuple of distinct sized `Axis` (for ops that create arrays).
 
     A bare name is an error worded ``"{op}: axis 'x' needs a size{why}; {fix}"`` (``fix`` may use
-    ``{ax!r}``); a repeated name is an error too.
+    ``{ax!r}``); a repeated name, or a size that is not a non-negative integer, is an error too.
     """
     axes = axis_spec_to_tuple(spec)
     seen: set[str] = set()
     for ax in axes:
         if not isinstance(ax, Axis):
             raise NamedTypeError(f"{op}: axis {ax!r} needs a size{why}; {fix.format(ax=ax)}")
+        size = ax.size
+        if isinstance(size, bool) or not hasattr(size, "__index__") or size < 0:
+            raise NamedTypeError(
+                f"{op}: axis {ax.name!r} has size {size!r}; a size must be a non-negative integer"
+            )
         if ax.name in seen:
             raise DuplicateAxisError(f"{op}: axis {ax.name!r} appears twice in {format_shape(axes)}")
         seen.add(ax.name)
@@ -363,7 +375,7 @@ def rearrange_for_partial_order(
     if order == (Ellipsis,):
         return tuple(axes)
     names = [_selector_name(a) for a in axes]
-    named = [_selector_name(a) for a in order if a is not Ellipsis]
+    named = [_selector_name(a) for a in order if not isinstance(a, EllipsisType)]
     if len(set(named)) != len(named):
         dup = next(n for n in named if named.count(n) > 1)
         raise DuplicateAxisError(f"rearrange: the order {list(order)} names axis {dup!r} twice")
@@ -383,8 +395,8 @@ def rearrange_for_partial_order(
         if names.count(n) > 1:
             raise DuplicateAxisError(f"rearrange: axis {n!r} appears more than once in {format_shape(axes)}")
     # one bucket per entry of the order: a named entry holds its axis, a '...' collects free axes
-    slots: list[list[str]] = [[] if a is Ellipsis else [_selector_name(a)] for a in order]
-    slot_of = {_selector_name(a): i for i, a in enumerate(order) if a is not Ellipsis}
+    slots: list[list[str]] = [[] if isinstance(a, EllipsisType) else [_selector_name(a)] for a in order]
+    slot_of = {_selector_name(a): i for i, a in enumerate(order) if not isinstance(a, EllipsisType)}
 
     def first_empty(start: int) -> int | None:
         return next((i for i in range(start, len(slots)) if not slots[i]), None)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from types import EllipsisType
-from typing import Any
+from typing import Any, cast
 
 import jax
 
@@ -59,7 +59,7 @@ class _Equation:
         return PatternError(f"{_OP}: in {self.text!r} at column {col}: {what}")
 
     def plain(self, capture: AxisCapture | EllipsisType, where: str) -> AxisCapture:
-        if capture is Ellipsis:
+        if isinstance(capture, EllipsisType):
             raise AssertionError("callers skip '...'")
         if capture.is_group:
             raise self.error(
@@ -108,7 +108,7 @@ class _Equation:
         """The output side as names and ``...``; a name twice is an error."""
         out: list[str | EllipsisType] = []
         for c in rhs.captures:
-            if c is Ellipsis:
+            if isinstance(c, EllipsisType):
                 out.append(Ellipsis)
                 continue
             name = resolve(self.plain(c, "in the output"))
@@ -125,7 +125,9 @@ def _output_only(eq: _Equation, rhs: Expression) -> _Order:
 
 
 def _unordered(eq: _Equation, lhs: Expression, rhs: Expression) -> tuple[frozenset[str], _Order]:
-    listed = {eq.dealias(eq.plain(c, "in the input")) for c in lhs.captures if c is not Ellipsis}
+    listed = {
+        eq.dealias(eq.plain(c, "in the input")) for c in lhs.captures if not isinstance(c, EllipsisType)
+    }
     out = eq.output(rhs, eq.dealias)
     eq.check_aliases_used()
     if lhs.has_ellipsis and not rhs.has_ellipsis:
@@ -146,7 +148,7 @@ def _positional(eq: _Equation, lhses: list[Expression], rhs: Expression) -> tupl
             raise eq.error("an unordered '{ }' group must be the only input spec", None)
         caps = spec.captures
         for c in caps:
-            if c is not Ellipsis:
+            if not isinstance(c, EllipsisType):
                 eq.plain(c, "in the input")
         n_dots = sum(c is Ellipsis for c in caps)
         if n_dots > 1:
@@ -228,8 +230,10 @@ def _einsum_plan(
         contracted, out = _unordered(eq, lhses[0], rhs)
     else:
         contracted, out = _positional(eq, lhses, rhs)
+    if Ellipsis not in out:
+        return contracted, cast(tuple[str, ...], out)
     kept = tuple(n for n in eq.by_name if n not in contracted)
-    return contracted, tuple(rearrange_for_partial_order(out, kept)) if Ellipsis in out else out
+    return contracted, rearrange_for_partial_order(out, kept)
 
 
 def einsum(

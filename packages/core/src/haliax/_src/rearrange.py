@@ -172,7 +172,7 @@ def _left(r: _Resolver, lhs: Expression) -> list[tuple[Axis, ...]]:
     else:
         pos_of = {ax.name: i for i, ax in enumerate(axes)}
         for c in lhs.captures:
-            if c is Ellipsis:
+            if isinstance(c, EllipsisType):
                 continue
             if c.binding is None:
                 raise r.error(
@@ -209,7 +209,7 @@ def _right(
     merged: dict[str, Axis] = {}  # first part of each group -> the group's final axis
     grouped: set[str] = set()
     for c in rhs.captures:
-        if c is Ellipsis:
+        if isinstance(c, EllipsisType):
             order.append(Ellipsis)
             continue
         if c.binding is None:
@@ -377,6 +377,7 @@ def rearrange(
             )
     if isinstance(axes_or_pattern, str):
         return einops_rearrange(array, axes_or_pattern, **bindings)
+    assert axes_or_pattern is not None  # filled from the keywords above
     if bindings:
         raise NamedTypeError(
             f"rearrange: keyword bindings {sorted(bindings)} only apply to a pattern string, not a sequence of axes"
