@@ -94,3 +94,11 @@ def test_sized_axes_requires_sizes_and_distinct_names() -> None:
         sized_axes("normal", ("b",), why=" to sample", fix="pass hax.Axis({ax!r}, n)")
     with pytest.raises(ValueError, match=r"ones: axis .batch. appears twice in \{batch: 2, batch: 2\}"):
         sized_axes("ones", (B, B))
+
+
+def test_axis_name_must_be_a_string():
+    with pytest.raises(TypeError) as err:
+        hax.Axis(4, "batch")  # type: ignore[arg-type]  # the mistake under test
+    assert str(err.value) == (
+        "Axis: the name must be a string, got int 4; write Axis(name, size), e.g. hax.Axis('batch', 4)"
+    )

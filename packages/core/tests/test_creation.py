@@ -87,3 +87,16 @@ def test_bare_name_means_50_samples():
     assert x.axes == (hax.Axis("x", 50),)
     assert hax.logspace("x", start=0.0, stop=1.0).shape == {"x": 50}
     assert hax.geomspace("x", start=1.0, stop=2.0).shape == {"x": 50}
+
+
+@pytest.mark.parametrize("size", [-1, 2.5, True])
+def test_sizes_must_be_non_negative_integers(size):
+    with pytest.raises(TypeError) as err:
+        hax.zeros(hax.Axis("batch", size))
+    assert str(err.value) == f"zeros: axis 'batch' has size {size!r}; a size must be a non-negative integer"
+    with pytest.raises(TypeError, match=r"^arange: axis 'batch'"):
+        hax.arange(hax.Axis("batch", size))
+
+
+def test_numpy_integer_sizes_are_accepted():
+    assert hax.zeros({"batch": np.int64(2)}).array.shape == (2,)

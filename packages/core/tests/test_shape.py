@@ -207,3 +207,13 @@ def test_shape_ops_cost_no_extra_ops_under_jit():
     x = _x()
     text = str(jax.make_jaxpr(lambda x: hax.flatten_axes(x, ("batch", "seq"), "t"))(x))
     assert "transpose" not in text and "reshape" in text
+
+
+def test_rename_to_a_size_is_an_error():
+    x = hax.zeros(hax.make_axes(batch=2, embed=3))
+    with pytest.raises(TypeError) as err:
+        x.rename({"batch": 3})
+    assert str(err.value) == (
+        "rename: the new name for 'batch' must be a string or an Axis, got int 3; "
+        "pass the new name, or an Axis of the same size (renaming cannot change a size)"
+    )

@@ -92,6 +92,11 @@ def rename(array: NamedArray, renames: Mapping[AxisSelector, AxisSelector]) -> N
         ax = array.axes[pos]
         if isinstance(new, Axis) and new.size != ax.size:
             raise axis_size_mismatch("rename", ax.name, ax.size, new.size)
+        if not isinstance(new, (str, Axis)):
+            raise NamedTypeError(
+                f"rename: the new name for {ax.name!r} must be a string or an Axis, got {type(new).__name__} "
+                f"{new!r}; pass the new name, or an Axis of the same size (renaming cannot change a size)"
+            )
         by_name[ax.name] = ax.alias(new) if isinstance(new, str) else new
     axes = tuple(by_name.get(ax.name, ax) for ax in array.axes)
     _check_unique("rename", axes)
