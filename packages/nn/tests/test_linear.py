@@ -105,13 +105,23 @@ def test_linear_output_mup_scales_activation():
     assert layer.reparam.active_scale == 1 / Embed.size
 
 
-def test_linear_torch_export_is_2d_out_in_and_round_trips():
-    layer = hnn.Linear.init((Heads, Key), Embed, key=jax.random.PRNGKey(0), out_first=False)
+@pytest.mark.parametrize("out_first", [True, False])
+def test_linear_torch_export_is_2d_in_the_layers_layout_and_round_trips(out_first):
+    layer = hnn.Linear.init((Heads, Key), Embed, key=jax.random.PRNGKey(0), out_first=out_first)
     sd = to_torch_compatible_state_dict(layer)
-    assert sd["weight"].shape == (Embed.size, Heads.size * Key.size)
+    flat = (Embed.size, Heads.size * Key.size)
+    assert sd["weight"].shape == (
+        flat if out_first else flat[::-1]
+    )  # (out, in) only when out-first, as Haliax
     back = from_torch_compatible_state_dict(layer, sd)
     assert back.weight.axes == layer.weight.axes
     np.testing.assert_array_equal(back.weight.array, layer.weight.array)
+
+
+def test_linear_with_single_axes_exports_as_it_is():
+    layer = hnn.Linear.init(Embed, Hidden, key=jax.random.PRNGKey(0), out_first=False)
+    assert layer.flatten_for_export() is layer
+    assert to_torch_compatible_state_dict(layer)["weight"].shape == (Embed.size, Hidden.size)
 
 
 def test_linear_under_jit_and_grad():

@@ -194,37 +194,49 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
             out = out + self.bias
         return out
 
-    # ----- torch-compatible export: one 2-D (out, in) weight -----
+    # ----- torch-compatible export: one 2-D weight -----
     def flatten_for_export(self) -> Linear:
-        """This layer with an ``(out, in)`` weight and 1-D bias, as PyTorch stores them.
+        """This layer with a 2-D weight and a 1-D bias, for a torch-compatible state dict.
 
+        As in Haliax: a layer whose ``In`` and ``Out`` are single axes is returned as it is;
+        otherwise ``In`` and ``Out`` become one axis each (``__IN__``, ``__OUT__``), and the weight
+        is ``(out, in)`` when the layer is out-first (PyTorch's layout), ``(in, out)`` otherwise.
         Axes that are neither In nor Out (a ``Block`` axis of a `Stacked`) stay in front.
         """
+        if isinstance(self.In, Axis) and isinstance(self.Out, Axis):
+            return self
         in_axes, out_axes = as_axes(self.In), as_axes(self.Out)
         o = Axis("__OUT__", _prod(out_axes))
         i = Axis("__IN__", _prod(in_axes))
         core = {ax.name for ax in in_axes + out_axes}
         extra = tuple(ax for ax in self.weight.axes if ax.name not in core)
-        w = self.weight.broadcast_to(extra + out_axes + in_axes)
-        weight = NamedArray._new(w.array.reshape(*(ax.size for ax in extra), o.size, i.size), (*extra, o, i))
+        (first, f), (second, g) = (
+            ((out_axes, o), (in_axes, i)) if self._out_first else ((in_axes, i), (out_axes, o))
+        )
+        w = self.weight.rearrange(extra + first + second)
+        weight = NamedArray._new(w.array.reshape(*(ax.size for ax in extra), f.size, g.size), (*extra, f, g))
         bias = None
         if self.bias is not None:
             b_extra = tuple(ax for ax in self.bias.axes if ax.name not in core)
-            b = self.bias.broadcast_to(b_extra + out_axes)
+            b = self.bias.rearrange(b_extra + out_axes)
             bias = NamedArray._new(b.array.reshape(*(ax.size for ax in b_extra), o.size), (*b_extra, o))
         return Linear(weight, bias, i, o, self.dot_general, self._reparam_cls)
 
     def unflatten_from_export(self, template: Linear) -> Linear:
         """Inverse of `flatten_for_export`: named axes laid out like ``template``'s."""
+        if (template.In, template.Out) == (self.In, self.Out):
+            return self
         in_axes, out_axes = as_axes(template.In), as_axes(template.Out)
         extra = self.weight.axes[:-2]
-        raw = self.weight.array.reshape(*(ax.size for ax in extra + out_axes + in_axes))
-        weight = NamedArray._new(raw, extra + out_axes + in_axes).broadcast_to(template.weight.axes)
+        flat = tuple(ax.name for ax in self.weight.axes[-2:])
+        spec = out_axes + in_axes if flat == ("__OUT__", "__IN__") else in_axes + out_axes
+        raw = self.weight.array.reshape(*(ax.size for ax in extra + spec))
+        weight = NamedArray._new(raw, extra + spec).rearrange(template.weight.axes)
         bias = None
         if self.bias is not None and template.bias is not None:
             b_extra = self.bias.axes[:-1]
             raw_b = self.bias.array.reshape(*(ax.size for ax in b_extra + out_axes))
-            bias = NamedArray._new(raw_b, b_extra + out_axes).broadcast_to(template.bias.axes)
+            bias = NamedArray._new(raw_b, b_extra + out_axes).rearrange(template.bias.axes)
         return Linear(weight, bias, template.In, template.Out, template.dot_general, template._reparam_cls)
 
 
