@@ -39,7 +39,7 @@ def _kind(op):
         return "reduction"
     if params[:2] == ["a", "b"]:
         return "binary"
-    if params[:2] == ["array", "axis"]:
+    if params[:2] == ["a", "axis"]:
         return "along_axis"
     assert params[0] == "a", params
     return "unary"

@@ -185,13 +185,13 @@ def axis_spec_to_shape_dict(ax: AxisSelection) -> PartialShapeDict:
     return out
 
 
-def to_jax_shape(ax: AxisSpec) -> tuple[int, ...]:
+def to_jax_shape(shape: AxisSpec) -> tuple[int, ...]:
     """The tuple of sizes of an axis spec."""
-    if isinstance(ax, Axis):
-        return (ax.size,)
-    if isinstance(ax, Mapping):
-        return tuple(ax.values())
-    return tuple(a.size for a in ax)  # type: ignore[union-attr]  # a sequence of Axis
+    if isinstance(shape, Axis):
+        return (shape.size,)
+    if isinstance(shape, Mapping):
+        return tuple(shape.values())
+    return tuple(a.size for a in shape)  # type: ignore[union-attr]  # a sequence of Axis
 
 
 def _as_dict_or_tuple(spec: Any) -> tuple[bool, tuple[AxisSelector, ...]]:

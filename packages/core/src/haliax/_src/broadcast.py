@@ -148,7 +148,7 @@ def _raw_broadcast(op: str, a: NamedArray, axes: tuple[Axis, ...]) -> Any:
 
 
 def broadcast_to(
-    a: Any, axes: AxisSpec, *, ensure_order: bool = True, enforce_no_extra_axes: bool = True
+    a: Any, axes: AxisSpec, ensure_order: bool = True, enforce_no_extra_axes: bool = True
 ) -> NamedArray:
     """Broadcast a NamedArray or scalar to the given axes.
 

@@ -18,7 +18,7 @@ ArrayLike: TypeAlias = jax.Array | NamedArray
 """A jax array or a NamedArray."""
 
 
-def describe_array(x: Any) -> str:
+def describe_array(arr: Any) -> str:
     """A short description: ``f32{batch: 4, embed: 3}`` for a NamedArray, ``f32[4, 3]`` for an array.
 
     Examples:
@@ -27,13 +27,13 @@ def describe_array(x: Any) -> str:
         >>> describe_array(hax.zeros({"batch": 4, "embed": 3})), describe_array(jnp.zeros((2,), jnp.int32))
         ('f32{batch: 4, embed: 3}', 'i32[2]')
     """
-    if isinstance(x, NamedArray):
+    if isinstance(arr, NamedArray):
         from .display import named_shape_str
 
-        return named_shape_str(x)
-    if hasattr(x, "shape") and hasattr(x, "dtype"):
-        return f"{dtype_abbrev(x.dtype)}[{', '.join(str(n) for n in x.shape)}]"
-    return type(x).__name__
+        return named_shape_str(arr)
+    if hasattr(arr, "shape") and hasattr(arr, "dtype"):
+        return f"{dtype_abbrev(arr.dtype)}[{', '.join(str(n) for n in arr.shape)}]"
+    return type(arr).__name__
 
 
 class ModuleProblems(HaliaxError, ValueError):

@@ -65,7 +65,7 @@ def is_scalarish(x: Any) -> bool:
     return is_jax_array_like(x) and len(x.shape) == 0
 
 
-def ensure_scalar(x: Any, *, name: str = "x") -> Any:
+def ensure_scalar(x: Any, *, name: str = "value") -> Any:
     """Return ``x`` (the raw array of a 0-d NamedArray); a NamedArray with axes is a `TypeError`."""
     if isinstance(x, NamedArray):
         if x.axes:
@@ -199,10 +199,10 @@ def filter_eval_shape(fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Any
     return eqx.filter_eval_shape(fun, *args, **kwargs)
 
 
-def broadcast_prefix(prefix: Any, full: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
-    """Expand a prefix pytree to the structure of ``full``: each prefix leaf is copied to every leaf below it.
+def broadcast_prefix(prefix_tree: Any, full_tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """Expand the prefix pytree ``prefix_tree`` to the structure of ``full_tree``: each of its leaves is copied to every leaf below it.
 
-    ``None`` in ``prefix`` is a leaf (it means "this whole subtree gets None").
+    ``None`` in ``prefix_tree`` is a leaf (it means "this whole subtree gets None").
 
     Examples:
         >>> from haliax.jax_utils import broadcast_prefix
@@ -213,7 +213,7 @@ def broadcast_prefix(prefix: Any, full: Any, is_leaf: Callable[[Any], bool] | No
     def expand(p: Any, sub: Any) -> Any:
         return jax.tree_util.tree_map(lambda _: p, sub, is_leaf=is_leaf)
 
-    return jax.tree_util.tree_map(expand, prefix, full, is_leaf=lambda x: x is None)
+    return jax.tree_util.tree_map(expand, prefix_tree, full_tree, is_leaf=lambda x: x is None)
 
 
 def multilevel_scan(

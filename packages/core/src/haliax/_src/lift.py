@@ -231,9 +231,9 @@ def reduction(
 
 
 class AxiswiseOp(Protocol):
-    """A named shape-preserving op along one axis: ``f(array, axis, **kwargs)``."""
+    """A named shape-preserving op along one axis: ``f(a, axis, *args, **kwargs)``."""
 
-    def __call__(self, array: Any, /, axis: AxisSelector | None, **kwargs: Any) -> Any: ...
+    def __call__(self, a: Any, axis: AxisSelector | None, *args: Any, **kwargs: Any) -> Any: ...
 
 
 def along_axis(fn: Callable[..., Any], *, name: str | None = None, summary: str | None = None) -> AxiswiseOp:
@@ -244,15 +244,15 @@ def along_axis(fn: Callable[..., Any], *, name: str | None = None, summary: str 
     """
     op_name = name or fn.__name__
 
-    def op(array: Any, /, axis: AxisSelector | None, **kwargs: Any) -> Any:
-        if not isinstance(array, NamedArray):
-            return fn(array, axis=_unnamed_axis(op_name, axis), **kwargs)
+    def op(a: Any, axis: AxisSelector | None, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(a, NamedArray):
+            return fn(a, _unnamed_axis(op_name, axis), *args, **kwargs)
         if axis is None:
-            return fn(array.array, axis=None, **kwargs)
-        positions = axis_positions(op_name, array, axis)
+            return fn(a.array, None, *args, **kwargs)
+        positions = axis_positions(op_name, a, axis)
         if len(positions) != 1:
             raise NamedTypeError(f"{op_name}: takes one axis, got {list(axis_spec_to_tuple(axis))}")
-        return NamedArray._new(fn(array.array, axis=positions[0], **kwargs), array.axes)
+        return NamedArray._new(fn(a.array, positions[0], *args, **kwargs), a.axes)
 
     return _finish(op, fn, name, summary or f"`{op_name}` along one axis; the result keeps the axes.")
 

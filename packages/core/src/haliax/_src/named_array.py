@@ -575,9 +575,9 @@ def require_named(op: str, x: Any, fix: str = "") -> NamedArray:
     return x
 
 
-def is_named_array(x: Any) -> bool:
-    """True if ``x`` is a NamedArray (usable as a pytree ``is_leaf``)."""
-    return isinstance(x, NamedArray)
+def is_named_array(leaf: Any) -> bool:
+    """True if ``leaf`` is a NamedArray (usable as a pytree ``is_leaf``)."""
+    return isinstance(leaf, NamedArray)
 
 
 # Bound last: these modules import NamedArray from here.

@@ -132,7 +132,7 @@ def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan
     return bool(jnp.allclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def array_equal(a1: Any, a2: Any) -> bool:
+def array_equal(a: Any, b: Any) -> bool:
     """True if both have the same axes (names and sizes, in any order) and equal values.
 
     Axis order does not matter: arrays are compared by name. Returns a Python bool, so the
@@ -145,21 +145,21 @@ def array_equal(a1: Any, a2: Any) -> bool:
         >>> hax.array_equal(x, xt), hax.array_equal(x, x.sum("embed"))
         (True, False)
     """
-    if isinstance(a1, NamedArray) and isinstance(a2, NamedArray):
-        if set(a1.axes) != set(a2.axes):
+    if isinstance(a, NamedArray) and isinstance(b, NamedArray):
+        if set(a.axes) != set(b.axes):
             return False
-        if a1.axes != a2.axes:
-            a2 = broadcast_to(a2, a1.axes, ensure_order=True, enforce_no_extra_axes=True)
-        return bool(jnp.array_equal(a1.array, a2.array))
-    if isinstance(a1, NamedArray) or isinstance(a2, NamedArray):
-        named = a1 if isinstance(a1, NamedArray) else a2
-        other = a2 if named is a1 else a1
+        if a.axes != b.axes:
+            b = broadcast_to(b, a.axes, ensure_order=True, enforce_no_extra_axes=True)
+        return bool(jnp.array_equal(a.array, b.array))
+    if isinstance(a, NamedArray) or isinstance(b, NamedArray):
+        named = a if isinstance(a, NamedArray) else b
+        other = b if named is a else a
         if named.axes or jnp.ndim(other) != 0:
             return False
-    return bool(jnp.array_equal(raw(a1), raw(a2)))
+    return bool(jnp.array_equal(raw(a), raw(b)))
 
 
-def array_equiv(a1: Any, a2: Any) -> bool:
+def array_equiv(a: Any, b: Any) -> bool:
     """True if the arrays broadcast together by name and are equal everywhere (a Python bool).
 
     Examples:
@@ -169,7 +169,7 @@ def array_equiv(a1: Any, a2: Any) -> bool:
         (True, False)
     """
     try:
-        _, (x, y) = _named_raw("array_equiv", [a1, a2])
+        _, (x, y) = _named_raw("array_equiv", [a, b])
     except BroadcastError:
         return False
     return bool(jnp.array_equiv(x, y))

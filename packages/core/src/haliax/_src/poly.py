@@ -72,8 +72,8 @@ def poly(seq_of_zeros: NamedArray, new_axis: AxisSelector | None = None) -> Name
     return _along(out, _new_axis_name(new_axis))
 
 
-def polyadd(a1: Any, a2: Any) -> NamedArray:
-    """Sum of two polynomials, as long as the longer; along ``a1``'s axis name (``a2``'s if ``a1`` is raw).
+def polyadd(p1: Any, p2: Any) -> NamedArray:
+    """Sum of two polynomials, as long as the longer; along ``p1``'s axis name (``p2``'s if ``p1`` is raw).
 
     Examples:
         >>> import jax.numpy as jnp, haliax as hax
@@ -81,12 +81,12 @@ def polyadd(a1: Any, a2: Any) -> NamedArray:
         >>> hax.polyadd(p, hax.named(jnp.array([1.0, 0.0, 1.0]), "degree")).array.tolist()
         [1.0, 1.0, 3.0]
     """
-    x, y, name = _pair("polyadd", a1, a2)
+    x, y, name = _pair("polyadd", p1, p2)
     return _along(jnp.polyadd(x, y), name)
 
 
-def polysub(a1: Any, a2: Any) -> NamedArray:
-    """Difference ``a1 - a2`` of two polynomials (``a1``'s axis name).
+def polysub(p1: Any, p2: Any) -> NamedArray:
+    """Difference ``p1 - p2`` of two polynomials (``p1``'s axis name).
 
     Examples:
         >>> import jax.numpy as jnp, haliax as hax
@@ -94,12 +94,12 @@ def polysub(a1: Any, a2: Any) -> NamedArray:
         >>> hax.polysub(p, p).array.tolist()
         [0.0, 0.0]
     """
-    x, y, name = _pair("polysub", a1, a2)
+    x, y, name = _pair("polysub", p1, p2)
     return _along(jnp.polysub(x, y), name)
 
 
-def polymul(a1: Any, a2: Any) -> NamedArray:
-    """Product of two polynomials: length ``n1 + n2 - 1`` along ``a1``'s axis name.
+def polymul(p1: Any, p2: Any) -> NamedArray:
+    """Product of two polynomials: length ``n1 + n2 - 1`` along ``p1``'s axis name.
 
     Examples:
         >>> import jax.numpy as jnp, haliax as hax
@@ -107,23 +107,23 @@ def polymul(a1: Any, a2: Any) -> NamedArray:
         >>> hax.polymul(p, p).array.tolist()
         [1.0, 2.0, 1.0]
     """
-    x, y, name = _pair("polymul", a1, a2)
+    x, y, name = _pair("polymul", p1, p2)
     return _along(jnp.polymul(x, y), name)
 
 
-def polydiv(u: Any, v: Any) -> tuple[NamedArray, NamedArray]:
-    """``(quotient, remainder)`` of dividing polynomial ``u`` by ``v`` (``u``'s axis name).
+def polydiv(p1: Any, p2: Any) -> tuple[NamedArray, NamedArray]:
+    """``(quotient, remainder)`` of dividing polynomial ``p1`` by ``p2`` (``p1``'s axis name).
 
-    The remainder keeps ``u``'s length (leading zeros are not trimmed, so it works under jit).
+    The remainder keeps ``p1``'s length (leading zeros are not trimmed, so it works under jit).
 
     Examples:
         >>> import jax.numpy as jnp, haliax as hax
-        >>> u = hax.named(jnp.array([1.0, 3.0, 2.0]), "degree")
-        >>> q, r = hax.polydiv(u, hax.named(jnp.array([1.0, 1.0]), "degree"))
+        >>> p1 = hax.named(jnp.array([1.0, 3.0, 2.0]), "degree")
+        >>> q, r = hax.polydiv(p1, hax.named(jnp.array([1.0, 1.0]), "degree"))
         >>> q.array.tolist(), r.array.tolist()
         ([1.0, 2.0], [0.0, 0.0, 0.0])
     """
-    x, y, name = _pair("polydiv", u, v)
+    x, y, name = _pair("polydiv", p1, p2)
     q, r = jnp.polydiv(x, y)
     return _along(q, name), _along(r, name)
 
@@ -267,7 +267,7 @@ def roots(p: Any, *, strip_zeros: bool = True, new_axis: AxisSelector | None = N
     return _along(out, name if new_axis is None else _new_axis_name(new_axis))
 
 
-def trim_zeros(filt: Any, trim: str = "fb") -> NamedArray:
+def trim_zeros(f: Any, trim: str = "fb") -> NamedArray:
     """Drop leading (``'f'``) and/or trailing (``'b'``) zeros; the axis shrinks (not jittable).
 
     Examples:
@@ -275,7 +275,7 @@ def trim_zeros(filt: Any, trim: str = "fb") -> NamedArray:
         >>> hax.trim_zeros(hax.named(jnp.array([0, 1, 2, 0]), "degree")).array.tolist()
         [1, 2]
     """
-    coeffs, name = _coeffs("trim_zeros", filt)
+    coeffs, name = _coeffs("trim_zeros", f)
     return _along(jnp.trim_zeros(coeffs, trim), name)
 
 
