@@ -31,6 +31,7 @@ PAGES: list[tuple[str, str, list[str]]] = [
     ("random", "haliax.random", ["haliax.random"]),
     ("typing", "Typing", ["haliax.haxtyping", "haliax.types", "haliax.field", "haliax.util"]),
     ("refs-debug", "Refs, debugging, registries", ["haliax.ref", "haliax.debug", "haliax.registry"]),
+    ("errors", "haliax.errors", ["haliax.errors"]),
     ("state-dict", "haliax.state_dict", ["haliax.state_dict"]),
     (
         "nn",

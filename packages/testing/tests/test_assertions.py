@@ -6,6 +6,7 @@ import pytest
 
 import haliax as hax
 import haliax.testing as ht
+from haliax.errors import AxisNotFoundError, NamedTypeError
 
 
 def _x():
@@ -125,3 +126,51 @@ def test_assert_axes_equal_rejects_other_types():
         ),
     ):
         ht.assert_axes_equal(_x(), 3)  # pyright: ignore[reportArgumentType]  # wrong type on purpose: pins the runtime error
+
+
+# ----- assert_clear_error -----
+def _raise(e: BaseException) -> None:
+    raise e
+
+
+def test_assert_clear_error_accepts_a_clear_error_and_returns_it() -> None:
+    from haliax.errors import AxisNotFoundError
+    from haliax.testing import assert_clear_error
+
+    x = hax.zeros({"batch": 2, "embed": 3})
+    err = assert_clear_error(lambda: hax.sum(x, "embd"), AxisNotFoundError, op="sum", mentions=["'embd'"])
+    assert "did you mean 'embed'" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("error", "op", "mentions", "forbidden", "complaint"),
+    [
+        (KeyError("sum: axis 'a' not found"), "sum", (), (), "got KeyError"),
+        (AxisNotFoundError("mean: axis 'a' not found"), "sum", (), (), "does not start with the op name"),
+        (AxisNotFoundError("sum: axis 'a' not found"), "sum", ("'b'",), (), "does not mention"),
+        (AxisNotFoundError("sum: got Array([1, 2, 3])"), "sum", (), (), "shows array values"),
+        (AxisNotFoundError("sum: value 7.25 is bad"), "sum", (), ("7.25",), "shows array values"),
+        (NamedTypeError("sum: axis 'a' not found"), "sum", (), (), "expected AxisNotFoundError"),
+    ],
+)
+def test_assert_clear_error_rejects_unclear_errors(error, op, mentions, forbidden, complaint) -> None:
+    from haliax.testing import assert_clear_error
+
+    with pytest.raises(AssertionError, match=complaint):
+        assert_clear_error(
+            lambda: _raise(error), AxisNotFoundError, op=op, mentions=mentions, forbidden=forbidden
+        )
+
+
+def test_assert_clear_error_rejects_a_call_that_succeeds() -> None:
+    from haliax.testing import assert_clear_error
+
+    with pytest.raises(AssertionError, match="returned normally"):
+        assert_clear_error(lambda: None, ValueError, op="sum")
+
+
+def test_assert_clear_error_rejects_a_builtin_error_of_the_right_class() -> None:
+    from haliax.testing import assert_clear_error
+
+    with pytest.raises(AssertionError, match="not a haliax error"):
+        assert_clear_error(lambda: _raise(ValueError("sum: bad")), ValueError, op="sum")

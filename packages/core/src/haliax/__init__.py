@@ -14,6 +14,7 @@ __path__ = _pkgutil.extend_path(__path__, __name__)
 from . import axis as axis
 from . import core as core
 from . import debug as debug
+from . import errors as errors
 from . import haxtyping as haxtyping
 from . import hof as hof
 from . import jax_utils as jax_utils

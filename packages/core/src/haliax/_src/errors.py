@@ -127,6 +127,12 @@ class QuantizationError(HaliaxError, ValueError):
     """A quantization config that does not fit the model: a target matching no Linear, a non-Linear target."""
 
 
+# Tracebacks and docs show the public path (haliax.errors.AxisNotFoundError), not this module's.
+for _cls in [c for c in list(globals().values()) if isinstance(c, type) and issubclass(c, HaliaxError)]:
+    _cls.__module__ = "haliax.errors"
+del _cls
+
+
 # ----- the op a user called -----
 # An op built from other ops (a loss from `multiply`, `mean(where=)` from `broadcast_to`) must
 # report errors under its own name. Instead of a try/except in each such op, it runs its body

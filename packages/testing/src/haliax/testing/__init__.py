@@ -12,6 +12,9 @@ from ._src.assertions import assert_named_allclose as assert_named_allclose
 from ._src.devices import device_count as device_count
 from ._src.devices import make_test_mesh as make_test_mesh
 
+# ----- errors -----
+from ._src.errors import assert_clear_error as assert_clear_error
+
 # ----- hypothesis strategies -----
 from ._src.strategies import axes as axes
 from ._src.strategies import axis_names as axis_names
