@@ -199,7 +199,8 @@ def test_dot_size_mismatch_error():
 
 def test_dot_requires_axis_keyword_and_named_operands():
     x = _arr(("a",), (2,))
-    with pytest.raises(NamedTypeError, match=r"^dot: pass the axes to contract as a keyword"):
+    # a ValueError, as in Haliax
+    with pytest.raises(ValueError, match=r"^dot: no axes to contract were given; pass them as a keyword"):
         hax.dot(x, x)
     with pytest.raises(NamedTypeError) as e:
         hax.dot(x, jnp.ones(2), axis="a")  # type: ignore[arg-type]  # the error under test
@@ -230,3 +231,13 @@ def test_dot_under_jit_and_grad():
     np.testing.assert_allclose(
         g.array, np.broadcast_to(np.asarray(x.array).sum(0)[:, None], (3, 4)), rtol=1e-5
     )
+
+
+def test_dot_takes_the_deprecated_axis_first_form_with_a_warning():
+    x = _arr(("a", "b"), (2, 3))
+    y = _arr(("b", "c"), (3, 4))
+    with pytest.warns(DeprecationWarning, match=r"dot\(axis, \*arrays\) is deprecated"):
+        old = hax.dot("b", x, y)
+    new = hax.dot(x, y, axis="b")
+    assert old.axes == new.axes
+    np.testing.assert_array_equal(old.array, new.array)

@@ -241,3 +241,14 @@ def test_raw_array_or_scalar():
     x = _x()
     assert raw_array_or_scalar(x) is x.array
     assert raw_array_or_scalar(3) == 3
+
+
+def test_divmod_and_frexp_unpack_and_answer_array_as_in_haliax():
+    x = hax.named(jnp.array([7, 8, 9]), "a")
+    q, r = hax.divmod(x, 4)
+    assert q.axes == r.axes == x.axes
+    assert q.array.tolist() == [1, 2, 2] and r.array.tolist() == [3, 0, 1]
+    pair = hax.divmod(x, 4)
+    assert [a.tolist() for a in pair.array] == [[1, 2, 2], [3, 0, 1]]  # Haliax's `.array` tuple
+    m, e = jax.jit(hax.frexp)(x.astype(jnp.float32))  # a pytree: it crosses jit
+    np.testing.assert_allclose(m.array * 2.0**e.array, [7.0, 8.0, 9.0])

@@ -10,6 +10,7 @@ wants them and transposes only when the free axes must move past them.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Sequence
 from types import EllipsisType
 from typing import Any, NamedTuple, TypeAlias
@@ -19,10 +20,9 @@ import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import 
 import jax.numpy as jnp
 
 from . import sharding_hook
-from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple, rearrange_for_partial_order
+from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple, partial_order_for
 from .errors import (
     AxisNotFoundError,
-    HaliaxError,
     NamedTypeError,
     axis_size_mismatch,
     did_you_mean,
@@ -124,11 +124,7 @@ def _order(op: str, axes: tuple[Axis, ...], out_axes: tuple[Any, ...]) -> tuple[
             size = next(ax.size for ax in axes if ax.name == name)
             if size != sel.size:
                 raise axis_size_mismatch(op, name, size, sel.size)
-    try:
-        return rearrange_for_partial_order(out_axes, axes)
-    except HaliaxError as e:
-        message = str(e).removeprefix("rearrange: ")
-        raise type(e)(f"{op}: out_axes: {message}") from None
+    return partial_order_for(op, out_axes, axes, label="out_axes")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -308,10 +304,18 @@ def dot(
         {'batch': 2, 'mlp': 4}
     """
     if axis is _REQUIRED:
-        raise NamedTypeError(
-            "dot: pass the axes to contract as a keyword, e.g. hax.dot(x, w, axis='embed') "
-            "(axis=None contracts every axis, axis=() none)"
+        if not arrays or isinstance(arrays[0], NamedArray):
+            raise AxisNotFoundError(
+                "dot: no axes to contract were given; pass them as a keyword, e.g. "
+                "hax.dot(x, w, axis='embed') (axis=None contracts every axis, axis=() none)"
+            )
+        # Haliax's old calling convention, dot(axis, *arrays), still works with a warning.
+        warnings.warn(
+            "dot(axis, *arrays) is deprecated; pass the axes as a keyword: dot(*arrays, axis=axis)",
+            DeprecationWarning,
+            stacklevel=2,
         )
+        axis, arrays = arrays[0], arrays[1:]
     all_axes = check_operands("dot", arrays)
     key = None if axis is None else axis_spec_to_tuple(axis)
     contract = _contracted_names(all_axes, key)

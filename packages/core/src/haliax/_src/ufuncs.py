@@ -130,25 +130,35 @@ right_shift = binary(jnp.right_shift, name="right_shift")
 
 
 # ----- ops with tuple results: hand-written -----
-def divmod(a: Any, b: Any, /) -> tuple[Any, Any]:
-    """Elementwise ``(a // b, a % b)``, broadcasting by name.
+class NamedPair(tuple):
+    """The two NamedArrays of `divmod` or `frexp`: unpack it, or read ``.array`` as in Haliax.
 
-    Unlike Haliax 1.4 (which returned one NamedArray wrapping a tuple), this returns a tuple of
-    two NamedArrays.
+    Haliax 1.4 returned one NamedArray whose ``.array`` was the tuple of raw results; code that
+    reads ``hax.divmod(a, b).array[0]`` keeps working, and ``q, r = hax.divmod(a, b)`` works too.
     """
-    return floor_divide(a, b), mod(a, b)
+
+    __slots__ = ()
+
+    @property
+    def array(self) -> tuple[Any, ...]:
+        """The raw arrays, as a tuple."""
+        return tuple(x.array if isinstance(x, NamedArray) else x for x in self)
 
 
-def frexp(a: Any, /) -> tuple[Any, Any]:
-    """Mantissa and exponent of each element: ``a == mantissa * 2**exponent``.
+jax.tree_util.register_pytree_node(NamedPair, lambda p: (tuple(p), None), lambda _, xs: NamedPair(xs))
 
-    Returns a tuple of two NamedArrays with ``a``'s axes (Haliax 1.4 returned one NamedArray
-    wrapping a tuple).
-    """
+
+def divmod(a: Any, b: Any, /) -> NamedPair:
+    """Elementwise ``(a // b, a % b)``, broadcasting by name, as a `NamedPair`."""
+    return NamedPair((floor_divide(a, b), mod(a, b)))
+
+
+def frexp(a: Any, /) -> NamedPair:
+    """Mantissa and exponent of each element (``a == mantissa * 2**exponent``), as a `NamedPair`."""
     if isinstance(a, NamedArray):
         m, e = jnp.frexp(a.array)
-        return NamedArray._new(m, a.axes), NamedArray._new(e, a.axes)
-    return jnp.frexp(a)
+        return NamedPair((NamedArray._new(m, a.axes), NamedArray._new(e, a.axes)))
+    return NamedPair(jnp.frexp(a))
 
 
 def ndim(a: Any) -> int:
