@@ -96,7 +96,7 @@ def test_attention_with_dot_is_the_positional_program():
     q, k, v = _attention_inputs()
 
     def named(q, k, v):
-        p = _softmax_over_keys(hax.dot(q, k, axis="head_size"))
+        p = _softmax_over_keys(hax.dot(q, k, axis="head_size", out_axes=("batch", "heads", "pos", "key_pos")))
         return hax.dot(p, v, axis="key_pos", out_axes=("batch", "pos", "heads", "head_size")).array
 
     _assert_same_program(named, _positional_attention, (q, k, v), (q.array, k.array, v.array))
