@@ -83,10 +83,10 @@ def test_masks():
     assert attn.combine_masks_and(None, None) is None
 
 
-def test_mask_to_bias_is_zero_where_attending():
+def test_mask_to_bias_penalises_the_true_entries_as_in_haliax():
     m = attn.causal_mask(Pos, KPos)
-    b = attn.mask_to_bias(m)
-    np.testing.assert_array_equal(b.array, jnp.where(m.array, 0.0, -1e9))
+    np.testing.assert_array_equal(attn.mask_to_bias(m).array, jnp.where(m.array, -1e9, 0.0))
+    np.testing.assert_array_equal(attn.mask_to_bias(~m, -5.0).array, jnp.where(m.array, 0.0, -5.0))
 
 
 def test_alibi_slopes_are_geometric():

@@ -161,13 +161,19 @@ def dot_product_attention(
 
 
 def mask_to_bias(mask: NamedArray, mask_value: float = _MASKED) -> NamedArray:
-    """Additive bias from a boolean mask: 0 where the mask is True (attend), ``mask_value`` where False.
+    """``mask * mask_value``, as in Haliax: ``mask_value`` where the mask is True, 0 elsewhere.
 
-    Haliax 1.4 computed ``mask * mask_value``, which puts ``mask_value`` on the *attended*
-    entries; this returns the bias that agrees with passing ``mask`` itself.
+    The True entries are the ones penalised, so pass the mask of positions to *exclude* (e.g.
+    ``~causal_mask(...)``); to mask attention by the positions to keep, pass the mask itself as
+    ``mask=`` to the attention functions instead.
+
+    Examples:
+        >>> import haliax as hax, haliax.nn as hnn
+        >>> m = hnn.attention.causal_mask(hax.Axis("pos", 2), hax.Axis("kpos", 2))
+        >>> hnn.attention.mask_to_bias(~m).array.tolist()
+        [[0.0, -1000000000.0], [0.0, 0.0]]
     """
-    raw = jnp.where(mask.array, jnp.zeros((), jnp.float32), jnp.asarray(mask_value, jnp.float32))
-    return NamedArray._new(raw, mask.axes)
+    return mask * mask_value
 
 
 def _positions(ax: Axis, start: Any) -> Any:
