@@ -158,7 +158,40 @@ def _take(state_dict: Mapping[str, Any], key: str | None, template: Any, named: 
             f"parameters or back (a quantized or index tensor under a weight's key?); convert it with "
             f".astype before loading if that is what you mean"
         )
-    return value if isinstance(value, jax.Array) else jnp.asarray(value)
+    return _place_like(value, template)
+
+
+def _template_sharding(template: Any) -> jax.sharding.Sharding | None:
+    """The layout of a template leaf laid out over several devices (a concrete array or a ShapeDtypeStruct)."""
+    if isinstance(template, jax.core.Tracer):
+        return None
+    sharding = getattr(template, "sharding", None)
+    if isinstance(sharding, jax.sharding.Sharding) and len(sharding.device_set) > 1:
+        return sharding
+    return None
+
+
+def _place_like(value: Any, template: Any) -> jax.Array:
+    """``value`` as a jax array, laid out as ``template`` is when the template is sharded over a mesh.
+
+    A loaded model is then sharded like the (sharded) template it was read into, also when the
+    value passed through a host numpy array (a file) or a per-layer stack.
+    """
+    sharding = _template_sharding(template)
+    if sharding is None or isinstance(value, jax.core.Tracer):
+        return value if isinstance(value, jax.Array) else jnp.asarray(value)
+    if isinstance(value, jax.Array):
+        return value if value.sharding == sharding else jax.device_put(value, sharding)
+    host = np.asarray(value)
+    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+
+def _scalar_like(value: Any, template: Any) -> Any:
+    """A number read back from a file (a 0-d numpy array) as the template's Python type (``bool``, ``int``, ...)."""
+    scalar = type(template) in (bool, int, float, complex)
+    if scalar and isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0:
+        return type(template)(value.item())
+    return value
 
 
 def _from(template: Any, state_dict: Mapping[str, Any], prefix: str | None) -> Any:
@@ -173,7 +206,7 @@ def _from(template: Any, state_dict: Mapping[str, Any], prefix: str | None) -> A
         return _take(state_dict, prefix, template, "")
     if _is_leaf(template):
         # numbers (and anything else without arrays) come back from the state dict when present
-        return template if prefix is None else state_dict.get(prefix, template)
+        return template if prefix is None else _scalar_like(state_dict.get(prefix, template), template)
     children, treedef = _children(template)
     return treedef.unflatten([_from(child, state_dict, with_prefix(prefix, key)) for key, child in children])
 
@@ -340,9 +373,18 @@ def from_torch_compatible_state_dict(
     """
     if not unflatten:
         return from_state_dict(t, state_dict, prefix, strict=strict)
+    template = t
     t = _realize(t)
     flat = from_state_dict(flatten_modules_for_export(t), state_dict, prefix, strict=strict)
-    return unflatten_modules_from_export(flat, t)
+    out = unflatten_modules_from_export(flat, t)
+    # reshaping for export moved sharded arrays around; lay the result out as the template is
+    return jax.tree_util.tree_map(
+        lambda x, tmpl: _place_like(x, tmpl) if _is_array(x) else x, out, template, is_leaf=_is_none
+    )
+
+
+def _is_none(x: Any) -> bool:
+    return x is None
 
 
 # ----- host numpy and files -----
