@@ -57,7 +57,9 @@ def test_replace_select_and_resolve() -> None:
 def test_partial_orders() -> None:
     assert ha.rearrange_for_partial_order(("head", ..., "batch"), (B, E, H)) == (H, E, B)
     assert ha.rearrange_for_partial_order((..., "batch"), (B, E, H)) == (E, H, B)
-    with pytest.raises(ValueError, match=r"rearrange: the order \['embed'\] leaves out axes"):
+    with pytest.raises(
+        ValueError, match=r"rearrange_for_partial_order: the order \['embed'\] leaves out axes"
+    ):
         ha.rearrange_for_partial_order(("embed",), (B, E))
     assert ha.replace_missing_with_ellipsis(("batch", "x", "embed"), (B, E)) == (B, ..., E)
     # one '...' for each missing axis, as Haliax gives
@@ -72,9 +74,14 @@ def test_partial_order_with_several_ellipses() -> None:
     assert order((..., "d", "h", ...), ("h", "w", "d")) == ("d", "h", "w")
     assert order((..., "c", ..., "w"), ("h", "w", "d", "c")) == ("h", "d", "c", "w")
     assert order((...,), ()) == ()
-    with pytest.raises(ValueError, match=r"rearrange: the order \['a', Ellipsis, 'a'\] names axis 'a' twice"):
+    with pytest.raises(
+        ValueError,
+        match=r"rearrange_for_partial_order: the order \['a', Ellipsis, 'a'\] names axis 'a' twice",
+    ):
         order(("a", ..., "a"), ("a", "b"))
-    with pytest.raises(ValueError, match=r"rearrange: axis 'q' not found in \{a: \?, b: \?\}"):
+    with pytest.raises(
+        ValueError, match=r"rearrange_for_partial_order: axis 'q' not found in \{a: \?, b: \?\}"
+    ):
         order(("q", ...), ("a", "b"))
 
 

@@ -9,9 +9,11 @@ from ._src.errors import AxisNotFoundError as AxisNotFoundError
 from ._src.errors import AxisSizeError as AxisSizeError
 from ._src.errors import BroadcastError as BroadcastError
 from ._src.errors import ConflictingOptionsError as ConflictingOptionsError
+from ._src.errors import DTypeError as DTypeError
 from ._src.errors import DuplicateAxisError as DuplicateAxisError
 from ._src.errors import HaliaxError as HaliaxError
 from ._src.errors import LayerStackError as LayerStackError
+from ._src.errors import MissingFileError as MissingFileError
 from ._src.errors import NamedIndexError as NamedIndexError
 from ._src.errors import NamedTypeError as NamedTypeError
 from ._src.errors import NoMatchError as NoMatchError

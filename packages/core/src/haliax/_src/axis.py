@@ -18,6 +18,7 @@ from .errors import (
     axis_not_found,
     axis_size_mismatch,
     format_shape,
+    reported_as,
 )
 
 
@@ -145,7 +146,13 @@ def axis_spec_to_tuple(ax: AxisSelection) -> tuple[AxisSelector, ...]:
         return (ax,)
     if isinstance(ax, Mapping):
         return tuple(name if size is None else Axis(name, size) for name, size in ax.items())
-    return tuple(ax)
+    try:
+        return tuple(ax)
+    except TypeError:  # an int, a NamedArray, None...: not a spec at all
+        raise NamedTypeError(
+            f"axis_spec_to_tuple: expected an axis name, an Axis, or a sequence or dict of them, "
+            f"got {type(ax).__name__}; write e.g. 'batch', hax.Axis('batch', 4) or ('batch', 'embed')"
+        ) from None
 
 
 def sized_axes(
@@ -156,7 +163,8 @@ def sized_axes(
     A bare name is an error worded ``"{op}: axis 'x' needs a size{why}; {fix}"`` (``fix`` may use
     ``{ax!r}``); a repeated name, or a size that is not a non-negative integer, is an error too.
     """
-    axes = axis_spec_to_tuple(spec)
+    with reported_as(op):
+        axes = axis_spec_to_tuple(spec)
     seen: set[str] = set()
     for ax in axes:
         if not isinstance(ax, Axis):
@@ -285,13 +293,14 @@ def intersect_axes(ax1: AxisSelection, ax2: AxisSelection) -> Any:
 
 def replace_axis(axis_spec: AxisSelection, old: AxisSelector, new: AxisSelection) -> Any:
     """Replace one axis of a spec by another axis or spec, in place."""
-    is_dict, spec = _as_dict_or_tuple(axis_spec)
+    with reported_as("replace_axis"):
+        is_dict, spec = _as_dict_or_tuple(axis_spec)
+        new_t = axis_spec_to_tuple(new)
     old_name = _selector_name(old)
     names = [_selector_name(a) for a in spec]
     if old_name not in names:
         raise axis_not_found("replace_axis", [old_name], spec)
     i = names.index(old_name)
-    new_t = axis_spec_to_tuple(new)
     out = spec[:i] + new_t + spec[i + 1 :]
     seen: set[str] = set()
     for a in out:
@@ -371,6 +380,13 @@ def rearrange_for_partial_order(
     in ``axes`` (so ``("a", ..., "b", ...)`` on ``("b", "a", "c")`` gives ``("a", "b", "c")``).
     Raises if an axis is named twice or is absent.
     """
+    return partial_order_for("rearrange_for_partial_order", partial_order, axes)
+
+
+def partial_order_for(
+    op: str, partial_order: PartialAxisSpec, axes: Sequence[AxisSelector], label: str = "the order"
+) -> tuple[Any, ...]:
+    """`rearrange_for_partial_order` with errors worded for ``op`` (``label`` names the order: ``out_axes``)."""
     order = tuple(partial_order)
     if order == (Ellipsis,):
         return tuple(axes)
@@ -378,22 +394,22 @@ def rearrange_for_partial_order(
     named = [_selector_name(a) for a in order if not isinstance(a, EllipsisType)]
     if len(set(named)) != len(named):
         dup = next(n for n in named if named.count(n) > 1)
-        raise DuplicateAxisError(f"rearrange: the order {list(order)} names axis {dup!r} twice")
+        raise DuplicateAxisError(f"{op}: {label} {list(order)} names axis {dup!r} twice")
     missing = [n for n in named if n not in names]
     if missing:
-        raise axis_not_found("rearrange", missing, axes)
+        raise axis_not_found(op, missing, axes)
     by_name = dict(zip(names, axes, strict=True))
     if Ellipsis not in order:
         if len(named) != len(names):
             rest = [n for n in names if n not in named]
             raise AxisSizeError(
-                f"rearrange: the order {named} leaves out axes {rest} of {format_shape(axes)}; "
+                f"{op}: {label} {named} leaves out axes {rest} of {format_shape(axes)}; "
                 f"name every axis or add '...'"
             )
         return tuple(by_name[n] for n in named)
     for n in named:
         if names.count(n) > 1:
-            raise DuplicateAxisError(f"rearrange: axis {n!r} appears more than once in {format_shape(axes)}")
+            raise DuplicateAxisError(f"{op}: axis {n!r} appears more than once in {format_shape(axes)}")
     # one bucket per entry of the order: a named entry holds its axis, a '...' collects free axes
     slots: list[list[str]] = [[] if isinstance(a, EllipsisType) else [_selector_name(a)] for a in order]
     slot_of = {_selector_name(a): i for i, a in enumerate(order) if not isinstance(a, EllipsisType)}

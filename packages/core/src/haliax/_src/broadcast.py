@@ -16,7 +16,14 @@ import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import 
 import jax.numpy as jnp
 
 from .axis import Axis, AxisSpec, axis_spec_to_tuple
-from .errors import BroadcastError, axis_not_found, axis_size_mismatch, format_shape, reported_as
+from .errors import (
+    BroadcastError,
+    DuplicateAxisError,
+    axis_not_found,
+    axis_size_mismatch,
+    format_shape,
+    reported_as,
+)
 from .named_array import NamedArray
 
 # A plan turns an operand's raw array into one aligned with the result: an optional permutation,
@@ -217,8 +224,15 @@ def broadcast_axis(a: NamedArray, axis: AxisSpec) -> NamedArray:
         >>> hax.arange(Pos).broadcast_axis(KPos).shape
         {'key_position': 4, 'position': 4}
     """
-    new = tuple(axis_spec_to_tuple(axis))
     with reported_as("broadcast_axis"):
+        new = tuple(axis_spec_to_tuple(axis))
+        names = [getattr(ax, "name", ax) for ax in new]
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise DuplicateAxisError(
+                f"broadcast_axis: axis {dup!r} appears more than once in {format_shape(new)}; "
+                f"give each new axis its own name"
+            )
         return broadcast_to(a, new, ensure_order=True, enforce_no_extra_axes=False)
 
 

@@ -26,7 +26,7 @@ from typing import Any, cast
 
 import jax
 
-from .axis import Axis, AxisSelector, rearrange_for_partial_order
+from .axis import Axis, AxisSelector, partial_order_for
 from .dot import PrecisionLike, axes_by_name, check_operands, contraction_plan, run_contraction
 from .errors import AxisNotFoundError, AxisSizeError, NamedTypeError, PatternError, did_you_mean, format_shape
 from .named_array import NamedArray
@@ -233,7 +233,7 @@ def _einsum_plan(
     if Ellipsis not in out:
         return contracted, cast(tuple[str, ...], out)
     kept = tuple(n for n in eq.by_name if n not in contracted)
-    return contracted, rearrange_for_partial_order(out, kept)
+    return contracted, partial_order_for(_OP, out, kept)
 
 
 def einsum(

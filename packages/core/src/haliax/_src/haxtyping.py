@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import jaxtyping
 import numpy as np
 
-from .errors import NamedTypeError
+from .errors import NamedTypeError, reported_as
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,7 +193,8 @@ def matches_axes(array: Any, spec: Any) -> bool:
         >>> x.matches_axes(hax.NamedArray["batch ..."]), x.matches_axes(f32["embed batch"])
         (True, False)
     """
-    return _axes_metadata(spec).matches(array)
+    with reported_as("matches_axes"):
+        return _axes_metadata(spec).matches(array)
 
 
 def _is_named_base(base: Any) -> bool:
@@ -211,7 +212,13 @@ class _DTypeAnnotationMeta(type):
     def __getitem__(cls, item: Any) -> Any:
         from .named_array import NamedArray
 
-        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], type):
+        op = f"{cls.__name__}[...]"
+        if isinstance(item, tuple) and item and isinstance(item[0], type):
+            if len(item) != 2:
+                raise NamedTypeError(
+                    f"{op}: takes an array type and one axes spec, got {len(item)} entries; "
+                    f"write {cls.__name__}[NamedArray, 'batch embed'] (one string, names separated by spaces)"
+                )
             base, spec = item
         else:
             base, spec = NamedArray, item
@@ -221,7 +228,8 @@ class _DTypeAnnotationMeta(type):
                     f"{cls.__name__}[...]: only NamedArray bases are supported, got {base!r}"
                 )
             return cls.jaxtyping_form[base, spec]
-        axes = dataclasses.replace(_parse(spec), dtype=cls.dtype)
+        with reported_as(op):
+            axes = dataclasses.replace(_parse(spec), dtype=cls.dtype)
         return Annotated[base, axes]
 
 

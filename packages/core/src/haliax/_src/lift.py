@@ -17,11 +17,14 @@ from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
 from .broadcast import align_pair, broadcast_binary, broadcast_to
 from .errors import (
     BroadcastError,
+    DTypeError,
+    HaliaxError,
     NamedTypeError,
     axis_not_found,
     axis_size_mismatch,
     format_shape,
     reported_as,
+    reword,
 )
 from .named_array import NamedArray, is_named_array
 
@@ -129,7 +132,11 @@ def axis_positions(op: str, a: NamedArray, axis: AxisSelection) -> tuple[int, ..
     """Positions of the selected axes in ``a`` (error naming the op if one is missing)."""
     axes = a.axes
     out = []
-    for sel in axis_spec_to_tuple(axis):
+    try:
+        sels = axis_spec_to_tuple(axis)
+    except HaliaxError as e:
+        raise reword(e, op) from None
+    for sel in sels:
         name = sel if isinstance(sel, str) else sel.name
         for i, ax in enumerate(axes):
             if ax.name == name:
@@ -144,11 +151,20 @@ def axis_positions(op: str, a: NamedArray, axis: AxisSelection) -> tuple[int, ..
 
 def _where_array(op: str, a: NamedArray, where: Any) -> Any:
     if where is None or not isinstance(where, NamedArray):
-        return check_unnamed(op, a.axes, where)
-    if where.axes == a.axes:
-        return where.array
-    with reported_as(op):
-        return broadcast_to(where, a.axes, ensure_order=True, enforce_no_extra_axes=True).array
+        raw = check_unnamed(op, a.axes, where)
+    elif where.axes == a.axes:
+        raw = where.array
+    else:
+        with reported_as(op):
+            raw = broadcast_to(where, a.axes, ensure_order=True, enforce_no_extra_axes=True).array
+    dtype = getattr(raw, "dtype", None)
+    if dtype is not None and dtype != np.bool_:
+        shape = format_shape(where.axes) if isinstance(where, NamedArray) else f"of shape {tuple(raw.shape)}"
+        raise DTypeError(
+            f"{op}: the where= mask {shape} has dtype {dtype}, but a mask must be boolean; "
+            f"compare to get one, e.g. where=(mask > 0)"
+        )
+    return raw
 
 
 def _is_unnamed_array(x: Any) -> bool:

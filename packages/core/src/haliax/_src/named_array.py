@@ -20,12 +20,14 @@ import numpy as np
 from . import validation as _validation
 from .axis import Axis, AxisSelection, AxisSelector, AxisSpec, axis_spec_to_tuple
 from .errors import (
+    AxisSizeError,
     DuplicateAxisError,
     NamedTypeError,
     ShapeMismatchError,
     axis_not_found,
     axis_size_mismatch,
     format_shape,
+    reported_as,
 )
 
 if TYPE_CHECKING:
@@ -156,6 +158,11 @@ class NamedArray(metaclass=NamedArrayMeta):
 
     def item(self) -> Any:
         """The Python scalar of a 0-d (or one-element) array."""
+        if self.axes and self.size != 1:
+            raise AxisSizeError(
+                f"item: only a one-element NamedArray has an item, got {format_shape(self.axes)}; "
+                f"index or reduce it first"
+            )
         return self.array.item()
 
     def scalar(self) -> Any:
@@ -403,7 +410,10 @@ class NamedArray(metaclass=NamedArrayMeta):
     # ----- conversions -----
     def astype(self, dtype: Any) -> NamedArray:
         """The array cast to ``dtype``."""
-        return NamedArray._new(self.array.astype(dtype), self.axes)
+        try:
+            return NamedArray._new(self.array.astype(dtype), self.axes)
+        except TypeError as e:  # an unknown dtype: numpy's message names it, and shows no values
+            raise NamedTypeError(f"astype: {e}; pass a dtype such as jnp.float32 or 'int32'") from None
 
     def clip(self, a_min: Any = None, a_max: Any = None) -> NamedArray:
         """[haliax.clip][] with this array first."""
@@ -488,18 +498,34 @@ class NamedArray(metaclass=NamedArrayMeta):
         return hash((self.array, self.axes))
 
     def __bool__(self) -> bool:
+        if self.axes and self.size != 1:
+            raise AxisSizeError(
+                f"bool: the truth value of a NamedArray {format_shape(self.axes)} is ambiguous; "
+                f"reduce it first, e.g. with hax.all(x) or hax.any(x)"
+            )
         return bool(self.array)
 
+    def _require_one(self, op: str) -> None:
+        if self.axes and self.size != 1:
+            raise NamedTypeError(
+                f"{op}: only a one-element NamedArray converts to a Python number, got {format_shape(self.axes)}; "
+                f"index or reduce it first"
+            )
+
     def __int__(self) -> int:
+        self._require_one("int")
         return int(self.array)
 
     def __float__(self) -> float:
+        self._require_one("float")
         return float(self.array)
 
     def __complex__(self) -> complex:
+        self._require_one("complex")
         return complex(self.array)
 
     def __index__(self) -> int:
+        self._require_one("index")
         return self.array.__index__()
 
     def __len__(self) -> int:
@@ -556,7 +582,8 @@ def named(a: Any, axis: AxisSelection) -> NamedArray:
     if not hasattr(a, "shape"):
         a = jax.numpy.asarray(a)
     shape = a.shape
-    spec = axis_spec_to_tuple(axis)
+    with reported_as("named"):
+        spec = axis_spec_to_tuple(axis)
     if len(spec) != len(shape):
         raise ShapeMismatchError(
             f"named: an array of shape {tuple(shape)} has {len(shape)} dimensions "

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import jax
 
-from .axis import Axis, AxisSelector, rearrange_for_partial_order
+from .axis import Axis, AxisSelector, partial_order_for
 from .errors import (
     AxisNotFoundError,
     AxisSizeError,
@@ -246,7 +246,7 @@ def _right(
                 f"Not all intermediate axes are used: the right side leaves out {format_names(unused)}; "
                 f"name them or use ... to insert unused axes"
             )
-    ordered = rearrange_for_partial_order(tuple(order), middle)
+    ordered = partial_order_for(_OP, tuple(order), middle)
     final: list[Axis] = []
     for ax in ordered:
         if ax.name not in grouped:
@@ -329,7 +329,7 @@ def _sequence_order(
             )
         if isinstance(sel, Axis) and sel.size != have[name].size:
             raise axis_size_mismatch(_OP, name, have[name].size, sel.size)
-    return rearrange_for_partial_order(order, axes)
+    return partial_order_for(_OP, order, axes)
 
 
 def rearrange(

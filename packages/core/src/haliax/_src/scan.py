@@ -321,9 +321,38 @@ def _check_carry(op: str, before: Any, after: Any) -> None:
                 f"but goes out as {format_shape(la.axes)}; a step must return the carry with the same axes "
                 f"in the same order (use .rearrange to fix the order)"
             )
+    hint = ""
+    if isinstance(after, tuple) and len(after) == 2 and jax.tree_util.tree_structure(after[0]) == s_before:
+        hint = (
+            "; it looks like (carry, output): hax.fold's step returns only the new carry, "
+            "use hax.scan to keep per-step outputs"
+            if op == "fold"
+            else "; it looks like (carry, output): return the carry alone here"
+        )
     raise NamedTypeError(
-        f"{op}: a step must return a carry with the structure it was given; got {s_before} in and {s_after} out"
+        f"{op}: a step must return a carry with the structure it was given; got {_outline(before)} in "
+        f"and {_outline(after)} out{hint}"
     )
+
+
+class _Shown:
+    """A leaf's stand-in in an outline: its named shape or raw shape, never its values."""
+
+    def __init__(self, leaf: Any):
+        if isinstance(leaf, NamedArray):
+            self.text = format_shape(leaf.axes)
+        elif hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
+            self.text = f"{leaf.dtype}{list(leaf.shape)}"
+        else:
+            self.text = type(leaf).__name__
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _outline(tree: Any) -> str:
+    """The structure of ``tree`` with each leaf shown as its shape (``({embed: 3}, float32[])``)."""
+    return repr(jax.tree_util.tree_map(_Shown, tree, is_leaf=is_named_array))
 
 
 def _stack_outputs(op: str, axis: Axis, ys: Any) -> Any:

@@ -18,6 +18,7 @@ from .errors import (
     DuplicateAxisError,
     NamedTypeError,
     ShapeMismatchError,
+    ValueRangeError,
     axis_not_found,
     axis_size_mismatch,
     format_shape,
@@ -113,6 +114,11 @@ def _merged_axis(op: str, new_axis: AxisSelector, size: int) -> Axis:
                 f"{op}: the new axis {new_axis} has size {new_axis.size} but the merged axes have {size} elements"
             )
         return new_axis
+    if not isinstance(new_axis, str):
+        raise NamedTypeError(
+            f"{op}: the new axis must be a name or an Axis, got {type(new_axis).__name__}; "
+            f"pass a name such as 'flat'"
+        )
     return Axis(new_axis, size)
 
 
@@ -496,6 +502,10 @@ def tile(a: NamedArray, reps: Mapping[AxisSelector, int]) -> NamedArray:
     new_axes: list[Axis] = []
     for ax, r in reps.items():
         name = _name(ax)
+        if isinstance(r, bool) or not hasattr(r, "__index__") or r < 0:
+            raise ValueRangeError(
+                f"tile: the repetition count for axis {name!r} must be a non-negative integer, got {r!r}"
+            )
         if name in names:
             per_dim[names[name]] = int(r)
         else:

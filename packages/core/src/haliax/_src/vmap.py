@@ -20,7 +20,14 @@ from typing import Any, TypeAlias
 import jax
 
 from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
-from .errors import AxisNotFoundError, AxisSizeError, DuplicateAxisError, NamedTypeError, format_shape
+from .errors import (
+    AxisNotFoundError,
+    AxisSizeError,
+    DuplicateAxisError,
+    NamedTypeError,
+    format_shape,
+    reported_as,
+)
 from .jax_utils import broadcast_prefix, is_jax_array_like
 from .named_array import NamedArray, is_named_array
 
@@ -241,7 +248,8 @@ def vmap(
     kwargs = {} if kwargs is None else kwargs
     if isinstance(axis, (Axis, str)):
         return _vmap_one(fn, axis, default, args, kwargs)
-    axes = axis_spec_to_tuple(axis)
+    with reported_as("vmap"):
+        axes = axis_spec_to_tuple(axis)
     if not axes:
         return fn  # nothing to map over: fn itself, as in Haliax
     out = fn
