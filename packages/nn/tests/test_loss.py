@@ -116,3 +116,14 @@ def test_custom_reduction_is_called_with_axis_and_where_keywords():
 
     hnn.reduce_loss(hax.ones(B), reduction, reduction_axis=B)
     assert seen == {"axis": B, "where": None}
+
+
+def test_binary_cross_entropy_broadcasts_targets_by_name():
+    # as in Haliax: targets with a subset of the logits' axes are shared along the others
+    B, V = hax.make_axes(b=2, v=3)
+    logits = hax.random.normal(jax.random.PRNGKey(1), (B, V))
+    t = hax.named(jnp.array([0.0, 1.0]), B)
+    ref = optax.sigmoid_binary_cross_entropy(logits.array, jnp.broadcast_to(t.array[:, None], (2, 3)))
+    out = hnn.binary_cross_entropy_loss(logits, t, reduction=None)
+    assert {ax.name: ax.size for ax in out.axes} == {"b": 2, "v": 3}
+    np.testing.assert_allclose(out.rearrange((B, V)).array, ref, rtol=1e-5)

@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .errors import StateDictError, format_shape
+from .errors import MissingFileError, StateDictError, format_shape
 from .jax_utils import is_jax_array_like, sync_global_devices
 from .named_array import NamedArray
 from .tree import scan_aware_tree_map
@@ -450,7 +450,7 @@ def load_state_dict(path: str | os.PathLike[str]) -> StateDict:
     """Read a safetensors file into ``{key: numpy array}`` (no pickle is involved).
 
     Raises:
-        FileNotFoundError: there is no file at ``path``.
+        MissingFileError: there is no file at ``path`` (a `FileNotFoundError`).
         StateDictError: the file is not a complete safetensors file (truncated, or another format).
     """
     from safetensors import SafetensorError
@@ -458,7 +458,9 @@ def load_state_dict(path: str | os.PathLike[str]) -> StateDict:
 
     where = os.fspath(path)
     if not os.path.exists(where):
-        raise FileNotFoundError(f"load_state_dict: no file at {where!r}")
+        raise MissingFileError(
+            f"load_state_dict: no file at {where!r}; check the path (and the working directory)"
+        )
     try:
         return load_file(where)
     except (SafetensorError, ValueError, OSError) as e:

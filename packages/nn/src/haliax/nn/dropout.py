@@ -5,4 +5,5 @@ As in Haliax, the attribute ``haliax.nn.dropout`` is the *function*; this module
 """
 
 from ._src.dropout import Dropout as Dropout
+from ._src.dropout import DropoutKeyError as DropoutKeyError
 from ._src.dropout import dropout as dropout

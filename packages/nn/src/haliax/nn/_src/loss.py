@@ -9,12 +9,20 @@ import jax
 import jax.numpy as jnp
 
 from haliax._src.axis import AxisSelection, AxisSelector
-from haliax._src.errors import NamedTypeError, axis_not_found, format_shape, reported_as
+from haliax._src.errors import (
+    BroadcastError,
+    NamedTypeError,
+    axis_not_found,
+    format_names,
+    format_shape,
+    reported_as,
+)
 from haliax._src.lift import axis_positions
 from haliax._src.named_array import NamedArray
 from haliax._src.reductions import mean as _mean
 from haliax._src.sentinels import UNSPECIFIED, Unspecified
 
+from .activations import log_sigmoid
 from .normalization import logsumexp
 
 
@@ -79,6 +87,13 @@ def _is_class_indices(target_y: NamedArray, label: str) -> bool:
 def _sparse_loss(pred_y: NamedArray, label: str, target_y: NamedArray) -> NamedArray:
     pos = [ax.name for ax in pred_y.axes].index(label)
     out_axes = tuple(ax for ax in pred_y.axes if ax.name != label)
+    extra = [ax.name for ax in target_y.axes if ax.name not in {a.name for a in out_axes}]
+    if extra:
+        raise BroadcastError(
+            f"cross_entropy_loss: class-index targets {format_shape(target_y.axes)} have {format_names(extra)}, "
+            f"which the logits {format_shape(pred_y.axes)} lack; targets hold one class id per position of the "
+            f"logits' other axes {format_shape(out_axes)}"
+        )
     idx = target_y.broadcast_to(out_axes).array
     return NamedArray._new(sparse_cross_entropy(pred_y.array, idx, pos), out_axes)
 
@@ -176,15 +191,13 @@ def binary_cross_entropy_loss(
     """Sigmoid binary cross-entropy of ``logits`` against ``targets`` (0/1 or probabilities), reduced like `cross_entropy_loss`."""
     if not isinstance(logits, NamedArray) or not isinstance(targets, NamedArray):
         raise NamedTypeError("binary_cross_entropy_loss: logits and targets must be NamedArrays")
-    if not targets.has_axis(tuple(ax.name for ax in logits.axes)) or len(targets.axes) != len(logits.axes):
-        raise NamedTypeError(
-            f"binary_cross_entropy_loss: targets {format_shape(targets.axes)} must have the logits' axes "
-            f"{format_shape(logits.axes)}"
-        )
     with reported_as("binary_cross_entropy_loss"):
-        t = targets.broadcast_to(logits.axes).array.astype(logits.dtype)
-    x = logits.array
-    raw = -(t * jax.nn.log_sigmoid(x) + (1 - t) * jax.nn.log_sigmoid(-x))
-    return _reduce(
-        "binary_cross_entropy_loss", NamedArray._new(raw, logits.axes), reduction, reduction_axis, where
-    )
+        if {ax.name for ax in targets.axes} == {ax.name for ax in logits.axes}:
+            t = targets.broadcast_to(logits.axes).array.astype(logits.dtype)
+            x = logits.array
+            raw = -(t * jax.nn.log_sigmoid(x) + (1 - t) * jax.nn.log_sigmoid(-x))
+            loss = NamedArray._new(raw, logits.axes)
+        else:  # broadcast by name, as Haliax does (disjoint axes raise, as for every elementwise op)
+            t = targets.astype(logits.dtype)
+            loss = -t * log_sigmoid(logits) - (1.0 - t) * log_sigmoid(-logits)
+    return _reduce("binary_cross_entropy_loss", loss, reduction, reduction_axis, where)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -9,6 +10,7 @@ import equinox as eqx
 import jax
 
 from haliax._src.axis import Axis, AxisSpec
+from haliax._src.errors import ValueRangeError, reports_as
 from haliax._src.named_array import NamedArray
 
 from .activations import relu
@@ -35,6 +37,7 @@ class MLP(eqx.Module):
     activation: Callable[[NamedArray], NamedArray] = eqx.field(static=True)
 
     @staticmethod
+    @reports_as("MLP.init")
     def init(
         Input: AxisSpec,
         Output: AxisSpec,
@@ -50,6 +53,11 @@ class MLP(eqx.Module):
         init_scale: float = 1.0,
     ) -> MLP:
         """An MLP with ``depth`` hidden layers of size ``width``."""
+        if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < 0:
+            raise ValueRangeError(
+                f"MLP.init: depth is the number of hidden layers and must be an integer >= 0, got {depth!r}; "
+                f"pass depth=0 for a single Linear from Input to Output"
+            )
         Width = width if isinstance(width, Axis) else Axis(DEFAULT_WIDTH_NAME, width)
         Width2 = Width.alias(Width.name + "2")
         keys = jax.random.split(key, depth + 1)
@@ -80,6 +88,7 @@ class MLP(eqx.Module):
         """The output axes."""
         return self.layers[-1].Out
 
+    @reports_as("MLP")
     def __call__(self, x: NamedArray, *, key: Any = None) -> NamedArray:
         """Apply the layers with the activation after every layer but the last."""
         for layer in self.layers[:-1]:

@@ -25,7 +25,15 @@ import jax.numpy as jnp
 
 import haliax  # nn depends on core; the package root imports nn lazily, so there is no cycle
 from haliax._src.axis import Axis
-from haliax._src.errors import AxisSizeError, LayerStackError, NamedIndexError, StateDictError, format_shape
+from haliax._src.errors import (
+    AxisSizeError,
+    LayerStackError,
+    NamedIndexError,
+    StateDictError,
+    format_shape,
+    reported_as,
+    reports_as,
+)
 from haliax._src.jax_utils import tree_checkpoint_name
 from haliax._src.named_array import NamedArray, is_named_array
 from haliax._src.scan import ScanCheckpointPolicy, ScanCheckpointSpec
@@ -166,10 +174,11 @@ def _check_pair(op: str, result: Any) -> tuple[Any, Any]:
     return result[0], result[1]
 
 
-def _check_index(Block: Axis, i: int) -> None:
+def _check_index(op: str, Block: Axis, i: int) -> None:
     if not -Block.size <= i < Block.size:
         raise NamedIndexError(
-            f"get_layer: index {i} is out of range for axis {Block.name!r} of size {Block.size}"
+            f"{op}: index {i} is out of range for axis {Block.name!r} of size {Block.size}; "
+            f"valid indices are {-Block.size} to {Block.size - 1}"
         )
 
 
@@ -194,9 +203,10 @@ class _LayerStack(ModuleWithStateDictSerialization):
         sliced per layer; NamedArrays without it, and scalars, reach every layer whole.
         ``unroll`` (layers per loop iteration, ``True`` for all) overrides the stack's own.
         """
-        return self.fold_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw), unroll=unroll)(
-            init, *args, **kwargs
-        )
+        with reported_as(f"{type(self).__name__}.fold"):
+            return self.fold_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw), unroll=unroll)(
+                init, *args, **kwargs
+            )
 
     def scan(self, init: Any, *args: Any, unroll: int | bool | None = None, **kwargs: Any) -> tuple[Any, Any]:
         """``carry, out = layer(carry, *args, **kwargs)`` per layer; outputs stacked along ``Block``.
@@ -204,9 +214,10 @@ class _LayerStack(ModuleWithStateDictSerialization):
         Raises:
             LayerStackError: a layer returns something other than a ``(carry, output)`` pair.
         """
-        return self.scan_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw), unroll=unroll)(
-            init, *args, **kwargs
-        )
+        with reported_as(f"{type(self).__name__}.scan"):
+            return self.scan_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw), unroll=unroll)(
+                init, *args, **kwargs
+            )
 
 
 class Stacked(_LayerStack, Generic[M]):
@@ -262,7 +273,8 @@ class Stacked(_LayerStack, Generic[M]):
         unroll = _check_unroll("Stacked.init", unroll)
 
         def make(*args: Any, **kwargs: Any) -> Stacked[M]:
-            stacked = vmap(module.init, Block)(*args, **kwargs)  # type: ignore[attr-defined]  # modules define init
+            with reported_as("Stacked.init"):
+                stacked = vmap(module.init, Block)(*args, **kwargs)  # type: ignore[attr-defined]  # modules define init
             return Stacked(stacked, Block, policy, unroll)
 
         return make
@@ -284,7 +296,8 @@ class Stacked(_LayerStack, Generic[M]):
                 unroll=unroll,
                 is_scanned=lambda x: _is_per_layer(x, Block),
             )
-            return f(init, self.stacked, *args, **kwargs)
+            with reported_as(f"Stacked.{transform}_via"):
+                return f(init, self.stacked, *args, **kwargs)
 
         return run
 
@@ -312,13 +325,15 @@ class Stacked(_LayerStack, Generic[M]):
         """A vmap over layers of ``fn(layer, *args, **kwargs) -> output``; outputs stacked along ``Block``."""
 
         def run(*args: Any, **kwargs: Any) -> Any:
-            return vmap(fn, self.Block)(self.stacked, *args, **kwargs)
+            with reported_as("Stacked.vmap_via"):
+                return vmap(fn, self.Block)(self.stacked, *args, **kwargs)
 
         return run
 
     def vmap(self, *args: Any, **kwargs: Any) -> Any:
         """Apply every layer to the same arguments independently; outputs stacked along ``Block``."""
-        return self.vmap_via(lambda layer, *a, **kw: layer(*a, **kw))(*args, **kwargs)
+        with reported_as("Stacked.vmap"):
+            return self.vmap_via(lambda layer, *a, **kw: layer(*a, **kw))(*args, **kwargs)
 
     def unstacked(self) -> Sequence[M]:
         """The layers as a tuple of modules without the ``Block`` axis."""
@@ -328,7 +343,7 @@ class Stacked(_LayerStack, Generic[M]):
 
     def get_layer(self, index: int) -> M:
         """Layer ``index`` as a module without the ``Block`` axis."""
-        _check_index(self.Block, index)
+        _check_index("Stacked.get_layer", self.Block, index)
         return _index_layer("Stacked.get_layer", self.stacked, self.Block, index)
 
     # ----- state dict: one key prefix per layer -----
@@ -377,6 +392,7 @@ class BlockSeq(_LayerStack, Generic[M]):
         """
         policy = _policy("BlockSeq.init", gradient_checkpointing, prevent_cse)
 
+        @reports_as("BlockSeq.init")
         def make(*args: Any, **kwargs: Any) -> BlockSeq[M]:
             blocks = []
             for i in range(Block.size):
@@ -405,6 +421,7 @@ class BlockSeq(_LayerStack, Generic[M]):
     def fold_via(self, fn: Callable[..., Any], *, unroll: int | bool | None = None) -> Callable[..., Any]:
         """A loop whose step is ``fn(layer, carry, *args, **kwargs) -> carry``."""
 
+        @reports_as("BlockSeq.fold_via")
         def run(init: Any, *args: Any, **kwargs: Any) -> Any:
             carry = init
             for i, layer in enumerate(self.blocks):
@@ -419,6 +436,7 @@ class BlockSeq(_LayerStack, Generic[M]):
     ) -> Callable[..., tuple[Any, Any]]:
         """A loop whose step is ``fn(layer, carry, *args, **kwargs) -> (carry, output)``."""
 
+        @reports_as("BlockSeq.scan_via")
         def run(init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
             carry, outs = init, []
             for i, layer in enumerate(self.blocks):
@@ -433,6 +451,7 @@ class BlockSeq(_LayerStack, Generic[M]):
     def vmap_via(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``fn(layer, *args, **kwargs)`` for every layer; outputs stacked along ``Block``."""
 
+        @reports_as("BlockSeq.vmap_via")
         def run(*args: Any, **kwargs: Any) -> Any:
             outs = []
             for i, layer in enumerate(self.blocks):
@@ -444,7 +463,8 @@ class BlockSeq(_LayerStack, Generic[M]):
 
     def vmap(self, *args: Any, **kwargs: Any) -> Any:
         """Apply every layer to the same arguments independently; outputs stacked along ``Block``."""
-        return self.vmap_via(lambda layer, *a, **kw: layer(*a, **kw))(*args, **kwargs)
+        with reported_as("BlockSeq.vmap"):
+            return self.vmap_via(lambda layer, *a, **kw: layer(*a, **kw))(*args, **kwargs)
 
     def unstacked(self) -> Sequence[M]:
         """The layers."""
@@ -452,7 +472,7 @@ class BlockSeq(_LayerStack, Generic[M]):
 
     def get_layer(self, index: int) -> M:
         """Layer ``index``."""
-        _check_index(self.Block, index)
+        _check_index("BlockSeq.get_layer", self.Block, index)
         return self.blocks[index]
 
     def to_state_dict(self, prefix: str | None = None) -> StateDict:
