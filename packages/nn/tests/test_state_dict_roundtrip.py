@@ -12,6 +12,7 @@ added there later fails until it gets a case here (or a reason in `NOT_IN_MATRIX
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -32,6 +33,7 @@ from haliax.state_dict import (
     from_torch_compatible_state_dict,
     load_state_dict,
     save_state_dict,
+    to_numpy_state_dict,
     to_state_dict,
     to_torch_compatible_state_dict,
 )
@@ -68,47 +70,62 @@ def _layer_keys() -> jax.Array:
 
 POLICY = hax.ScanCheckpointPolicy(save_carries=True, save_inputs=True, prevent_cse=True)
 
-CASES: dict[str, Callable[[], eqx.Module]] = {
-    "linear": lambda: hnn.Linear.init(Embed, Hidden, key=_key()),
-    "linear_in_first_no_bias": lambda: hnn.Linear.init(
-        Embed, Hidden, key=_key(), out_first=False, use_bias=False
+CASES: dict[str, tuple[type, Callable[[], Any]]] = {
+    "linear": (hnn.Linear, lambda: hnn.Linear.init(Embed, Hidden, key=_key())),
+    "linear_in_first_no_bias": (
+        hnn.Linear,
+        lambda: hnn.Linear.init(Embed, Hidden, key=_key(), out_first=False, use_bias=False),
     ),
-    "linear_multi_in": lambda: hnn.Linear.init((Heads, HeadDim), Embed, key=_key()),
-    "linear_multi_out_in_first": lambda: hnn.Linear.init(
-        Embed, (Heads, HeadDim), key=_key(), out_first=False
+    "linear_multi_in": (hnn.Linear, lambda: hnn.Linear.init((Heads, HeadDim), Embed, key=_key())),
+    "linear_multi_out_in_first": (
+        hnn.Linear,
+        lambda: hnn.Linear.init(Embed, (Heads, HeadDim), key=_key(), out_first=False),
     ),
-    "linear_multi_both_no_bias": lambda: hnn.Linear.init(
-        (Hidden, HeadDim), (Heads, Embed), key=_key(), use_bias=False
+    "linear_multi_both_no_bias": (
+        hnn.Linear,
+        lambda: hnn.Linear.init((Hidden, HeadDim), (Heads, Embed), key=_key(), use_bias=False),
     ),
-    "linear_mup_input": lambda: hnn.Linear.init(
-        Embed, Hidden, key=_key(), reparam_cls=hnn.Linear.input_reparam()
+    "linear_mup_input": (
+        hnn.Linear,
+        lambda: hnn.Linear.init(Embed, Hidden, key=_key(), reparam_cls=hnn.Linear.input_reparam()),
     ),
-    "linear_mup_hidden": lambda: hnn.Linear.init(
-        Embed, Hidden, key=_key(), reparam_cls=hnn.Linear.hidden_reparam()
+    "linear_mup_hidden": (
+        hnn.Linear,
+        lambda: hnn.Linear.init(Embed, Hidden, key=_key(), reparam_cls=hnn.Linear.hidden_reparam()),
     ),
-    "linear_mup_output": lambda: hnn.Linear.init(
-        Embed, Vocab, key=_key(), reparam_cls=hnn.Linear.output_reparam()
+    "linear_mup_output": (
+        hnn.Linear,
+        lambda: hnn.Linear.init(Embed, Vocab, key=_key(), reparam_cls=hnn.Linear.output_reparam()),
     ),
-    "embedding": lambda: hnn.Embedding.init(Vocab, Embed, key=_key()),
-    "embedding_multi_embed": lambda: hnn.Embedding.init(Vocab, (Heads, Embed), key=_key()),
-    "embedding_mup": lambda: hnn.Embedding.init(Vocab, Embed, key=_key(), reparam_cls=hnn.mup.EmbeddingMup),
-    "moe_linear": lambda: hnn.MoELinear.init(Experts, Embed, Hidden, key=_key()),
-    "moe_linear_out_first_no_bias": lambda: hnn.MoELinear.init(
-        Experts, Embed, Hidden, key=_key(), out_first=True, use_bias=False
+    "embedding": (hnn.Embedding, lambda: hnn.Embedding.init(Vocab, Embed, key=_key())),
+    "embedding_multi_embed": (hnn.Embedding, lambda: hnn.Embedding.init(Vocab, (Heads, Embed), key=_key())),
+    "embedding_mup": (
+        hnn.Embedding,
+        lambda: hnn.Embedding.init(Vocab, Embed, key=_key(), reparam_cls=hnn.mup.EmbeddingMup),
     ),
-    "mlp": lambda: hnn.MLP.init(Embed, Out, width=Hidden.size, depth=2, key=_key()),
-    "conv": lambda: hnn.Conv.init((Height, Width), Embed, Hidden, kernel_size=3, key=_key()),
-    "conv_transpose": lambda: hnn.ConvTranspose.init(
-        (Height, Width), Embed, Hidden, kernel_size=2, key=_key()
+    "moe_linear": (hnn.MoELinear, lambda: hnn.MoELinear.init(Experts, Embed, Hidden, key=_key())),
+    "moe_linear_out_first_no_bias": (
+        hnn.MoELinear,
+        lambda: hnn.MoELinear.init(Experts, Embed, Hidden, key=_key(), out_first=True, use_bias=False),
     ),
-    "layer_norm": lambda: hnn.LayerNorm.init(Embed),
-    "layer_norm_no_bias": lambda: hnn.LayerNorm.init(Embed, use_bias=False),
-    "rms_norm_multi_axis": lambda: hnn.RmsNorm.init((Heads, Embed)),
-    "stacked_unroll_2": lambda: hnn.Stacked.init(Layers, _Block, gradient_checkpointing=POLICY, unroll=2)(
-        key=_layer_keys()
+    "mlp": (hnn.MLP, lambda: hnn.MLP.init(Embed, Out, width=Hidden.size, depth=2, key=_key())),
+    "conv": (hnn.Conv, lambda: hnn.Conv.init((Height, Width), Embed, Hidden, kernel_size=3, key=_key())),
+    "conv_transpose": (
+        hnn.ConvTranspose,
+        lambda: hnn.ConvTranspose.init((Height, Width), Embed, Hidden, kernel_size=2, key=_key()),
     ),
-    "block_seq": lambda: hnn.BlockSeq.init(Layers, _Block, gradient_checkpointing=True)(key=_layer_keys()),
-    "dropout": lambda: hnn.Dropout(0.1, broadcast_axes=Embed, inference=True),
+    "layer_norm": (hnn.LayerNorm, lambda: hnn.LayerNorm.init(Embed)),
+    "layer_norm_no_bias": (hnn.LayerNorm, lambda: hnn.LayerNorm.init(Embed, use_bias=False)),
+    "rms_norm_multi_axis": (hnn.RmsNorm, lambda: hnn.RmsNorm.init((Heads, Embed))),
+    "stacked_unroll_2": (
+        hnn.Stacked,
+        lambda: hnn.Stacked.init(Layers, _Block, gradient_checkpointing=POLICY, unroll=2)(key=_layer_keys()),
+    ),
+    "block_seq": (
+        hnn.BlockSeq,
+        lambda: hnn.BlockSeq.init(Layers, _Block, gradient_checkpointing=True)(key=_layer_keys()),
+    ),
+    "dropout": (hnn.Dropout, lambda: hnn.Dropout(0.1, broadcast_axes=Embed, inference=True)),
 }
 
 # Exported eqx.Module classes with non-static fields that have no case, and why.
@@ -138,7 +155,7 @@ def _has_dynamic_fields(cls: type) -> bool:
 
 
 def test_every_exported_module_is_in_the_matrix():
-    covered = {type(make()) for make in CASES.values()}
+    covered = {cls for cls, _ in CASES.values()}
     missing = [
         where
         for cls, where in _exported_modules().items()
@@ -150,16 +167,21 @@ def test_every_exported_module_is_in_the_matrix():
 # ----- helpers -----
 def _randomize(model: Any, dtype: Any) -> Any:
     """Random values in every float array (so a template's values can never pass for the model's), cast to dtype."""
-    leaves, treedef = jax.tree_util.tree_flatten(model)
-    keys = iter(jax.random.split(_key(7), max(len(leaves), 1)))
-    return treedef.unflatten(
-        [
-            jax.random.normal(next(keys), x.shape, jnp.float32).astype(dtype)
-            if eqx.is_inexact_array(x)
-            else x
-            for x in leaves
-        ]
+    rng = np.random.default_rng(7)
+    return jax.tree_util.tree_map(
+        lambda x: (
+            jnp.asarray(rng.standard_normal(x.shape, np.float32), dtype) if eqx.is_inexact_array(x) else x
+        ),
+        model,
     )
+
+
+@functools.cache
+def _build(case: str) -> Any:
+    cls, make = CASES[case]
+    model = make()
+    assert type(model) is cls
+    return model
 
 
 def _zeroed(model: Any) -> Any:
@@ -214,7 +236,7 @@ def _is_sharded(x: Any) -> bool:
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16], ids=["f32", "bf16"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_state_dict_round_trip_is_bit_exact(case, dtype, path, placement, tmp_path, request):
-    model = _randomize(CASES[case](), dtype)
+    model = _randomize(_build(case), dtype)
     template = _zeroed(model)
     if placement == "one_device":
         _assert_bit_exact(_round_trip(path, model, template, tmp_path), model)
@@ -226,6 +248,12 @@ def test_state_dict_round_trip_is_bit_exact(case, dtype, path, placement, tmp_pa
     sharded = shard(model, MAPPING, mesh)
     sharded_template = _zeroed(sharded)
     assert any(_is_sharded(x) for x in jax.tree_util.tree_leaves(sharded)), "the mapping shards nothing"
+    # the sharded model writes the same entries, bit for bit, as the unsharded one
+    export = to_numpy_state_dict if path == "safetensors" else to_torch_compatible_state_dict
+    whole, gathered = export(model), export(sharded)
+    assert list(gathered) == list(whole)
+    for k in whole:
+        np.testing.assert_array_equal(_bits(gathered[k]), _bits(whole[k]), err_msg=k)
     back = _round_trip(path, sharded, sharded_template, tmp_path)
     _assert_bit_exact(back, model)  # the unsharded original's values
     # and the loaded arrays are laid out as the template's
