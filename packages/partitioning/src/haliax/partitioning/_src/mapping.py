@@ -18,7 +18,7 @@ from typing import TypeAlias
 from jax.sharding import PartitionSpec
 
 from haliax._src.axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
-from haliax._src.errors import PartitioningError, did_you_mean, format_shape
+from haliax._src.errors import NamedTypeError, PartitioningError, did_you_mean, format_shape, reported_as
 
 from .mesh import MeshLike, current_mesh, format_mesh, mesh_shape
 
@@ -58,6 +58,12 @@ def axis_mapping(
         ...         dict(hax.partitioning.current_thread_local_mapping())
         {'batch': 'data', 'embed': 'model'}
     """
+    if mapping is not None and not isinstance(mapping, Mapping):
+        shown = f"the string {mapping!r}" if isinstance(mapping, str) else f"a {type(mapping).__name__}"
+        raise NamedTypeError(
+            f"axis_mapping: expected a mapping from logical axis names to mesh axis names, got {shown}; "
+            f"write e.g. axis_mapping({{'batch': 'data'}}) or axis_mapping(batch='data')"
+        )
     new: dict[str, PhysicalAxisSpec | None] = {}
     if merge and _state.mapping is not None:
         new.update(_state.mapping)
@@ -72,12 +78,17 @@ def axis_mapping(
         _state.mapping = previous
 
 
-def _mesh_axes(physical: PhysicalAxisSpec | None) -> tuple[str, ...]:
+def _mesh_axes(op: str, name: str, physical: PhysicalAxisSpec | None) -> tuple[str, ...]:
     if physical is None:
         return ()
     if isinstance(physical, str):
         return (physical,)
-    return tuple(physical)
+    if isinstance(physical, (tuple, list)) and all(isinstance(p, str) for p in physical):
+        return tuple(physical)
+    raise NamedTypeError(
+        f"{op}: the axis mapping sends {name!r} to a {type(physical).__name__}, which is not a mesh axis name; "
+        f"map it to a mesh axis name (e.g. 'data'), a tuple of them, or None (replicated)"
+    )
 
 
 def _name(axis: AxisSelector) -> str:
@@ -96,16 +107,17 @@ def physical_axis_size(
     axis: AxisSelector, mapping: ResourceMapping | None = None, mesh: MeshLike | None = None
 ) -> int | None:
     """How many ways ``axis`` is split: the product of its mesh axes' sizes, or None when unmapped."""
-    names = _mesh_axes(physical_axis_name(axis, mapping))
+    op = "physical_axis_size"
+    names = _mesh_axes(op, _name(axis), physical_axis_name(axis, mapping))
     if not names:
         return None
     mesh = current_mesh(mesh)
     if mesh is None:
-        raise _no_mesh("physical_axis_size", _name(axis), names)
+        raise _no_mesh(op, _name(axis), names)
     shape = mesh_shape(mesh)
     for n in names:
         if n not in shape:
-            raise _unknown_mesh_axis("physical_axis_size", _name(axis), n, mesh)
+            raise _unknown_mesh_axis(op, _name(axis), n, mesh)
     return math.prod(shape[n] for n in names)
 
 
@@ -132,7 +144,15 @@ def round_axis_for_partitioning(
         >>> hax.partitioning.round_axis_for_partitioning(hax.Axis("vocab", 50257), {"vocab": "model"}, mesh)
         Axis(name='vocab', size=50260)
     """
-    ways = physical_axis_size(axis, mapping, mesh)
+    if not isinstance(axis, Axis):
+        hint = (
+            f"the name {axis!r}; pass hax.Axis({axis!r}, size)"
+            if isinstance(axis, str)
+            else type(axis).__name__
+        )
+        raise NamedTypeError(f"round_axis_for_partitioning: expected an Axis with a size, got {hint}")
+    with reported_as("round_axis_for_partitioning"):
+        ways = physical_axis_size(axis, mapping, mesh)
     if ways is None:
         return axis
     return Axis(axis.name, -(-axis.size // ways) * ways)
@@ -155,7 +175,7 @@ def spec_for_axes(
     entries: list[str | tuple[str, ...] | None] = []
     for ax in axes:
         name = _name(ax)
-        physical = _mesh_axes(mapping.get(name))
+        physical = _mesh_axes(op, name, mapping.get(name))
         for mesh_axis in physical:
             if mesh_axis in used:
                 raise PartitioningError(

@@ -23,7 +23,7 @@ from haliax._src.named_array import NamedArray, is_named_array
 
 from .mapping import ResourceMapping, axis_mapping, current_thread_local_mapping, spec_for_axes
 from .mesh import MeshLike, _TraceMesh, current_mesh
-from .shard import _existing_sharding, _is_array, put, shard
+from .shard import _existing_sharding, _is_array, _shard, put
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -270,7 +270,7 @@ def _make_body(
                 stack.enter_context(axis_mapping(compute))
             out = fn(*args, **kwargs)
         if mesh is not None and out_mapping:
-            out = shard(out, out_mapping, mesh)
+            out = _shard("named_jit", out, out_mapping, mesh, stacklevel=2)
         return _split_output(out)
 
     body.__name__ = getattr(fn, "__name__", "named_jit_body")
