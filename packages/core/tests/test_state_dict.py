@@ -369,3 +369,26 @@ def test_to_numpy_state_dict_gathers_sharded_arrays():
     sd = to_numpy_state_dict({"x": hax.named(sharded, ("batch", "embed"))})
     assert isinstance(sd["x"], np.ndarray)
     np.testing.assert_array_equal(sd["x"], np.asarray(x.array))
+
+
+def test_numbers_read_back_from_a_file_keep_the_templates_python_type(tmp_path):
+    model = {"w": _named({"embed": 2}), "flag": True, "count": 3, "scale": 0.5}
+    save_state_dict(to_state_dict(model), tmp_path / "m.safetensors")
+    back = from_state_dict(model, load_state_dict(tmp_path / "m.safetensors"))
+    assert (type(back["flag"]), type(back["count"]), type(back["scale"])) == (bool, int, float)
+    assert (back["flag"], back["count"], back["scale"]) == (True, 3, 0.5)
+
+
+def test_loading_into_a_sharded_template_lays_arrays_out_as_the_template(tmp_path):
+    mesh = jax.sharding.Mesh(np.array(jax.devices()[:2]), ("data",))
+    spec = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("data"))
+    model = {"x": _named({"batch": 4, "embed": 2}), "raw": jnp.arange(6.0).reshape(2, 3)}
+    template = {
+        "x": hax.named(jax.device_put(jnp.zeros((4, 2)), spec), ("batch", "embed")),
+        "raw": jax.device_put(jnp.zeros((2, 3)), spec),
+    }
+    save_state_dict(to_state_dict(model), tmp_path / "m.safetensors")  # host numpy on the way back
+    for sd in (load_state_dict(tmp_path / "m.safetensors"), to_state_dict(model)):
+        back = from_state_dict(template, sd)
+        _assert_bit_exact(back, model)
+        assert back["x"].array.sharding == spec and back["raw"].sharding == spec

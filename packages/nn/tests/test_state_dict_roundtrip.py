@@ -121,6 +121,12 @@ CASES: dict[str, tuple[type, Callable[[], Any]]] = {
         hnn.Stacked,
         lambda: hnn.Stacked.init(Layers, _Block, gradient_checkpointing=POLICY, unroll=2)(key=_layer_keys()),
     ),
+    "stacked_mup_output_multi_in": (
+        hnn.Stacked,
+        lambda: hnn.Stacked.init(Layers, hnn.Linear)(
+            (Heads, HeadDim), Vocab, key=_layer_keys(), reparam_cls=hnn.Linear.output_reparam()
+        ),
+    ),
     "block_seq": (
         hnn.BlockSeq,
         lambda: hnn.BlockSeq.init(Layers, _Block, gradient_checkpointing=True)(key=_layer_keys()),
