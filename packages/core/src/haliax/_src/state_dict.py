@@ -224,6 +224,8 @@ def from_state_dict(
         strict: also raise if ``state_dict`` has keys (under ``prefix``) that the template does
             not use; by default they are ignored, so a checkpoint can hold more than one model.
 
+    Where a template array is sharded over several devices, the loaded array gets its sharding.
+
     Raises:
         StateDictError: a key is missing, a shape differs (the message names the key, the
             expected and the found shape), an integer array meets a floating-point parameter (or
