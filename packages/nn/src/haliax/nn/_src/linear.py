@@ -18,6 +18,7 @@ from haliax._src.errors import (
     axis_not_found,
     axis_size_mismatch,
     format_shape,
+    reported_as,
 )
 from haliax._src.named_array import NamedArray
 from haliax._src.state_dict import ModuleWithStateDictSerialization, StateDict
@@ -183,7 +184,8 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
         dims, perm, out_axes = _linear_plan(
             "Linear", inputs.axes, self.weight.axes, names_of(self.In), names_of(self.Out)
         )
-        raw = self.dot_general(inputs.array, self.weight.array, dims)
+        with reported_as("Linear"):  # a quantized dot_general's errors name the layer the user called
+            raw = self.dot_general(inputs.array, self.weight.array, dims)
         if perm is not None:
             raw = jax.lax.transpose(raw, perm)
         scale = self.reparam.active_scale

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from haliax._src.axis import Axis
-from haliax._src.errors import QuantizationError
+from haliax._src.errors import NamedTypeError, QuantizationError
 
 from .overwrite import OverwriteWithGradient
 
@@ -35,7 +35,7 @@ E5M2 = jnp.float8_e5m2
 def get_fp8_max(fp8_dtype: Any, out_dtype: Any) -> jax.Array:
     """The largest finite value of ``fp8_dtype`` (e4m3fn or e5m2), as a 0-d array of ``out_dtype``."""
     if jnp.dtype(fp8_dtype) not in (jnp.dtype(E4M3), jnp.dtype(E5M2)):
-        raise TypeError(
+        raise NamedTypeError(
             f"get_fp8_max: expected float8_e4m3fn or float8_e5m2, got {jnp.dtype(fp8_dtype).name}"
         )
     return jnp.asarray(float(jnp.finfo(fp8_dtype).max), out_dtype)
@@ -249,7 +249,7 @@ class Fp8DotGeneralOp(OverwriteWithGradient):
         """``jax.lax.dot_general`` on fp8-quantized operands (``precision`` does not apply to fp8)."""
         if jnp.shape(self.input_scale) != (1,):
             raise QuantizationError(
-                f"Fp8DotGeneralOp: the state has leading dimensions (scale shape {tuple(jnp.shape(self.input_scale))}, "
+                f"Fp8DotGeneralOp: the fp8 state has leading dimensions (scale shape {tuple(jnp.shape(self.input_scale))}, "
                 f"expected (1,)); call the layer through its Stacked (scan/fold/vmap), which slices them per layer"
             )
         out_dtype = preferred_element_type or self.compute_dtype or jnp.result_type(lhs, rhs)

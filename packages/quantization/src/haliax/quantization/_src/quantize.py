@@ -12,7 +12,7 @@ import equinox as eqx
 import jax
 
 from haliax._src.axis import Axis
-from haliax._src.errors import QuantizationError
+from haliax._src.errors import NamedTypeError, QuantizationError
 from haliax._src.named_array import NamedArray
 from haliax.nn._src.linear import Linear
 from haliax.nn._src.scan import Stacked
@@ -50,6 +50,22 @@ class QuantizationConfig:
         if self.fp8 and self.int8:
             raise QuantizationError(
                 "QuantizationConfig: fp8=True and int8=True were both given; choose one of them"
+            )
+        t = self.targets
+        if isinstance(t, str):
+            try:
+                re.compile(t)
+            except re.error as e:
+                raise QuantizationError(
+                    f"QuantizationConfig: targets {t!r} is not a valid regular expression ({e}); escape "
+                    f"special characters with re.escape, or pass a list of layer names"
+                ) from None
+        elif t is not None and (
+            not isinstance(t, (list, tuple, set, frozenset)) or not all(isinstance(n, str) for n in t)
+        ):
+            raise NamedTypeError(
+                f"QuantizationConfig: targets must be None, a regular expression string or a list of layer "
+                f"names (strings), got a {type(t).__name__}; e.g. targets=['qkv', 'up']"
             )
 
 
