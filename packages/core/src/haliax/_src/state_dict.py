@@ -27,6 +27,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from .errors import MissingFileError, StateDictError, format_shape
 from .jax_utils import is_jax_array_like, sync_global_devices
@@ -163,7 +164,7 @@ def _take(state_dict: Mapping[str, Any], key: str | None, template: Any, named: 
 
 def _template_sharding(template: Any) -> jax.sharding.Sharding | None:
     """The layout of a template leaf laid out over several devices (a concrete array or a ShapeDtypeStruct)."""
-    if isinstance(template, jax.core.Tracer):
+    if isinstance(template, Tracer):
         return None
     sharding = getattr(template, "sharding", None)
     if isinstance(sharding, jax.sharding.Sharding) and len(sharding.device_set) > 1:
@@ -178,7 +179,7 @@ def _place_like(value: Any, template: Any) -> jax.Array:
     value passed through a host numpy array (a file) or a per-layer stack.
     """
     sharding = _template_sharding(template)
-    if sharding is None or isinstance(value, jax.core.Tracer):
+    if sharding is None or isinstance(value, Tracer):
         return value if isinstance(value, jax.Array) else jnp.asarray(value)
     if isinstance(value, jax.Array):
         return value if value.sharding == sharding else jax.device_put(value, sharding)
