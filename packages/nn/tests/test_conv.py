@@ -89,10 +89,16 @@ def test_conv_bad_inputs():
         conv(_x(Batch, C, H))
     with pytest.raises(ValueError, match=r"Conv: axis 'chan' has size 3 in one place and 4 in another"):
         conv(_x(C.resize(3), H, W))
-    with pytest.raises(ValueError, match=r"Conv: groups=3 must divide both 'chan' \(4\) and 'feat' \(6\)"):
+    with pytest.raises(
+        ValueError, match=r"^Conv.init: groups=3 must divide both 'chan' \(4\) and 'feat' \(6\)"
+    ):
         hnn.Conv.init((H, W), C, D, kernel_size=3, groups=3, key=jax.random.PRNGKey(0))
-    with pytest.raises(ValueError, match=r"Conv: kernel_size has 3 entries for 2 spatial axes"):
+    with pytest.raises(ValueError, match=r"^Conv.init: kernel_size has 3 entries for 2 spatial axes"):
         hnn.Conv.init((H, W), C, D, kernel_size=(1, 2, 3), key=jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match=r"^Conv.init: every stride must be at least 1, got 0"):
+        hnn.Conv.init((H, W), C, D, kernel_size=3, stride=0, key=jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match=r"^ConvTranspose.init: every kernel_size must be at least 1, got 0"):
+        hnn.ConvTranspose.init((H, W), C, D, kernel_size=0, key=jax.random.PRNGKey(0))
 
 
 def test_conv_on_an_input_smaller_than_its_kernel_is_an_error():

@@ -176,7 +176,10 @@ def mask_to_bias(mask: NamedArray, mask_value: float = _MASKED) -> NamedArray:
     return mask * mask_value
 
 
-def _positions(ax: Axis, start: Any) -> Any:
+def _positions(op: str, ax: Axis, start: Any) -> Any:
+    if not isinstance(ax, Axis):
+        shown = f"the name {ax!r}; pass hax.Axis({ax!r}, size)" if isinstance(ax, str) else type(ax).__name__
+        raise NamedTypeError(f"{op}: expected an Axis with a size, got {shown}")
     return jnp.arange(ax.size) + start
 
 
@@ -189,8 +192,8 @@ def causal_mask(QPos: Axis, KPos: Axis, q_start: Any = 0, k_start: Any = 0) -> N
         >>> hnn.attention.causal_mask(Q, K).array.tolist()
         [[True, False], [True, True]]
     """
-    q = _positions(QPos, q_start)[:, None]
-    k = _positions(KPos, k_start)[None, :]
+    q = _positions("causal_mask", QPos, q_start)[:, None]
+    k = _positions("causal_mask", KPos, k_start)[None, :]
     return NamedArray._new(q >= k, (QPos, KPos))
 
 
@@ -198,8 +201,9 @@ def prefix_lm_mask(
     QSeqLen: Axis, KSeqLen: Axis, prefix_len: Any, q_start: Any = 0, k_start: Any = 0
 ) -> NamedArray:
     """Causal mask that also lets every query see the first ``prefix_len`` key positions."""
-    causal = causal_mask(QSeqLen, KSeqLen, q_start, k_start)
-    prefix = (_positions(KSeqLen, k_start) < prefix_len)[None, :]
+    with reported_as("prefix_lm_mask"):
+        causal = causal_mask(QSeqLen, KSeqLen, q_start, k_start)
+    prefix = (_positions("prefix_lm_mask", KSeqLen, k_start) < prefix_len)[None, :]
     return NamedArray._new(causal.array | prefix, causal.axes)
 
 

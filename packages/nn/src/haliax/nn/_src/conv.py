@@ -21,6 +21,7 @@ from haliax._src.errors import (
     BroadcastError,
     DuplicateAxisError,
     NamedTypeError,
+    ValueRangeError,
     axis_not_found,
     axis_size_mismatch,
     format_shape,
@@ -30,14 +31,14 @@ from haliax._src.named_array import NamedArray
 Padding = str | int | Sequence[int] | Sequence[tuple[int, int]]
 
 
-def _tuple(op: str, what: str, value: int | Sequence[int], n: int) -> tuple[int, ...]:
-    if isinstance(value, int):
-        return (value,) * n
-    out = tuple(int(v) for v in value)
+def _tuple(op: str, what: str, value: int | Sequence[int], n: int, least: int = 1) -> tuple[int, ...]:
+    out = (value,) * n if isinstance(value, int) else tuple(int(v) for v in value)
     if len(out) != n:
         raise AxisSizeError(
             f"{op}: {what} has {len(out)} entries for {n} spatial axes; give one per axis or an int"
         )
+    if any(v < least for v in out):
+        raise ValueRangeError(f"{op}: every {what} must be at least {least}, got {value!r}")
     return out
 
 
@@ -98,10 +99,12 @@ class _ConvBase(eqx.Module):
             raise DuplicateAxisError(
                 f"{op}.init: In and Out are both {In.name!r}; give the output channels another name, e.g. Axis.alias"
             )
-        ks = _tuple(op, "kernel_size", kernel_size, len(spatial))
+        ks = _tuple(f"{op}.init", "kernel_size", kernel_size, len(spatial))
+        if groups < 1:
+            raise ValueRangeError(f"{op}.init: groups must be at least 1, got {groups}")
         if In.size % groups or Out.size % groups:
             raise AxisSizeError(
-                f"{op}: groups={groups} must divide both {In.name!r} ({In.size}) and {Out.name!r} ({Out.size})"
+                f"{op}.init: groups={groups} must divide both {In.name!r} ({In.size}) and {Out.name!r} ({Out.size})"
             )
         w_axes = (
             Out,
@@ -224,8 +227,8 @@ class Conv(_ConvBase):
         n = len(spatial)
         return Conv(
             w, b, spatial, In, Out, ks,
-            _tuple("Conv", "stride", stride, n), _padding("Conv", padding, n),
-            _tuple("Conv", "dilation", dilation, n), groups,
+            _tuple("Conv.init", "stride", stride, n), _padding("Conv.init", padding, n),
+            _tuple("Conv.init", "dilation", dilation, n), groups,
         )  # fmt: skip
 
     def __call__(self, inputs: NamedArray, *, key: Any = None) -> NamedArray:
@@ -276,9 +279,9 @@ class ConvTranspose(_ConvBase):
         n = len(spatial)
         return ConvTranspose(
             w, b, spatial, In, Out, ks,
-            _tuple("ConvTranspose", "stride", stride, n), _padding("ConvTranspose", padding, n),
-            _tuple("ConvTranspose", "dilation", dilation, n), groups,
-            _tuple("ConvTranspose", "output_padding", output_padding, n),
+            _tuple("ConvTranspose.init", "stride", stride, n), _padding("ConvTranspose.init", padding, n),
+            _tuple("ConvTranspose.init", "dilation", dilation, n), groups,
+            _tuple("ConvTranspose.init", "output_padding", output_padding, n, least=0),
         )  # fmt: skip
 
     def _transposed_padding(self) -> tuple[tuple[int, int], ...]:

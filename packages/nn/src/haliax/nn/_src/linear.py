@@ -357,8 +357,13 @@ class MoELinear(eqx.Module):
             if not group_sizes.has_axis(self.Experts.name):
                 raise axis_not_found(f"{op} (group_sizes)", [self.Experts.name], group_sizes.axes)
             gs = group_sizes.rearrange((..., self.Experts.name)).array
-        else:
+        elif hasattr(group_sizes, "shape"):
             gs = jnp.asarray(group_sizes)
+        else:
+            raise NamedTypeError(
+                f"{op}: group_sizes must be an integer array with one entry per expert "
+                f"({self.Experts.name!r}: {self.Experts.size}), got {type(group_sizes).__name__}"
+            )
         if gs.shape != (self.Experts.size,):
             raise AxisSizeError(
                 f"{op}: group_sizes must have one entry per expert ({self.Experts.name!r}: {self.Experts.size}), "

@@ -27,7 +27,9 @@ def _one_or_many(x: NamedArray, op: str, axis: AxisSelection | None) -> int | tu
     return pos[0] if len(pos) == 1 else pos
 
 
-def softmax(a: NamedArray, axis: AxisSelection | None = None, *, where: NamedArray | None = None) -> NamedArray:
+def softmax(
+    a: NamedArray, axis: AxisSelection | None = None, *, where: NamedArray | None = None
+) -> NamedArray:
     """Softmax over ``axis`` (one axis or several; all axes when None); the result keeps the axes.
 
     Examples:
@@ -108,7 +110,7 @@ class LayerNormBase(ModuleWithStateDictSerialization):
         dtype: Any = None,
     ) -> Any:
         """A layer normalising over ``axis``, with scale one and bias zero."""
-        axes = as_axes(axis)
+        axes = as_axes(axis, f"{cls.__name__}.init")
         shape = tuple(ax.size for ax in axes)
         weight = NamedArray._new(jnp.ones(shape, dtype=jnp.float32), axes) if use_weight else None
         bias = NamedArray._new(jnp.zeros(shape, dtype=jnp.float32), axes) if use_bias else None
