@@ -565,7 +565,24 @@ def state_dict_cases(tmp: Path) -> list[Case]:
     missing = {k: v for k, v in good.items() if not k.endswith("bias")}
     wrong_shape = {**good, "weight": np.full((7, 3), VALUE, np.float32)}
     ints = {k: np.full(np.shape(v), 7, np.int32) for k, v in good.items()}
+    layers = to_state_dict(stacked)
+    last_layer_missing = {k: v for k, v in layers.items() if not k.startswith("2.")}
+    odd_layer = {**layers, "1.linear.weight": np.full((4, 3), VALUE, np.float32)}
     return [
+        Case(
+            "stacked_from_state_dict_last_layer_missing",
+            lambda: stacked.from_state_dict(last_layer_missing),
+            StateDictError,
+            "Stacked.from_state_dict",
+            ("'2.linear.weight'", "3 layers"),
+        ),
+        Case(
+            "stacked_from_state_dict_one_layer_of_another_shape",
+            lambda: stacked.from_state_dict(odd_layer),
+            StateDictError,
+            "Stacked.from_state_dict",
+            ("'1.linear.weight'", "(4, 3)", "(3, 3)"),
+        ),
         Case(
             "from_state_dict_missing_key",
             lambda: from_state_dict(linear, missing),

@@ -359,7 +359,7 @@ class Stacked(_LayerStack, Generic[M]):
 
         The policy and ``unroll`` of this stack are kept.
         """
-        return super().from_state_dict(_stack_state_dict(state_dict, prefix), prefix)
+        return super().from_state_dict(_stack_state_dict(state_dict, prefix, layers=self.Block.size), prefix)
 
 
 class BlockSeq(_LayerStack, Generic[M]):
@@ -484,13 +484,17 @@ class BlockSeq(_LayerStack, Generic[M]):
 
 
 # ----- per-layer <-> stacked state dicts -----
-def _stack_state_dict(state_dict: Mapping[str, Any], prefix: str | None = None) -> StateDict:
+def _stack_state_dict(
+    state_dict: Mapping[str, Any], prefix: str | None = None, *, layers: int | None = None
+) -> StateDict:
     """Merge per-layer keys ``prefix.<i>.<rest>`` into stacked ``prefix.<rest>`` entries (``jnp.stack``).
 
-    Keys that do not match are copied unchanged.
+    Keys that do not match are copied unchanged. ``layers``, when given, is the number of layers
+    every ``<rest>`` must have.
 
     Raises:
-        StateDictError: the layer indices of some ``<rest>`` have a gap (a layer's key is missing).
+        StateDictError: a layer's key is missing (a gap in the indices, or fewer than ``layers``),
+            or the layers of one ``<rest>`` differ in shape.
     """
     pattern = re.compile(("" if prefix is None else re.escape(prefix + ".")) + r"(\d+)\.(.*)")
     out: StateDict = {}
@@ -501,22 +505,30 @@ def _stack_state_dict(state_dict: Mapping[str, Any], prefix: str | None = None) 
             out[k] = v
             continue
         i, rest = int(match.group(1)), match.group(2)
-        layers = per_layer.setdefault(rest, {})
-        if i in layers:
+        seen = per_layer.setdefault(rest, {})
+        if i in seen:
             raise StateDictError(
                 f"Stacked.from_state_dict: layer {i} of {rest!r} appears under two keys (e.g. {k!r}); "
                 f"layer indices must be written one way"
             )
-        layers[i] = v
-    for rest, layers in per_layer.items():
-        missing = [i for i in range(max(layers) + 1) if i not in layers]
+        seen[i] = v
+    for rest, found in per_layer.items():
+        count = max(max(found) + 1, layers or 0)
+        missing = [i for i in range(count) if i not in found]
         if missing:
             key = with_prefix(prefix, f"{missing[0]}.{rest}")
             raise StateDictError(
-                f"Stacked.from_state_dict: key {key!r} is missing from the state dict while layer "
-                f"{max(layers)} has {rest!r}; check that the checkpoint has every layer"
+                f"Stacked.from_state_dict: key {key!r} is missing from the state dict ({count} layers "
+                f"expected, {len(found)} have {rest!r}); check that the checkpoint has every layer"
             )
-        out[str(with_prefix(prefix, rest))] = jnp.stack([layers[i] for i in range(len(layers))], axis=0)
+        shapes = [tuple(getattr(found[i], "shape", ())) for i in range(count)]
+        odd = next((i for i in range(count) if shapes[i] != shapes[0]), None)
+        if odd is not None:
+            raise StateDictError(
+                f"Stacked.from_state_dict: key {with_prefix(prefix, f'{odd}.{rest}')!r} has shape "
+                f"{shapes[odd]} but layer 0's has shape {shapes[0]}; every layer must have the same shapes"
+            )
+        out[str(with_prefix(prefix, rest))] = jnp.stack([found[i] for i in range(count)], axis=0)
     return out
 
 
