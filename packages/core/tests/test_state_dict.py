@@ -392,3 +392,13 @@ def test_loading_into_a_sharded_template_lays_arrays_out_as_the_template(tmp_pat
         back = from_state_dict(template, sd)
         _assert_bit_exact(back, model)
         assert back["x"].array.sharding == spec and back["raw"].sharding == spec
+
+
+def test_a_missing_key_is_also_a_key_error_as_in_haliax():
+    from haliax.errors import MissingKeyError
+
+    template = {"w": hax.zeros({"a": 2})}
+    with pytest.raises(KeyError) as info:
+        hax.state_dict.from_state_dict(template, {})
+    assert isinstance(info.value, MissingKeyError) and isinstance(info.value, ValueError)
+    assert str(info.value).startswith("from_state_dict: key 'w' is missing")  # not quoted like KeyError's

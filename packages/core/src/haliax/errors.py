@@ -14,6 +14,7 @@ from ._src.errors import DuplicateAxisError as DuplicateAxisError
 from ._src.errors import HaliaxError as HaliaxError
 from ._src.errors import LayerStackError as LayerStackError
 from ._src.errors import MissingFileError as MissingFileError
+from ._src.errors import MissingKeyError as MissingKeyError
 from ._src.errors import NamedIndexError as NamedIndexError
 from ._src.errors import NamedTypeError as NamedTypeError
 from ._src.errors import NoMatchError as NoMatchError

@@ -107,6 +107,12 @@ class StateDictError(HaliaxError, ValueError):
     """A state dict does not fit its template: a missing or extra key, or a shape mismatch."""
 
 
+class MissingKeyError(StateDictError, KeyError):
+    """A key the template needs is not in the state dict (a `KeyError` too, as in Haliax)."""
+
+    __str__ = StateDictError.__str__  # KeyError's own __str__ would show the message quoted
+
+
 class LayerStackError(HaliaxError, ValueError):
     """A stack of layers (`Stacked`, `BlockSeq`) used in a way it cannot run: an ``unroll`` below 1, a scan step that does not return ``(carry, output)``."""
 

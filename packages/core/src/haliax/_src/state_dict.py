@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.core import Tracer
 
-from .errors import MissingFileError, StateDictError, format_shape
+from .errors import MissingFileError, MissingKeyError, StateDictError, format_shape
 from .jax_utils import is_jax_array_like, sync_global_devices
 from .named_array import NamedArray
 from .tree import scan_aware_tree_map
@@ -139,7 +139,7 @@ def _take(state_dict: Mapping[str, Any], key: str | None, template: Any, named: 
     if key not in state_dict:
         near = [k for k in state_dict if k.rsplit(".", 1)[-1] == key.rsplit(".", 1)[-1]][:3]
         hint = f"; keys with the same last part: {', '.join(map(repr, near))}" if near else ""
-        raise StateDictError(f"from_state_dict: key {key!r} is missing from the state dict{hint}")
+        raise MissingKeyError(f"from_state_dict: key {key!r} is missing from the state dict{hint}")
     value = state_dict[key]
     if not is_jax_array_like(value):
         raise StateDictError(
