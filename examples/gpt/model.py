@@ -126,12 +126,8 @@ class GPT(eqx.Module):
             unroll=config.scan_unroll,
         )(config, key=jax.random.split(k_blocks, config.layers))
         return GPT(
-            token_embeddings=hnn.Embedding.init(
-                config.Vocab, config.Embed, key=k_tok, init_scale=0.02
-            ),
-            position_embeddings=hnn.Embedding.init(
-                config.Pos, config.Embed, key=k_pos, init_scale=0.01
-            ),
+            token_embeddings=hnn.Embedding.init(config.Vocab, config.Embed, key=k_tok, init_scale=0.02),
+            position_embeddings=hnn.Embedding.init(config.Pos, config.Embed, key=k_pos, init_scale=0.01),
             blocks=blocks,
             ln_f=hnn.LayerNorm.init(config.Embed),
             config=config,
