@@ -56,4 +56,4 @@ def test_zero_d_named_array_with_an_unnamed_array_gives_an_unnamed_result():
     np.testing.assert_array_equal(out, jnp.arange(3.0) * 2.0)
     np.testing.assert_array_equal(jnp.arange(3.0) + s, jnp.arange(3.0) + 2.0)
     with pytest.raises(ValueError, match=r"^add: cannot combine a NamedArray \{a: 2\} with an unnamed array"):
-        _x((A,)) + jnp.arange(3.0)
+        _ = _x((A,)) + jnp.arange(3.0)

@@ -99,4 +99,4 @@ def test_sizes_must_be_non_negative_integers(size):
 
 
 def test_numpy_integer_sizes_are_accepted():
-    assert hax.zeros({"batch": np.int64(2)}).array.shape == (2,)
+    assert hax.zeros({"batch": np.int64(2)}).array.shape == (2,)  # type: ignore[arg-type]  # a numpy integer size, which zeros accepts at runtime

@@ -1,3 +1,5 @@
+from typing import Generic, TypeVar
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -13,10 +15,13 @@ from haliax.debug import (
     visualize_shardings,
 )
 
+A = TypeVar("A")
+B = TypeVar("B")
 
-class Pair(eqx.Module):
-    a: hax.NamedArray
-    b: hax.NamedArray
+
+class Pair(eqx.Module, Generic[A, B]):
+    a: A
+    b: B
 
 
 class WithStatic(eqx.Module):

@@ -237,7 +237,7 @@ def test_dot_takes_the_deprecated_axis_first_form_with_a_warning():
     x = _arr(("a", "b"), (2, 3))
     y = _arr(("b", "c"), (3, 4))
     with pytest.warns(DeprecationWarning, match=r"dot\(axis, \*arrays\) is deprecated"):
-        old = hax.dot("b", x, y)
+        old = hax.dot("b", x, y)  # type: ignore[call-overload]  # the deprecated dot(axis, *arrays) form, kept for old callers
     new = hax.dot(x, y, axis="b")
     assert old.axes == new.axes
     np.testing.assert_array_equal(old.array, new.array)

@@ -106,7 +106,7 @@ CASES = [
     ),
     Case(
         "einsum-unused-alias",
-        lambda: hax.einsum("batch embed -> batch", x(), heads=2),
+        lambda: hax.einsum("batch embed -> batch", x(), heads=2),  # type: ignore[arg-type]  # the mistake under test
         PatternError,
         "einsum",
         ["heads"],
@@ -198,7 +198,11 @@ CASES = [
         ["'heads'", "{batch: 4, embed: 3}"],
     ),
     Case(
-        "scan-int-axis", lambda: hax.scan(lambda c, a: (c, a), 0)(0.0, x()), NamedTypeError, "scan", ["int"]
+        "scan-int-axis",
+        lambda: hax.scan(lambda c, a: (c, a), 0)(0.0, x()),  # type: ignore[arg-type]  # the mistake under test
+        NamedTypeError,
+        "scan",
+        ["int"],
     ),
     Case(
         "scan-no-scanned-input",
@@ -252,7 +256,7 @@ CASES = [
         "vmap",
         ["'batch'", "size 4", "size 5"],
     ),
-    Case("vmap-int-axis", lambda: hax.vmap(lambda a: a, 0)(x()), NamedTypeError, "vmap", ["got int"]),
+    Case("vmap-int-axis", lambda: hax.vmap(lambda a: a, 0)(x()), NamedTypeError, "vmap", ["got int"]),  # type: ignore[arg-type]  # the mistake under test
     # ----- random -----
     Case(
         "normal-negative-size",
@@ -263,12 +267,12 @@ CASES = [
     ),
     Case(
         "normal-unsized-name",
-        lambda: hax.random.normal(KEY, "batch"),
+        lambda: hax.random.normal(KEY, "batch"),  # type: ignore[arg-type]  # the mistake under test
         NamedTypeError,
         "normal",
         ["'batch'", "hax.Axis('batch', n)"],
     ),
-    Case("normal-int-shape", lambda: hax.random.normal(KEY, 3), NamedTypeError, "normal", ["got int"]),
+    Case("normal-int-shape", lambda: hax.random.normal(KEY, 3), NamedTypeError, "normal", ["got int"]),  # type: ignore[arg-type]  # the mistake under test
     Case(
         "uniform-negative-dict-size",
         lambda: hax.random.uniform(KEY, {"batch": -4}),
@@ -363,9 +367,9 @@ CASES = [
         "zeros",
         ["'batch'", "-2"],
     ),
-    Case("zeros-float-size", lambda: hax.zeros({"batch": 2.5}), NamedTypeError, "zeros", ["'batch'", "2.5"]),
+    Case("zeros-float-size", lambda: hax.zeros({"batch": 2.5}), NamedTypeError, "zeros", ["'batch'", "2.5"]),  # type: ignore[arg-type]  # the mistake under test
     Case("zeros-bool-size", lambda: hax.ones(hax.Axis("batch", True)), NamedTypeError, "ones", ["'batch'"]),
-    Case("zeros-unsized", lambda: hax.zeros("batch"), NamedTypeError, "zeros", ["'batch'", "needs a size"]),
+    Case("zeros-unsized", lambda: hax.zeros("batch"), NamedTypeError, "zeros", ["'batch'", "needs a size"]),  # type: ignore[arg-type]  # the mistake under test
     Case(
         "full-negative-size",
         lambda: hax.full({"batch": -1}, VALUE),
@@ -394,7 +398,7 @@ CASES = [
         "named",
         ["'batch'", "size 4", "2"],
     ),
-    Case("named-int-axes", lambda: hax.named(jnp.full((3,), VALUE), 3), NamedTypeError, "named", ["got int"]),
+    Case("named-int-axes", lambda: hax.named(jnp.full((3,), VALUE), 3), NamedTypeError, "named", ["got int"]),  # type: ignore[arg-type]  # the mistake under test
     Case(
         "NamedArray-wrong-size",
         lambda: hax.NamedArray(jnp.full((3,), VALUE), (Batch,)),
@@ -403,7 +407,7 @@ CASES = [
         ["'batch'", "size 4", "3"],
     ),
     # ----- shape ops -----
-    Case("rename-to-size", lambda: x().rename({"batch": 3}), NamedTypeError, "rename", ["'batch'", "int 3"]),
+    Case("rename-to-size", lambda: x().rename({"batch": 3}), NamedTypeError, "rename", ["'batch'", "int 3"]),  # type: ignore[arg-type]  # the mistake under test
     Case(
         "rename-unknown",
         lambda: x().rename({"batc": "b"}),
@@ -446,7 +450,7 @@ CASES = [
         "broadcast_to",
         ["['embed']", "{batch: 4}"],
     ),
-    Case("Axis-int-name", lambda: hax.Axis(3, 4), NamedTypeError, "Axis", ["int 3", "hax.Axis('batch', 4)"]),
+    Case("Axis-int-name", lambda: hax.Axis(3, 4), NamedTypeError, "Axis", ["int 3", "hax.Axis('batch', 4)"]),  # type: ignore[arg-type]  # the mistake under test
     Case(
         "flatten_axes-unknown",
         lambda: hax.flatten_axes(x(), ("batch", "embd"), "be"),
@@ -461,7 +465,7 @@ CASES = [
         "flatten_axes",
         ["'embed'", "{embed: 8, embed: 3}"],
     ),
-    Case("ravel-int-name", lambda: hax.ravel(x(), 3), NamedTypeError, "ravel", ["got int"]),
+    Case("ravel-int-name", lambda: hax.ravel(x(), 3), NamedTypeError, "ravel", ["got int"]),  # type: ignore[arg-type]  # the mistake under test
     Case(
         "unflatten_axis-wrong-product",
         lambda: hax.unflatten_axis(x(), "batch", (hax.Axis("a", 3), hax.Axis("b", 2))),
@@ -476,7 +480,7 @@ CASES = [
         "split",
         ["{a: 3, b: 2}", "5", "'batch'", "4"],
     ),
-    Case("split-unsized", lambda: hax.split(x(), "batch", [1, 2]), NamedTypeError, "split", ["Axis"]),
+    Case("split-unsized", lambda: hax.split(x(), "batch", [1, 2]), NamedTypeError, "split", ["Axis"]),  # type: ignore[arg-type]  # the mistake under test
     Case(
         "concatenate-other-size",
         lambda: hax.concatenate("embed", [x(), full(Batch5, Embed)]),
@@ -507,12 +511,12 @@ CASES = [
     ),
     Case(
         "replace_axis-array",
-        lambda: hax.replace_axis(x(), "batch", hax.Axis("embed", 4)),
+        lambda: hax.replace_axis(x(), "batch", hax.Axis("embed", 4)),  # type: ignore[arg-type]  # the mistake under test
         NamedTypeError,
         "replace_axis",
         ["NamedArray"],
     ),
-    Case("repeat-int-axis", lambda: hax.repeat(x(), "heads", 2), NamedTypeError, "repeat", ["got int"]),
+    Case("repeat-int-axis", lambda: hax.repeat(x(), "heads", 2), NamedTypeError, "repeat", ["got int"]),  # type: ignore[arg-type]  # the mistake under test
     Case("tile-negative", lambda: hax.tile(x(), {"batch": -1}), ValueRangeError, "tile", ["'batch'", "-1"]),
     Case("pad-negative", lambda: hax.pad(x(), {"batch": (-5, 0)}), AxisSizeError, "pad", ["'batch'"]),
     Case(
@@ -562,7 +566,7 @@ CASES = [
     Case(
         "sum-unknown-axis", lambda: hax.sum(x(), "embd"), AxisNotFoundError, "sum", ["'embd'", "did you mean"]
     ),
-    Case("sum-int-axis", lambda: hax.sum(x(), 0), NamedTypeError, "sum", ["got int"]),
+    Case("sum-int-axis", lambda: hax.sum(x(), 0), NamedTypeError, "sum", ["got int"]),  # type: ignore[arg-type]  # the mistake under test
     Case(
         "argmax-two-axes",
         lambda: hax.argmax(x(), ("batch", "embed")),
@@ -664,7 +668,7 @@ CASES = [
     ),
     Case(
         "dot-raw-operand",
-        lambda: hax.dot(x(), jnp.full((3,), VALUE), axis="embed"),
+        lambda: hax.dot(x(), jnp.full((3,), VALUE), axis="embed"),  # type: ignore[arg-type]  # the mistake under test
         NamedTypeError,
         "dot",
         ["operand 1", "hax.named"],
@@ -736,7 +740,7 @@ CASES = [
     ),
     Case("iter-of-array", lambda: list(x()), NamedTypeError, "iter", ["{batch: 4, embed: 3}", "unbind"]),
     Case("astype-unknown-dtype", lambda: x().astype("notadtype"), NamedTypeError, "astype", ["'notadtype'"]),
-    Case("unbind-int-axis", lambda: hax.unbind(x(), 0), NamedTypeError, "unbind", ["got int"]),
+    Case("unbind-int-axis", lambda: hax.unbind(x(), 0), NamedTypeError, "unbind", ["got int"]),  # type: ignore[arg-type]  # the mistake under test
     Case(
         "roll-named-shift",
         lambda: hax.roll(x(), full(Batch, value=1), "batch"),

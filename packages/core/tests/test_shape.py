@@ -212,7 +212,7 @@ def test_shape_ops_cost_no_extra_ops_under_jit():
 def test_rename_to_a_size_is_an_error():
     x = hax.zeros(hax.make_axes(batch=2, embed=3))
     with pytest.raises(TypeError) as err:
-        x.rename({"batch": 3})
+        x.rename({"batch": 3})  # type: ignore[dict-item]  # wrong type on purpose: pins the runtime error
     assert str(err.value) == (
         "rename: the new name for 'batch' must be a string or an Axis, got int 3; "
         "pass the new name, or an Axis of the same size (renaming cannot change a size)"

@@ -122,7 +122,11 @@ LAYER_CASES = [
         ("'embed'", "3", "7"),
     ),
     Case(
-        "linear_raw_array", lambda: linear(jnp.full((4, 3), VALUE)), NamedTypeError, "Linear", ("NamedArray",)
+        "linear_raw_array",
+        lambda: linear(jnp.full((4, 3), VALUE)),  # type: ignore[arg-type]  # the mistake under test
+        NamedTypeError,
+        "Linear",
+        ("NamedArray",),
     ),
     Case(
         "linear_init_in_equals_out",
@@ -147,7 +151,7 @@ LAYER_CASES = [
     ),
     Case(
         "embedding_init_bare_string_vocab",
-        lambda: hnn.Embedding.init("vocab", Embed, key=KEY),
+        lambda: hnn.Embedding.init("vocab", Embed, key=KEY),  # type: ignore[arg-type]  # the mistake under test
         NamedTypeError,
         "Embedding.init",
         ("'vocab'", "hax.Axis"),
@@ -196,21 +200,21 @@ LAYER_CASES = [
     ),
     Case(
         "rms_norm_init_bare_string_axis",
-        lambda: hnn.RmsNorm.init("embed"),
+        lambda: hnn.RmsNorm.init("embed"),  # type: ignore[arg-type]  # the mistake under test
         NamedTypeError,
         "RmsNorm.init",
         ("'embed'", "hax.Axis"),
     ),
     Case(
         "causal_mask_of_bare_names",
-        lambda: hnn.attention.causal_mask("pos", "kpos"),
+        lambda: hnn.attention.causal_mask("pos", "kpos"),  # type: ignore[arg-type]  # the mistake under test
         NamedTypeError,
         "causal_mask",
         ("'pos'", "hax.Axis"),
     ),
     Case(
         "moe_linear_without_group_sizes",
-        lambda: hnn.MoELinear.init(hax.Axis("experts", 2), Embed, Hidden, key=KEY)(full(Batch, Embed), None),
+        lambda: hnn.MoELinear.init(hax.Axis("experts", 2), Embed, Hidden, key=KEY)(full(Batch, Embed), None),  # type: ignore[arg-type]  # the mistake under test
         NamedTypeError,
         "MoELinear",
         ("group_sizes", "'experts': 2", "NoneType"),
@@ -314,7 +318,7 @@ LAYER_CASES = [
     ),
     Case(
         "min_pool_bare_string_window",
-        lambda: hnn.min_pool("hidden", full(Batch, Hidden)),
+        lambda: hnn.min_pool("hidden", full(Batch, Hidden)),  # type: ignore[arg-type]  # the mistake under test
         NamedTypeError,
         "min_pool",
         ("'hidden'",),
@@ -335,7 +339,7 @@ LAYER_CASES = [
     ),
     Case(
         "mean_pool_raw_array",
-        lambda: hnn.mean_pool(Hidden.resize(2), jnp.full((4, 5), VALUE)),
+        lambda: hnn.mean_pool(Hidden.resize(2), jnp.full((4, 5), VALUE)),  # type: ignore[arg-type]  # the mistake under test
         NamedTypeError,
         "mean_pool",
         ("NamedArray", "hax.named"),

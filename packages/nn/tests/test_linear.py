@@ -135,7 +135,7 @@ def test_linear_under_jit_and_grad():
 def test_moe_linear_matches_per_expert_matmul():
     Experts, Token = hax.Axis("experts", 3), hax.Axis("token", 6)
     moe = hnn.MoELinear.init(Experts, Embed, Hidden, key=jax.random.PRNGKey(0))
-    assert moe.bias.axes == (Hidden,)  # one bias shared by the experts, as in Haliax
+    assert moe.bias.axes == (Hidden,)  # type: ignore[union-attr]  # init makes a bias; one shared by the experts, as in Haliax
     moe = eqx.tree_at(lambda m: m.bias, moe, hax.named(jnp.arange(3.0), (Hidden,)))
     x = _x(Token, Embed)
     sizes = jnp.array([2, 1, 3])

@@ -44,7 +44,7 @@ def no_context() -> Iterator[None]:
 
 @contextlib.contextmanager
 def on_mesh(mapping: dict[str, Any] | None = None) -> Iterator[None]:
-    with hp.set_mesh(mesh_2x4()), hax.axis_mapping(mapping or {}):
+    with hp.set_mesh(mesh_2x4()), hp.axis_mapping(mapping or {}):
         yield
 
 
@@ -66,22 +66,22 @@ CASES = [
     # ----- meshes -----
     Case(
         "shard_mesh_given_as_a_string",
-        lambda: hp.shard(x(), {"batch": "data"}, mesh="data"),
+        lambda: hp.shard(x(), {"batch": "data"}, mesh="data"),  # type: ignore[arg-type]  # the mistake under test
         PartitioningError,
         "shard",
         ("'data'", "jax.sharding.Mesh", "hax.set_mesh"),
     ),
     Case(
         "set_mesh_given_a_tuple_of_names",
-        lambda: hp.set_mesh(("data", "model")),
+        lambda: hp.set_mesh(("data", "model")),  # type: ignore[arg-type]  # the mistake under test
         PartitioningError,
         "set_mesh",
         ("tuple", "jax.make_mesh"),
     ),
-    Case("set_mesh_given_a_string", lambda: hp.set_mesh("data"), PartitioningError, "set_mesh", ("'data'",)),
+    Case("set_mesh_given_a_string", lambda: hp.set_mesh("data"), PartitioningError, "set_mesh", ("'data'",)),  # type: ignore[arg-type]  # the mistake under test
     Case(
         "infer_resource_partitions_mesh_given_as_a_string",
-        lambda: hp.infer_resource_partitions(x(), {"batch": "data"}, mesh="data"),
+        lambda: hp.infer_resource_partitions(x(), {"batch": "data"}, mesh="data"),  # type: ignore[arg-type]  # the mistake under test
         PartitioningError,
         "infer_resource_partitions",
         ("'data'", "jax.sharding.Mesh"),
@@ -158,7 +158,7 @@ CASES = [
     ),
     Case(
         "mapping_to_a_non_name",
-        lambda: hp.shard(x(), {"batch": 2}),
+        lambda: hp.shard(x(), {"batch": 2}),  # type: ignore[arg-type]  # the mistake under test
         NamedTypeError,
         "shard",
         ("'batch'", "int", "mesh axis name"),
@@ -166,14 +166,14 @@ CASES = [
     ),
     Case(
         "pspec_for_axis_mapping_to_a_non_name",
-        lambda: hp.pspec_for_axis((Batch,), {"batch": ["data", 3]}),
+        lambda: hp.pspec_for_axis((Batch,), {"batch": ["data", 3]}),  # type: ignore[arg-type]  # the mistake under test
         NamedTypeError,
         "pspec_for_axis",
         ("'batch'", "list", "mesh axis name"),
     ),
     Case(
         "axis_mapping_given_a_string",
-        lambda: hax.axis_mapping("data").__enter__(),
+        lambda: hp.axis_mapping("data").__enter__(),  # type: ignore[arg-type]  # the mistake under test
         NamedTypeError,
         "axis_mapping",
         ("'data'", "{'batch': 'data'}"),
@@ -203,7 +203,7 @@ CASES = [
     ),
     Case(
         "round_axis_for_partitioning_of_a_bare_name",
-        lambda: hp.round_axis_for_partitioning("embed", {"embed": "model"}),
+        lambda: hp.round_axis_for_partitioning("embed", {"embed": "model"}),  # type: ignore[arg-type]  # the mistake under test
         NamedTypeError,
         "round_axis_for_partitioning",
         ("'embed'", "hax.Axis"),

@@ -15,7 +15,7 @@ import jax
 import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
 import jax.numpy as jnp
 
-from .axis import Axis, AxisSpec, axis_spec_to_tuple
+from .axis import Axis, AxisSelection, AxisSpec, axis_spec_to_tuple
 from .errors import (
     BroadcastError,
     DuplicateAxisError,
@@ -155,7 +155,7 @@ def _raw_broadcast(op: str, a: NamedArray, axes: tuple[Axis, ...]) -> Any:
 
 
 def broadcast_to(
-    a: Any, axes: AxisSpec, ensure_order: bool = True, enforce_no_extra_axes: bool = True
+    a: Any, axes: AxisSelection, ensure_order: bool = True, enforce_no_extra_axes: bool = True
 ) -> NamedArray:
     """Broadcast a NamedArray or scalar to the given axes.
 
@@ -233,7 +233,8 @@ def broadcast_axis(a: NamedArray, axis: AxisSpec) -> NamedArray:
                 f"broadcast_axis: axis {dup!r} appears more than once in {format_shape(new)}; "
                 f"give each new axis its own name"
             )
-        return broadcast_to(a, new, ensure_order=True, enforce_no_extra_axes=False)
+        out = broadcast_to(a, new, ensure_order=True, enforce_no_extra_axes=False)
+    return out
 
 
 def broadcast_arrays(*arrays: Any, require_subset: bool = True, ensure_order: bool = True) -> tuple[Any, ...]:

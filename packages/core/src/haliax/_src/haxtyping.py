@@ -194,7 +194,8 @@ def matches_axes(array: Any, spec: Any) -> bool:
         (True, False)
     """
     with reported_as("matches_axes"):
-        return _axes_metadata(spec).matches(array)
+        matched = _axes_metadata(spec).matches(array)
+    return matched
 
 
 def _is_named_base(base: Any) -> bool:

@@ -113,7 +113,8 @@ def _weights(
     scores = contract(op, q, k, (key_name,), precision=precision, order=())
     scores = _apply_mask_and_bias(op, scores, mask, bias)
     with reported_as(op):
-        return softmax(scores, KPos).astype(orig_dtype)
+        weights = softmax(scores, KPos).astype(orig_dtype)
+    return weights
 
 
 def dot_product_attention(

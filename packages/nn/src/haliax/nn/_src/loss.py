@@ -21,6 +21,7 @@ from haliax._src.lift import axis_positions
 from haliax._src.named_array import NamedArray
 from haliax._src.reductions import mean as _mean
 from haliax._src.sentinels import UNSPECIFIED, Unspecified
+from haliax._src.wrap import ReductionFunction
 
 from .activations import log_sigmoid
 from .normalization import logsumexp
@@ -69,8 +70,10 @@ def cross_entropy_loss_and_log_normalizers(
     with reported_as("cross_entropy_loss_and_log_normalizers"):
         label = _label_name(pred_y, Label)
         if _is_class_indices(target_y, label):
-            return _sparse_loss(pred_y, label, target_y), logsumexp(pred_y.astype(jnp.float32), label)
-        return _dense_loss_and_log_normalizers(pred_y, label, target_y)
+            out = _sparse_loss(pred_y, label, target_y), logsumexp(pred_y.astype(jnp.float32), label)
+        else:
+            out = _dense_loss_and_log_normalizers(pred_y, label, target_y)
+    return out
 
 
 def _label_name(pred_y: NamedArray, Label: AxisSelector) -> str:
@@ -123,7 +126,11 @@ def maybe_reduce_loss(
 
 
 def _reduce(
-    op: str, arr: NamedArray, reduction: Any, reduction_axis: AxisSelection | None, where: NamedArray | None
+    op: str,
+    arr: NamedArray,
+    reduction: ReductionFunction | Unspecified | None,
+    reduction_axis: AxisSelection | None,
+    where: NamedArray | None,
 ) -> NamedArray:
     if isinstance(reduction, Unspecified):
         reduction = _mean
@@ -136,12 +143,15 @@ def _reduce(
     with reported_as(op):
         if reduction is None or (isinstance(reduction_axis, tuple) and reduction_axis == ()):
             if where is None:
-                return arr
-            keep = where.broadcast_to(arr.axes).array
-            return NamedArray._new(jnp.where(keep, arr.array, jnp.zeros((), arr.dtype)), arr.axes)
-        if reduction_axis is not None:
-            axis_positions(op, arr, reduction_axis)
-        return reduction(arr, where=where, axis=reduction_axis)
+                out = arr
+            else:
+                keep = where.broadcast_to(arr.axes).array
+                out = NamedArray._new(jnp.where(keep, arr.array, jnp.zeros((), arr.dtype)), arr.axes)
+        else:
+            if reduction_axis is not None:
+                axis_positions(op, arr, reduction_axis)
+            out = reduction(arr, where=where, axis=reduction_axis)
+    return out
 
 
 def reduce_loss(

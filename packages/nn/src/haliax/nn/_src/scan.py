@@ -215,9 +215,10 @@ class _LayerStack(ModuleWithStateDictSerialization):
             LayerStackError: a layer returns something other than a ``(carry, output)`` pair.
         """
         with reported_as(f"{type(self).__name__}.scan"):
-            return self.scan_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw), unroll=unroll)(
+            result = self.scan_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw), unroll=unroll)(
                 init, *args, **kwargs
             )
+        return result
 
 
 class Stacked(_LayerStack, Generic[M]):
@@ -275,7 +276,8 @@ class Stacked(_LayerStack, Generic[M]):
         def make(*args: Any, **kwargs: Any) -> Stacked[M]:
             with reported_as("Stacked.init"):
                 stacked = vmap(module.init, Block)(*args, **kwargs)  # type: ignore[attr-defined]  # modules define init
-            return Stacked(stacked, Block, policy, unroll)
+                out: Stacked[M] = Stacked(stacked, Block, policy, unroll)
+            return out
 
         return make
 
