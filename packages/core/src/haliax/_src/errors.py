@@ -187,10 +187,10 @@ class reported_as:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        # Returning None lets the exception propagate, and tells type checkers it always does.
         if isinstance(exc, HaliaxError):
             _reword(exc, self.op)
-        return False
 
 
 def reword(error: HaliaxError, op: str) -> HaliaxError:
