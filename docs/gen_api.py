@@ -33,6 +33,7 @@ PAGES: list[tuple[str, str, list[str]]] = [
     ("refs-debug", "Refs, debugging, registries", ["haliax.ref", "haliax.debug", "haliax.registry"]),
     ("errors", "haliax.errors", ["haliax.errors"]),
     ("state-dict", "haliax.state_dict", ["haliax.state_dict"]),
+    ("extend", "haliax.extend", ["haliax.extend"]),
     (
         "nn",
         "haliax.nn",
@@ -84,7 +85,12 @@ def _renderable(obj: object) -> bool:
     return (
         ours
         and callable(obj)
-        and (inspect.isfunction(obj) or inspect.isclass(obj) or hasattr(obj, "__wrapped_jnp__"))
+        and (
+            inspect.isfunction(obj)
+            or inspect.isclass(obj)
+            or hasattr(obj, "__wrapped_jnp__")
+            or inspect.isfunction(getattr(obj, "__wrapped__", None))  # functools.lru_cache and kin
+        )
     )
 
 

@@ -15,6 +15,7 @@ from . import axis as axis
 from . import core as core
 from . import debug as debug
 from . import errors as errors
+from . import extend as extend
 from . import haxtyping as haxtyping
 from . import hof as hof
 from . import jax_utils as jax_utils

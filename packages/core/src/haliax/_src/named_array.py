@@ -594,6 +594,14 @@ def named(a: Any, axis: AxisSelection) -> NamedArray:
     return NamedArray._new(a, axes)
 
 
+def named_unchecked(array: Any, axes: tuple[Axis, ...]) -> NamedArray:
+    """A NamedArray of ``array`` with ``axes``, without validation: for ops that computed both.
+
+    ``axes`` must be a tuple of sized `Axis`, one per dimension of ``array``, with distinct names.
+    """
+    return NamedArray._new(array, axes)
+
+
 def require_named(op: str, x: Any, fix: str = "") -> NamedArray:
     """``x`` if it is a NamedArray; otherwise the error every op raises, naming ``op``."""
     if not isinstance(x, NamedArray):
