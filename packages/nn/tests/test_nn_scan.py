@@ -6,7 +6,7 @@ import pytest
 
 import haliax as hax
 import haliax.nn as hnn
-from haliax._src.errors import AxisSizeError, LayerStackError, StateDictError
+from haliax.errors import AxisSizeError, LayerStackError, StateDictError
 from haliax.nn.scan import _stack_state_dict, _unstack_state_dict
 from haliax.state_dict import (
     flatten_modules_for_export,

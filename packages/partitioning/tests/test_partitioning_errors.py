@@ -10,7 +10,7 @@ import pytest
 
 import haliax as hax
 import haliax.partitioning as hp
-from haliax._src.errors import PartitioningError
+from haliax.errors import PartitioningError
 
 Batch = hax.Axis("batch", 8)
 Embed = hax.Axis("embed", 6)

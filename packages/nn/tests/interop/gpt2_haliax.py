@@ -19,8 +19,9 @@ import jax
 
 import haliax as hax
 import haliax.nn as hnn
-from haliax._src.axis import Axis, AxisSpec
-from haliax._src.named_array import NamedArray
+from haliax import NamedArray
+from haliax.axis import Axis, AxisSpec
+from haliax.extend import named_unchecked
 from haliax.state_dict import ModuleWithStateDictSerialization
 
 
@@ -70,7 +71,7 @@ class Gpt2Config:
 
 def _swap_last_two(x: NamedArray) -> NamedArray:
     axes = (*x.axes[:-2], x.axes[-1], x.axes[-2])
-    return NamedArray._new(x.array.swapaxes(-1, -2), axes)
+    return named_unchecked(x.array.swapaxes(-1, -2), axes)
 
 
 class Conv1DLinear(ModuleWithStateDictSerialization):

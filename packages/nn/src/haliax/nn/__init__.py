@@ -6,7 +6,7 @@ and activations. This module is a manifest; implementations live in ``haliax.nn.
 ``from haliax.nn.dropout import Dropout``.
 """
 
-from haliax._src.scan import ScanCheckpointPolicy as ScanCheckpointPolicy
+from haliax import ScanCheckpointPolicy as ScanCheckpointPolicy
 
 from . import activations as activations
 from . import attention as attention

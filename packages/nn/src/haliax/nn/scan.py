@@ -1,14 +1,14 @@
 """Stacks of identical layers: `Stacked` (scanned) and `BlockSeq` (looped)."""
 
 import haliax as haliax  # Stacked calls haliax.fold / haliax.scan through the package, reachable here as in Haliax 1.4
-from haliax._src.axis import Axis as Axis
-from haliax._src.errors import LayerStackError as LayerStackError
-from haliax._src.jax_utils import tree_checkpoint_name as tree_checkpoint_name
-from haliax._src.scan import ScanCheckpointPolicy as ScanCheckpointPolicy
-from haliax._src.scan import ScanCheckpointSpec as ScanCheckpointSpec
-from haliax._src.state_dict import ModuleWithStateDictSerialization as ModuleWithStateDictSerialization
-from haliax._src.state_dict import StateDict as StateDict
-from haliax._src.state_dict import with_prefix as with_prefix
+from haliax import ScanCheckpointPolicy as ScanCheckpointPolicy
+from haliax.axis import Axis as Axis
+from haliax.errors import LayerStackError as LayerStackError
+from haliax.extend import ScanCheckpointSpec as ScanCheckpointSpec
+from haliax.jax_utils import tree_checkpoint_name as tree_checkpoint_name
+from haliax.state_dict import ModuleWithStateDictSerialization as ModuleWithStateDictSerialization
+from haliax.state_dict import StateDict as StateDict
+from haliax.state_dict import with_prefix as with_prefix
 
 from ._src.scan import BlockFoldable as BlockFoldable
 from ._src.scan import BlockSeq as BlockSeq

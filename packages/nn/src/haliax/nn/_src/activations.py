@@ -11,10 +11,10 @@ from typing import Any, Protocol
 
 import jax
 
-from haliax._src.axis import AxisSelector
-from haliax._src.errors import AxisSizeError
-from haliax._src.lift import axis_positions
-from haliax._src.named_array import NamedArray
+from haliax import NamedArray
+from haliax.axis import AxisSelector
+from haliax.errors import AxisSizeError
+from haliax.extend import axis_positions, named_unchecked
 
 _MODULE = "haliax.nn.activations"
 
@@ -28,7 +28,7 @@ class Activation(Protocol):
 def _activation(fn: Callable[..., Any], name: str, summary: str) -> Activation:
     def op(x: Any, /, *args: Any, **kwargs: Any) -> Any:
         if isinstance(x, NamedArray):
-            return NamedArray._new(fn(x.array, *args, **kwargs), x.axes)
+            return named_unchecked(fn(x.array, *args, **kwargs), x.axes)
         return fn(x, *args, **kwargs)
 
     op.__name__ = op.__qualname__ = name
@@ -90,4 +90,4 @@ def glu(x: NamedArray, axis: AxisSelector) -> NamedArray:
             f"glu: axis {ax.name!r} has odd size {ax.size}; glu splits it into two equal halves"
         )
     out_axes = (*x.axes[:pos], ax.resize(ax.size // 2), *x.axes[pos + 1 :])
-    return NamedArray._new(jax.nn.glu(x.array, axis=pos), out_axes)
+    return named_unchecked(jax.nn.glu(x.array, axis=pos), out_axes)

@@ -13,9 +13,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from haliax._src.axis import Axis, AxisSelection, AxisSelector, AxisSpec
-from haliax._src.errors import DuplicateAxisError, NamedTypeError, axis_not_found, format_shape, reported_as
-from haliax._src.named_array import NamedArray
+from haliax import NamedArray
+from haliax.axis import Axis, AxisSelection, AxisSelector, AxisSpec
+from haliax.errors import DuplicateAxisError, NamedTypeError
+from haliax.extend import axis_not_found, format_shape, reported_as
 
 from .contract import contract, haliax_order, names_of
 from .normalization import softmax

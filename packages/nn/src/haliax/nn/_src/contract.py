@@ -14,10 +14,10 @@ from typing import Any
 
 import jax
 
-from haliax._src.axis import Axis
-from haliax._src.dot import contraction_plan as _core_plan
-from haliax._src.errors import axis_not_found
-from haliax._src.named_array import NamedArray
+from haliax import NamedArray
+from haliax.axis import Axis
+from haliax.extend import axis_not_found, named_unchecked
+from haliax.extend import contraction_plan as _core_plan
 
 DotGeneral = Callable[..., Any]
 
@@ -92,4 +92,4 @@ def contract(
     )
     if perm is not None:
         raw = jax.lax.transpose(raw, perm)
-    return NamedArray._new(raw, out_axes)
+    return named_unchecked(raw, out_axes)

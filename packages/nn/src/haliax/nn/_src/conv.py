@@ -15,18 +15,10 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from haliax._src.axis import Axis, AxisSelector
-from haliax._src.errors import (
-    AxisSizeError,
-    BroadcastError,
-    DuplicateAxisError,
-    NamedTypeError,
-    ValueRangeError,
-    axis_not_found,
-    axis_size_mismatch,
-    format_shape,
-)
-from haliax._src.named_array import NamedArray
+from haliax import NamedArray
+from haliax.axis import Axis, AxisSelector
+from haliax.errors import AxisSizeError, BroadcastError, DuplicateAxisError, NamedTypeError, ValueRangeError
+from haliax.extend import axis_not_found, axis_size_mismatch, format_shape, named_unchecked
 
 Padding = str | int | Sequence[int] | Sequence[tuple[int, int]]
 
@@ -117,8 +109,8 @@ class _ConvBase(eqx.Module):
         w = jax.random.uniform(wkey, tuple(a.size for a in w_axes), minval=-lim, maxval=lim)
         bias = None
         if use_bias:
-            bias = NamedArray._new(jax.random.uniform(bkey, (Out.size,), minval=-lim, maxval=lim), (Out,))
-        return spatial, ks, NamedArray._new(w, w_axes), bias
+            bias = named_unchecked(jax.random.uniform(bkey, (Out.size,), minval=-lim, maxval=lim), (Out,))
+        return spatial, ks, named_unchecked(w, w_axes), bias
 
     def _layout(
         self, op: str, x: NamedArray
@@ -189,7 +181,7 @@ class _ConvBase(eqx.Module):
         if n_batch_orig != 1:
             raw = raw.reshape((*(a.size for a in batch_axes), *raw.shape[1:]))
             out_axes = [*batch_axes, *out_axes[1:]]
-        return NamedArray._new(raw, tuple(out_axes))
+        return named_unchecked(raw, tuple(out_axes))
 
 
 class Conv(_ConvBase):

@@ -8,10 +8,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from haliax._src.axis import AxisSelection
-from haliax._src.errors import HaliaxError, NamedTypeError, ValueRangeError
-from haliax._src.lift import axis_positions
-from haliax._src.named_array import NamedArray, require_named
+from haliax import NamedArray
+from haliax.axis import AxisSelection
+from haliax.errors import HaliaxError, NamedTypeError, ValueRangeError
+from haliax.extend import axis_positions, named_unchecked, require_named
 
 
 class DropoutKeyError(HaliaxError, RuntimeError):
@@ -45,7 +45,7 @@ def dropout(
     if isinstance(pdrop, (int, float)) and pdrop == 0:
         return x
     if isinstance(pdrop, (int, float)) and pdrop == 1:
-        return NamedArray._new(jnp.zeros_like(x.array), x.axes)
+        return named_unchecked(jnp.zeros_like(x.array), x.axes)
     if key is None:
         raise DropoutKeyError(
             "dropout: pdrop > 0 and inference=False need a PRNG key; pass key=..., or inference=True"
@@ -55,7 +55,7 @@ def dropout(
     q = 1.0 - pdrop
     keep = jax.random.bernoulli(key, q, mask_shape)
     keep = jnp.broadcast_to(keep, x.array.shape)
-    return NamedArray._new(jnp.where(keep, x.array / q, jnp.zeros((), x.dtype)).astype(x.dtype), x.axes)
+    return named_unchecked(jnp.where(keep, x.array / q, jnp.zeros((), x.dtype)).astype(x.dtype), x.axes)
 
 
 def _check_pdrop(op: str, pdrop: Any) -> None:

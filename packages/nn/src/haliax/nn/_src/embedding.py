@@ -9,9 +9,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from haliax._src.axis import Axis, AxisSpec
-from haliax._src.errors import BroadcastError, NamedTypeError, axis_not_found, format_shape
-from haliax._src.named_array import NamedArray
+from haliax import NamedArray
+from haliax.axis import Axis, AxisSpec
+from haliax.errors import BroadcastError, NamedTypeError
+from haliax.extend import axis_not_found, format_shape, named_unchecked
 
 from .contract import contract, names_of
 from .mup import AbstractEmbeddingReparam, EmbeddingStandardParam, ReparamEnabled
@@ -105,14 +106,14 @@ class Embedding(eqx.Module, ReparamEnabled):
         scale = self.reparam.active_scale
         if scale != 1.0:
             raw = raw * jnp.asarray(scale, raw.dtype)
-        return NamedArray._new(raw, (*self.weight.axes[:pos], *input_ids.axes, *self.weight.axes[pos + 1 :]))
+        return named_unchecked(raw, (*self.weight.axes[:pos], *input_ids.axes, *self.weight.axes[pos + 1 :]))
 
     def unembed(self, input_embeds: NamedArray) -> NamedArray:
         """Logits over ``Vocab``: contract ``Embed`` with the weight (a tied output projection)."""
         out = contract("Embedding.unembed", input_embeds, self.weight, names_of(self.Embed))
         scale = self.reparam.unembed_active_scale
         if scale != 1.0:
-            out = NamedArray._new(out.array * jnp.asarray(scale, out.dtype), out.axes)
+            out = named_unchecked(out.array * jnp.asarray(scale, out.dtype), out.axes)
         return out
 
     def resize_embeddings(self, new_size: int, key: Any = None) -> Embedding:
@@ -137,4 +138,4 @@ class Embedding(eqx.Module, ReparamEnabled):
                 rows = mean[None, :] + std[None, :] * jax.random.normal(key, (extra, width), dtype=old.dtype)
             raw = jnp.concatenate([old, rows.astype(old.dtype)], axis=0)
         raw = raw.reshape(new_size, *(ax.size for ax in embed))
-        return Embedding(NamedArray._new(raw, (NewVocab, *embed)), NewVocab, self.Embed, self._reparam_cls)
+        return Embedding(named_unchecked(raw, (NewVocab, *embed)), NewVocab, self.Embed, self._reparam_cls)

@@ -7,9 +7,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from haliax._src.axis import Axis
-from haliax._src.errors import NamedIndexError, NamedTypeError
-from haliax._src.named_array import NamedArray
+from haliax import NamedArray
+from haliax.axis import Axis
+from haliax.errors import NamedIndexError, NamedTypeError
+from haliax.extend import named_unchecked
 
 
 def one_hot(x: NamedArray | int | Any, class_axis: Axis, *, dtype: Any = None) -> NamedArray:
@@ -31,7 +32,7 @@ def one_hot(x: NamedArray | int | Any, class_axis: Axis, *, dtype: Any = None) -
             raise NamedTypeError(
                 f"{op}: expected an integer array, got dtype {x.dtype}; cast it with .astype(int)"
             )
-        return NamedArray._new(jax.nn.one_hot(x.array, class_axis.size, dtype=dtype), (*x.axes, class_axis))
+        return named_unchecked(jax.nn.one_hot(x.array, class_axis.size, dtype=dtype), (*x.axes, class_axis))
     arr = jnp.asarray(x)
     if arr.ndim != 0:
         raise NamedTypeError(
@@ -47,4 +48,4 @@ def one_hot(x: NamedArray | int | Any, class_axis: Axis, *, dtype: Any = None) -
             f"use a value in [-{class_axis.size}, {class_axis.size})"
         )
     raw = jnp.zeros((class_axis.size,), dtype).at[arr].set(jnp.ones((), dtype))
-    return NamedArray._new(raw, (class_axis,))
+    return named_unchecked(raw, (class_axis,))

@@ -35,10 +35,11 @@ from typing import Any, Literal, Protocol
 import jax
 import jax.numpy as jnp
 
-from haliax._src.axis import Axis, AxisSelector
-from haliax._src.errors import HaliaxError
-from haliax._src.named_array import NamedArray
-from haliax._src.registry import Registry, registry_for
+from haliax import NamedArray
+from haliax.axis import Axis, AxisSelector
+from haliax.errors import HaliaxError
+from haliax.extend import named_unchecked
+from haliax.registry import Registry, registry_for
 
 from .attention import causal_mask, dot_product_attention
 
@@ -186,7 +187,7 @@ def _jax_attention(implementation: Literal["xla", "cudnn"]) -> AttentionKernel:
         )
         tail = (heads,) if heads is not None else ()
         out = out.reshape(*(ax.size for ax in batch), QPos.size, *(ax.size for ax in tail), Key.size)
-        return NamedArray._new(out, (*batch, QPos, *tail, Key))
+        return named_unchecked(out, (*batch, QPos, *tail, Key))
 
     kernel.__name__ = kernel.__qualname__ = f"{implementation}_attention"
     kernel.__doc__ = (

@@ -10,18 +10,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from haliax._src.axis import Axis, AxisSpec
-from haliax._src.errors import (
-    AxisSizeError,
-    BroadcastError,
-    NamedTypeError,
-    axis_not_found,
-    axis_size_mismatch,
-    format_shape,
-    reported_as,
-)
-from haliax._src.named_array import NamedArray
-from haliax._src.state_dict import ModuleWithStateDictSerialization, StateDict
+from haliax import NamedArray
+from haliax.axis import Axis, AxisSpec
+from haliax.errors import AxisSizeError, BroadcastError, NamedTypeError
+from haliax.extend import axis_not_found, axis_size_mismatch, format_shape, named_unchecked, reported_as
+from haliax.state_dict import ModuleWithStateDictSerialization, StateDict
 
 from .contract import contraction_plan, names_of
 from .mup import (
@@ -124,7 +117,7 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
             )
         joint = out_axes + in_axes if out_first else in_axes + out_axes
         weight = truncated_normal(key, joint, init_scale * reparam_cls.init_scale(In, Out), op="Linear.init")
-        bias = NamedArray._new(jnp.zeros(tuple(ax.size for ax in out_axes)), out_axes) if use_bias else None
+        bias = named_unchecked(jnp.zeros(tuple(ax.size for ax in out_axes)), out_axes) if use_bias else None
         return Linear(weight, bias, In, Out, dot_general or DefaultDotGeneralOp(), reparam_cls)
 
     @property
@@ -161,7 +154,7 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
         scale = self.reparam.active_scale
         if scale == 1.0 or self.weight is None or self.weight.array is None:
             return super().to_state_dict(prefix)
-        scaled = NamedArray._new(self.weight.array * jnp.asarray(scale, self.weight.dtype), self.weight.axes)
+        scaled = named_unchecked(self.weight.array * jnp.asarray(scale, self.weight.dtype), self.weight.axes)
         return ModuleWithStateDictSerialization.to_state_dict(
             eqx.tree_at(lambda m: m.weight, self, scaled), prefix
         )
@@ -174,7 +167,7 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
             return out
         w = out.weight
         return eqx.tree_at(
-            lambda m: m.weight, out, NamedArray._new(w.array / jnp.asarray(scale, w.dtype), w.axes)
+            lambda m: m.weight, out, named_unchecked(w.array / jnp.asarray(scale, w.dtype), w.axes)
         )
 
     def __call__(self, inputs: NamedArray, *, key: Any = None) -> NamedArray:
@@ -191,7 +184,7 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
         scale = self.reparam.active_scale
         if scale != 1.0:
             raw = raw * jnp.asarray(scale, raw.dtype)
-        out = NamedArray._new(raw, out_axes)
+        out = named_unchecked(raw, out_axes)
         if self.bias is not None:
             out = out + self.bias
         return out
@@ -216,12 +209,12 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
             ((out_axes, o), (in_axes, i)) if self._out_first else ((in_axes, i), (out_axes, o))
         )
         w = self.weight.rearrange(extra + first + second)
-        weight = NamedArray._new(w.array.reshape(*(ax.size for ax in extra), f.size, g.size), (*extra, f, g))
+        weight = named_unchecked(w.array.reshape(*(ax.size for ax in extra), f.size, g.size), (*extra, f, g))
         bias = None
         if self.bias is not None:
             b_extra = tuple(ax for ax in self.bias.axes if ax.name not in core)
             b = self.bias.rearrange(b_extra + out_axes)
-            bias = NamedArray._new(b.array.reshape(*(ax.size for ax in b_extra), o.size), (*b_extra, o))
+            bias = named_unchecked(b.array.reshape(*(ax.size for ax in b_extra), o.size), (*b_extra, o))
         return Linear(weight, bias, i, o, self.dot_general, self._reparam_cls)
 
     def unflatten_from_export(self, template: Linear) -> Linear:
@@ -233,12 +226,12 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
         flat = tuple(ax.name for ax in self.weight.axes[-2:])
         spec = out_axes + in_axes if flat == ("__OUT__", "__IN__") else in_axes + out_axes
         raw = self.weight.array.reshape(*(ax.size for ax in extra + spec))
-        weight = NamedArray._new(raw, extra + spec).rearrange(template.weight.axes)
+        weight = named_unchecked(raw, extra + spec).rearrange(template.weight.axes)
         bias = None
         if self.bias is not None and template.bias is not None:
             b_extra = self.bias.axes[:-1]
             raw_b = self.bias.array.reshape(*(ax.size for ax in b_extra + out_axes))
-            bias = NamedArray._new(raw_b, b_extra + out_axes).rearrange(template.bias.axes)
+            bias = named_unchecked(raw_b, b_extra + out_axes).rearrange(template.bias.axes)
         return Linear(weight, bias, template.In, template.Out, template.dot_general, template._reparam_cls)
 
 
@@ -326,7 +319,7 @@ class MoELinear(eqx.Module):
         """
         joint = (Experts, Out, In) if out_first else (Experts, In, Out)
         weight = truncated_normal(key, joint, init_scale / In.size**0.5, op="MoELinear.init")
-        bias = NamedArray._new(jnp.zeros((Out.size,)), (Out,)) if use_bias else None
+        bias = named_unchecked(jnp.zeros((Out.size,)), (Out,)) if use_bias else None
         return MoELinear(weight, bias, Experts, In, Out, use_gmm)
 
     @property
@@ -387,7 +380,7 @@ class MoELinear(eqx.Module):
             raw = jax.lax.ragged_dot_general(inputs.array, self.weight.array, gs, dims)
             if tok_pos != 0:  # ragged_dot_general puts the token axis first
                 raw = raw.T
-        out = NamedArray._new(raw, out_axes)
+        out = named_unchecked(raw, out_axes)
         if self.bias is not None:
             out = out + self.bias
         return out

@@ -8,20 +8,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from haliax._src.axis import AxisSelection, AxisSelector
-from haliax._src.errors import (
-    BroadcastError,
-    NamedTypeError,
-    axis_not_found,
-    format_names,
-    format_shape,
-    reported_as,
-)
-from haliax._src.lift import axis_positions
-from haliax._src.named_array import NamedArray
-from haliax._src.reductions import mean as _mean
-from haliax._src.sentinels import UNSPECIFIED, Unspecified
-from haliax._src.wrap import ReductionFunction
+from haliax import NamedArray
+from haliax import mean as _mean
+from haliax.axis import AxisSelection, AxisSelector
+from haliax.errors import BroadcastError, NamedTypeError
+from haliax.extend import axis_not_found, axis_positions, format_names, format_shape, reported_as
+from haliax.util import UNSPECIFIED, Unspecified
+from haliax.wrap import ReductionFunction
 
 from .activations import log_sigmoid
 from .normalization import logsumexp

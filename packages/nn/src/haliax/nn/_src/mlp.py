@@ -9,9 +9,10 @@ from typing import Any
 import equinox as eqx
 import jax
 
-from haliax._src.axis import Axis, AxisSpec
-from haliax._src.errors import ValueRangeError, reports_as
-from haliax._src.named_array import NamedArray
+from haliax import NamedArray
+from haliax.axis import Axis, AxisSpec
+from haliax.errors import ValueRangeError
+from haliax.extend import reports_as
 
 from .activations import relu
 from .linear import Linear

@@ -13,7 +13,7 @@ import abc
 import dataclasses
 import math
 
-from haliax._src.axis import AxisSpec, axis_size
+from haliax.axis import AxisSpec, axis_size
 
 
 class AbstractReparam(abc.ABC):

@@ -10,12 +10,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from haliax._src.axis import Axis, AxisSelection, AxisSpec
-from haliax._src.errors import NamedTypeError, StateDictError, format_shape
-from haliax._src.lift import axis_positions
-from haliax._src.named_array import NamedArray, require_named
-from haliax._src.state_dict import ModuleWithStateDictSerialization
-from haliax._src.ufuncs import rsqrt
+from haliax import NamedArray, rsqrt
+from haliax.axis import Axis, AxisSelection, AxisSpec
+from haliax.errors import NamedTypeError, StateDictError
+from haliax.extend import axis_positions, format_shape, named_unchecked, require_named
+from haliax.state_dict import ModuleWithStateDictSerialization
 
 from .sampling import as_axes
 
@@ -40,7 +39,7 @@ def softmax(
     """
     pos = _one_or_many(a, "softmax", axis)
     w = None if where is None else where.broadcast_to(a.axes).array
-    return NamedArray._new(jax.nn.softmax(a.array, axis=pos, where=w), a.axes)
+    return named_unchecked(jax.nn.softmax(a.array, axis=pos, where=w), a.axes)
 
 
 def log_softmax(
@@ -49,16 +48,16 @@ def log_softmax(
     """Log of the softmax over ``axis`` (all axes when None), computed stably; the result keeps the axes."""
     pos = _one_or_many(a, "log_softmax", axis)
     w = None if where is None else where.broadcast_to(a.axes).array
-    return NamedArray._new(jax.nn.log_softmax(a.array, axis=pos, where=w), a.axes)
+    return named_unchecked(jax.nn.log_softmax(a.array, axis=pos, where=w), a.axes)
 
 
 def logsumexp(a: NamedArray, axis: AxisSelection | None = None) -> NamedArray:
     """``log(sum(exp(a)))`` over ``axis`` (all axes when None), computed stably; those axes are removed."""
     if axis is None:
-        return NamedArray._new(jax.nn.logsumexp(a.array), ())
+        return named_unchecked(jax.nn.logsumexp(a.array), ())
     pos = axis_positions("logsumexp", a, axis)
     out_axes = tuple(ax for i, ax in enumerate(a.axes) if i not in pos)
-    return NamedArray._new(jax.nn.logsumexp(a.array, axis=pos), out_axes)
+    return named_unchecked(jax.nn.logsumexp(a.array, axis=pos), out_axes)
 
 
 def standardize(
@@ -112,8 +111,8 @@ class LayerNormBase(ModuleWithStateDictSerialization):
         """A layer normalising over ``axis``, with scale one and bias zero."""
         axes = as_axes(axis, f"{cls.__name__}.init")
         shape = tuple(ax.size for ax in axes)
-        weight = NamedArray._new(jnp.ones(shape, dtype=jnp.float32), axes) if use_weight else None
-        bias = NamedArray._new(jnp.zeros(shape, dtype=jnp.float32), axes) if use_bias else None
+        weight = named_unchecked(jnp.ones(shape, dtype=jnp.float32), axes) if use_weight else None
+        bias = named_unchecked(jnp.zeros(shape, dtype=jnp.float32), axes) if use_bias else None
         return cls(axis, weight, bias, eps, dtype)
 
     def flatten_for_export(self) -> Self:
@@ -124,7 +123,7 @@ class LayerNormBase(ModuleWithStateDictSerialization):
         flat = Axis(_EXPORT_AXIS, math.prod(ax.size for ax in axes))
 
         def one(p: NamedArray | None) -> NamedArray | None:
-            return None if p is None else NamedArray._new(p.rearrange(axes).array.reshape(flat.size), (flat,))
+            return None if p is None else named_unchecked(p.rearrange(axes).array.reshape(flat.size), (flat,))
 
         return dataclasses.replace(self, axis=flat, weight=one(self.weight), bias=one(self.bias))
 
@@ -142,7 +141,7 @@ class LayerNormBase(ModuleWithStateDictSerialization):
                     f"{type(self).__name__}.unflatten_from_export: a parameter of shape {format_shape(p.axes)} "
                     f"does not fit the template's axes {format_shape(axes)}; pass the template it was flattened from"
                 )
-            out = NamedArray._new(p.array.reshape(tuple(ax.size for ax in axes)), axes)
+            out = named_unchecked(p.array.reshape(tuple(ax.size for ax in axes)), axes)
             return out if t is None else out.rearrange(t.axes)
 
         return dataclasses.replace(

@@ -10,9 +10,10 @@ from typing import Any, Literal, TypeAlias
 import jax
 import jax.numpy as jnp
 
-from haliax._src.axis import Axis, AxisSpec
-from haliax._src.errors import AxisSizeError, NamedTypeError, ValueRangeError, axis_not_found, format_shape
-from haliax._src.named_array import NamedArray
+from haliax import NamedArray
+from haliax.axis import Axis, AxisSpec
+from haliax.errors import AxisSizeError, NamedTypeError, ValueRangeError
+from haliax.extend import axis_not_found, format_shape, named_unchecked
 
 from .sampling import as_axes
 
@@ -126,7 +127,7 @@ def _pool(
     out_axes = tuple(
         ax if ax.size == n else Axis(ax.name, n) for ax, n in zip(inputs.axes, raw.shape, strict=True)
     )
-    return NamedArray._new(raw, out_axes)
+    return named_unchecked(raw, out_axes)
 
 
 def _lowest(dtype: Any) -> Any:
@@ -189,7 +190,7 @@ def mean_pool(
         size = math.prod(w.size for w in as_axes(Window, "mean_pool"))
         dtype = total.dtype if jnp.issubdtype(total.dtype, jnp.floating) else jnp.float32
         divisor = jnp.full(total.array.shape, size, dtype)
-        return NamedArray._new(total.array / divisor, total.axes)
-    ones = NamedArray._new(jnp.ones(inputs.array.shape, inputs.dtype), inputs.axes)
+        return named_unchecked(total.array / divisor, total.axes)
+    ones = named_unchecked(jnp.ones(inputs.array.shape, inputs.dtype), inputs.axes)
     counts = _pool("mean_pool", Window, ones, zero, jax.lax.add, stride, padding, use_ceil)
-    return NamedArray._new(total.array / counts.array, total.axes)
+    return named_unchecked(total.array / counts.array, total.axes)

@@ -7,10 +7,11 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from haliax._src import random as _random
-from haliax._src.axis import Axis, sized_axes
-from haliax._src.errors import NamedTypeError
-from haliax._src.named_array import NamedArray
+from haliax import NamedArray
+from haliax import random as _random
+from haliax.axis import Axis
+from haliax.errors import NamedTypeError
+from haliax.extend import named_unchecked, sized_axes
 
 
 def truncated_normal(
@@ -23,7 +24,7 @@ def truncated_normal(
     """
     sized = as_axes(axes, op)
     samples = _random.truncated_normal(key, sized, -3.0, 3.0, dtype)
-    return NamedArray._new(samples.array * jnp.asarray(scale, dtype=dtype), samples.axes)
+    return named_unchecked(samples.array * jnp.asarray(scale, dtype=dtype), samples.axes)
 
 
 def as_axes(spec: Any, op: str = "layer init") -> tuple[Axis, ...]:

@@ -24,21 +24,12 @@ import jax
 import jax.numpy as jnp
 
 import haliax  # nn depends on core; the package root imports nn lazily, so there is no cycle
-from haliax._src.axis import Axis
-from haliax._src.errors import (
-    AxisSizeError,
-    LayerStackError,
-    NamedIndexError,
-    StateDictError,
-    format_shape,
-    reported_as,
-    reports_as,
-)
-from haliax._src.jax_utils import tree_checkpoint_name
-from haliax._src.named_array import NamedArray, is_named_array
-from haliax._src.scan import ScanCheckpointPolicy, ScanCheckpointSpec
-from haliax._src.state_dict import ModuleWithStateDictSerialization, StateDict, to_state_dict, with_prefix
-from haliax._src.vmap import vmap
+from haliax import NamedArray, ScanCheckpointPolicy, is_named_array, vmap
+from haliax.axis import Axis
+from haliax.errors import AxisSizeError, LayerStackError, NamedIndexError, StateDictError
+from haliax.extend import ScanCheckpointSpec, format_shape, reported_as, reports_as
+from haliax.jax_utils import tree_checkpoint_name
+from haliax.state_dict import ModuleWithStateDictSerialization, StateDict, to_state_dict, with_prefix
 
 M = TypeVar("M", bound=eqx.Module)
 M_co = TypeVar("M_co", covariant=True)

@@ -14,8 +14,8 @@ from typing import Any, TextIO
 import jax
 import numpy as np
 
-from haliax._src.display import dtype_abbrev
-from haliax._src.named_array import NamedArray, is_named_array
+from haliax import NamedArray, is_named_array
+from haliax.extend import dtype_abbrev
 
 from .mapping import ResourceMapping, current_thread_local_mapping, spec_for_axes
 from .mesh import MeshLike, current_mesh, format_mesh, mesh_shape

@@ -17,8 +17,9 @@ from typing import TypeAlias
 
 from jax.sharding import PartitionSpec
 
-from haliax._src.axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
-from haliax._src.errors import NamedTypeError, PartitioningError, did_you_mean, format_shape, reported_as
+from haliax.axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
+from haliax.errors import NamedTypeError, PartitioningError
+from haliax.extend import did_you_mean, format_shape, reported_as
 
 from .mesh import MeshLike, current_mesh, format_mesh, mesh_shape
 

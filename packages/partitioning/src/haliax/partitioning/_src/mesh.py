@@ -20,7 +20,7 @@ import jax._src.mesh as _jax_mesh  # thread_resources: where the legacy `with me
 import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
 from jax.sharding import AbstractMesh, Mesh
 
-from haliax._src.errors import PartitioningError
+from haliax.errors import PartitioningError
 
 MeshLike: TypeAlias = Mesh | AbstractMesh
 """A concrete `jax.sharding.Mesh` or an `AbstractMesh` (what JAX gives inside ``jit``)."""

@@ -18,8 +18,9 @@ import jax
 import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
 from jax.sharding import Mesh, NamedSharding
 
-from haliax._src.errors import PartitioningError
-from haliax._src.named_array import NamedArray, is_named_array
+from haliax import NamedArray, is_named_array
+from haliax.errors import PartitioningError
+from haliax.extend import named_unchecked
 
 from .mapping import ResourceMapping, axis_mapping, current_thread_local_mapping, spec_for_axes
 from .mesh import MeshLike, _TraceMesh, current_mesh
@@ -257,7 +258,7 @@ def _make_body(
         leaves = []
         for entry in layout:
             if entry[0] == "n":
-                leaves.append(NamedArray._new(next(it), entry[1]))
+                leaves.append(named_unchecked(next(it), entry[1]))
             elif entry[0] == "a":
                 leaves.append(next(it))
             else:

@@ -19,10 +19,10 @@ import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import 
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec, SingleDeviceSharding
 
-from haliax._src import sharding_hook
-from haliax._src.axis import Axis, AxisSelection, axis_spec_to_tuple
-from haliax._src.errors import PartitioningError
-from haliax._src.named_array import NamedArray, is_named_array
+from haliax import NamedArray, is_named_array
+from haliax.axis import Axis, AxisSelection, axis_spec_to_tuple
+from haliax.errors import PartitioningError
+from haliax.extend import named_unchecked, set_constraint_provider
 
 from . import mapping as _mapping
 from .mapping import ResourceMapping, spec_for_axes
@@ -58,7 +58,7 @@ def _map_named(
     def visit(node: Any) -> Any:
         if isinstance(node, NamedArray):
             out = on_named(node.axes, node.array)
-            return NamedArray._new(out, node.axes) if rewrap else out
+            return named_unchecked(out, node.axes) if rewrap else out
         fields = _named_fields(node)
         if fields is None:
             return on_other(node)
@@ -328,7 +328,7 @@ def _constrain_hook(x: Any) -> Any:
         if not isinstance(array, jax.core.Tracer):
             return named
         spec = spec_for_axes("shard", named.axes, mapping, mesh)
-        return NamedArray._new(constrain(array, NamedSharding(mesh, spec)), named.axes)
+        return named_unchecked(constrain(array, NamedSharding(mesh, spec)), named.axes)
 
     if isinstance(x, NamedArray):
         return one(x)
@@ -337,4 +337,4 @@ def _constrain_hook(x: Any) -> Any:
 
 def install_constraint_hook() -> None:
     """Make core ops (``dot``, scan carries) constrain their results by the context mapping."""
-    sharding_hook.set_constraint_provider(_constrain_hook)
+    set_constraint_provider(_constrain_hook)

@@ -17,9 +17,10 @@ import jax
 import numpy as np
 from jax.sharding import PartitionSpec
 
-from haliax._src.axis import Axis
-from haliax._src.errors import PartitioningError
-from haliax._src.named_array import NamedArray, is_named_array
+from haliax import NamedArray, is_named_array
+from haliax.axis import Axis
+from haliax.errors import PartitioningError
+from haliax.extend import named_unchecked
 
 from .mapping import ResourceMapping, axis_mapping, current_thread_local_mapping, spec_for_axes
 from .mesh import MeshLike, current_mesh, mesh_shape
@@ -105,7 +106,7 @@ def shard_map(
         def kernel(*blocks: Any) -> tuple[Any, ...]:
             it = iter(blocks)
             rebuilt = [
-                NamedArray._new(next(it), e[1]) if e[0] == "n" else next(it) if e[0] == "a" else e[1]
+                named_unchecked(next(it), e[1]) if e[0] == "n" else next(it) if e[0] == "a" else e[1]
                 for e in layout
             ]
             a, kw = jax.tree.unflatten(treedef, rebuilt)
@@ -141,7 +142,7 @@ def shard_map(
         )
         results = mapped(*dynamic)
         named = [
-            r if axes is None else NamedArray._new(r, _resize(axes, spec, shape, grow=True))
+            r if axes is None else named_unchecked(r, _resize(axes, spec, shape, grow=True))
             for r, axes, spec in zip(results, out_axes, out_specs, strict=True)
         ]
         return jax.tree.unflatten(out_tree, named)

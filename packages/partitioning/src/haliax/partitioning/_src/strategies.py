@@ -22,8 +22,8 @@ from typing import Any
 
 import jax
 
-from haliax._src.errors import PartitioningError
-from haliax._src.named_array import NamedArray, is_named_array
+from haliax import NamedArray, is_named_array
+from haliax.errors import PartitioningError
 
 from .mapping import spec_for_axes
 from .mesh import MeshLike, format_mesh, mesh_shape

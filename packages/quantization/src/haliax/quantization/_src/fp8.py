@@ -23,8 +23,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from haliax._src.axis import Axis
-from haliax._src.errors import NamedTypeError, QuantizationError
+from haliax.axis import Axis
+from haliax.errors import NamedTypeError, QuantizationError
 
 from .overwrite import OverwriteWithGradient
 

@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 import equinox as eqx
 import jax
 
-from haliax._src.axis import Axis
-from haliax._src.errors import NamedTypeError, QuantizationError
-from haliax._src.named_array import NamedArray
+from haliax import NamedArray
+from haliax.axis import Axis
+from haliax.errors import NamedTypeError, QuantizationError
 from haliax.nn._src.linear import Linear
 from haliax.nn._src.scan import Stacked
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from haliax._src.axis import Axis
-from haliax._src.errors import format_shape
-from haliax._src.named_array import NamedArray
+from haliax import NamedArray
+from haliax.axis import Axis
+from haliax.extend import format_shape
 
 AxesLike = NamedArray | Sequence[Axis] | Mapping[str, int]
 

@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from hypothesis import strategies as st
 
-from haliax._src.axis import Axis
-from haliax._src.named_array import NamedArray
+from haliax import NamedArray
+from haliax.axis import Axis
 
 from .devices import device_count, make_test_mesh
 
