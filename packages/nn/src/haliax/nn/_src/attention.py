@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from haliax import NamedArray
 from haliax.axis import Axis, AxisSelection, AxisSelector, AxisSpec
 from haliax.errors import DuplicateAxisError, NamedTypeError
-from haliax.extend import axis_not_found, format_shape, reported_as
+from haliax.extend import axis_not_found, format_shape, named_unchecked, reported_as
 
 from .contract import contract, haliax_order, names_of
 from .normalization import softmax
@@ -57,7 +57,7 @@ def _apply_mask_and_bias(
             raise axis_not_found(f"{op} (mask)", extra, scores.axes)
         with reported_as(f"{op} (mask)"):
             raw_mask = mask.broadcast_to(scores.axes).array
-        scores = NamedArray._new(
+        scores = named_unchecked(
             jnp.where(raw_mask, scores.array, jnp.asarray(_MASKED, scores.dtype)), scores.axes
         )
     return scores
@@ -107,7 +107,7 @@ def _weights(
         scaling_factor = 1.0 / math.sqrt(query.resolve_axis(key_name).size)
     # a Python float: keeps a floating query's dtype, and lifts integer queries to float (as Haliax)
     sf = float(scaling_factor) if isinstance(scaling_factor, (int, float)) else scaling_factor
-    q = NamedArray._new(query.array * sf, query.axes)
+    q = named_unchecked(query.array * sf, query.axes)
     k = key
     if attention_dtype is not None:
         q, k = q.astype(attention_dtype), k.astype(attention_dtype)
@@ -196,7 +196,7 @@ def causal_mask(QPos: Axis, KPos: Axis, q_start: Any = 0, k_start: Any = 0) -> N
     """
     q = _positions("causal_mask", QPos, q_start)[:, None]
     k = _positions("causal_mask", KPos, k_start)[None, :]
-    return NamedArray._new(q >= k, (QPos, KPos))
+    return named_unchecked(q >= k, (QPos, KPos))
 
 
 def prefix_lm_mask(
@@ -206,7 +206,7 @@ def prefix_lm_mask(
     with reported_as("prefix_lm_mask"):
         causal = causal_mask(QSeqLen, KSeqLen, q_start, k_start)
     prefix = (_positions("prefix_lm_mask", KSeqLen, k_start) < prefix_len)[None, :]
-    return NamedArray._new(causal.array | prefix, causal.axes)
+    return named_unchecked(causal.array | prefix, causal.axes)
 
 
 def forgetful_causal_mask(KPos: Axis, mask_prob: float, sample_prob: bool = True, *, key: Any) -> NamedArray:
@@ -219,13 +219,13 @@ def forgetful_causal_mask(KPos: Axis, mask_prob: float, sample_prob: bool = True
     p = jax.random.uniform(pkey, (), maxval=mask_prob) if sample_prob else mask_prob
     keep = jax.random.bernoulli(mkey, 1.0 - p, (KPos.size,))
     keep = keep.at[0].set(True)
-    return NamedArray._new(keep, (KPos,))
+    return named_unchecked(keep, (KPos,))
 
 
 def dropout_mask(axes: AxisSpec, dropout_rate: float, *, key: Any) -> NamedArray:
     """Boolean keep-mask over ``axes``: True with probability ``1 - dropout_rate``."""
     ax = as_axes(axes)
-    return NamedArray._new(jax.random.bernoulli(key, 1.0 - dropout_rate, tuple(a.size for a in ax)), ax)
+    return named_unchecked(jax.random.bernoulli(key, 1.0 - dropout_rate, tuple(a.size for a in ax)), ax)
 
 
 def _alibi_slopes(n: int) -> list[float]:
@@ -252,7 +252,7 @@ def alibi_attention_bias(
     else:
         slopes = jnp.asarray([2.0 ** (-bias_max * (h + 1) / Heads.size) for h in range(Heads.size)], dtype)
     raw = slopes[:, None] * jnp.arange(KPos.size, dtype=dtype)[None, :]
-    return NamedArray._new(raw, (Heads, KPos))
+    return named_unchecked(raw, (Heads, KPos))
 
 
 def _union(m1: NamedArray, m2: NamedArray) -> tuple[Any, Any, tuple[Axis, ...]]:
@@ -269,7 +269,7 @@ def combine_masks_and(mask1: NamedArray | None, mask2: NamedArray | None) -> Nam
     if mask2 is None:
         return mask1
     a, b, axes = _union(mask1, mask2)
-    return NamedArray._new(a & b, axes)
+    return named_unchecked(a & b, axes)
 
 
 def combine_masks_or(mask1: NamedArray | None, mask2: NamedArray | None) -> NamedArray | None:
@@ -279,4 +279,4 @@ def combine_masks_or(mask1: NamedArray | None, mask2: NamedArray | None) -> Name
     if mask2 is None:
         return mask1
     a, b, axes = _union(mask1, mask2)
-    return NamedArray._new(a | b, axes)
+    return named_unchecked(a | b, axes)

@@ -12,7 +12,14 @@ from haliax import NamedArray
 from haliax import mean as _mean
 from haliax.axis import AxisSelection, AxisSelector
 from haliax.errors import BroadcastError, NamedTypeError
-from haliax.extend import axis_not_found, axis_positions, format_names, format_shape, reported_as
+from haliax.extend import (
+    axis_not_found,
+    axis_positions,
+    format_names,
+    format_shape,
+    named_unchecked,
+    reported_as,
+)
 from haliax.util import UNSPECIFIED, Unspecified
 from haliax.wrap import ReductionFunction
 
@@ -91,7 +98,7 @@ def _sparse_loss(pred_y: NamedArray, label: str, target_y: NamedArray) -> NamedA
             f"logits' other axes {format_shape(out_axes)}"
         )
     idx = target_y.broadcast_to(out_axes).array
-    return NamedArray._new(sparse_cross_entropy(pred_y.array, idx, pos), out_axes)
+    return named_unchecked(sparse_cross_entropy(pred_y.array, idx, pos), out_axes)
 
 
 def _dense_loss_and_log_normalizers(
@@ -139,7 +146,7 @@ def _reduce(
                 out = arr
             else:
                 keep = where.broadcast_to(arr.axes).array
-                out = NamedArray._new(jnp.where(keep, arr.array, jnp.zeros((), arr.dtype)), arr.axes)
+                out = named_unchecked(jnp.where(keep, arr.array, jnp.zeros((), arr.dtype)), arr.axes)
         else:
             if reduction_axis is not None:
                 axis_positions(op, arr, reduction_axis)
@@ -199,7 +206,7 @@ def binary_cross_entropy_loss(
             t = targets.broadcast_to(logits.axes).array.astype(logits.dtype)
             x = logits.array
             raw = -(t * jax.nn.log_sigmoid(x) + (1 - t) * jax.nn.log_sigmoid(-x))
-            loss = NamedArray._new(raw, logits.axes)
+            loss = named_unchecked(raw, logits.axes)
         else:  # broadcast by name, as Haliax does (disjoint axes raise, as for every elementwise op)
             t = targets.astype(logits.dtype)
             loss = -t * log_sigmoid(logits) - (1.0 - t) * log_sigmoid(-logits)

@@ -27,7 +27,7 @@ import haliax  # nn depends on core; the package root imports nn lazily, so ther
 from haliax import NamedArray, ScanCheckpointPolicy, is_named_array, vmap
 from haliax.axis import Axis
 from haliax.errors import AxisSizeError, LayerStackError, NamedIndexError, StateDictError
-from haliax.extend import ScanCheckpointSpec, format_shape, reported_as, reports_as
+from haliax.extend import ScanCheckpointSpec, format_shape, named_unchecked, reported_as, reports_as
 from haliax.jax_utils import tree_checkpoint_name
 from haliax.state_dict import ModuleWithStateDictSerialization, StateDict, to_state_dict, with_prefix
 
@@ -130,7 +130,7 @@ def _index_layer(op: str, tree: Any, Block: Axis, i: int) -> Any:
                     f"{op}: axis {Block.name!r} has size {Block.size} in the stack but {x.axes[pos].size} "
                     f"in an argument {format_shape(x.axes)}; give per-layer arguments one entry per layer"
                 )
-            return NamedArray._new(jnp.take(x.array, i, axis=pos), x.axes[:pos] + x.axes[pos + 1 :])
+            return named_unchecked(jnp.take(x.array, i, axis=pos), x.axes[:pos] + x.axes[pos + 1 :])
         if x.shape[0] != Block.size:
             raise AxisSizeError(
                 f"{op}: an unnamed argument of shape {tuple(x.shape)} is sliced per layer along its first "
@@ -147,7 +147,7 @@ def _stack_outputs(outs: Sequence[Any], Block: Axis) -> Any:
 
     def one(*xs: Any) -> Any:
         if isinstance(xs[0], NamedArray):
-            return NamedArray._new(jnp.stack([x.array for x in xs]), (Block, *xs[0].axes))
+            return named_unchecked(jnp.stack([x.array for x in xs]), (Block, *xs[0].axes))
         if hasattr(xs[0], "shape"):
             return jnp.stack(xs)
         return jnp.stack([jnp.asarray(x) for x in xs])
