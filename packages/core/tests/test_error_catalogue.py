@@ -8,8 +8,6 @@ values. Inputs hold the distinctive value 7.25 so that a printed array would sho
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import jax
@@ -30,6 +28,7 @@ from haliax.errors import (
     ShapeMismatchError,
     ValueRangeError,
 )
+from haliax.testing import ErrorCase as Case
 from haliax.testing import assert_clear_error
 
 VALUE = 7.25
@@ -48,16 +47,6 @@ def y() -> hax.NamedArray:
 
 def full(*axes: hax.Axis, value: Any = VALUE) -> hax.NamedArray:
     return hax.full(axes, value)
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    call: Callable[[], Any]
-    error: type[Exception]
-    op: str
-    mentions: list[str] = field(default_factory=list)
-    builtin: type[Exception] | None = None  # the builtin Haliax raises there, when it matters
 
 
 CASES = [
@@ -752,18 +741,14 @@ CASES = [
 
 
 def test_the_catalogue_is_large_and_ids_are_unique() -> None:
-    ids = [c.id for c in CASES]
+    ids = [c.name for c in CASES]
     assert len(ids) >= 40
     assert len(set(ids)) == len(ids)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_bad_program_fails_loudly_in_the_callers_words(case: Case) -> None:
-    err = assert_clear_error(
-        case.call, case.error, op=case.op, mentions=case.mentions, forbidden=[str(VALUE)]
-    )
-    if case.builtin is not None:
-        assert isinstance(err, case.builtin)
+    case.check(forbidden=[str(VALUE)])
 
 
 def test_a_hand_written_outline_of_a_carry_shows_shapes_not_values() -> None:

@@ -7,9 +7,7 @@ distinctive value 7.25, which must never be printed.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,7 @@ from haliax.errors import (
 )
 from haliax.nn.dropout import DropoutKeyError
 from haliax.state_dict import from_state_dict, load_state_dict, save_state_dict, to_state_dict
-from haliax.testing import assert_clear_error
+from haliax.testing import ErrorCase as Case
 
 VALUE = 7.25  # held by every input; a message that prints it shows array values
 SHOWN = [str(VALUE)]
@@ -52,15 +50,6 @@ def full(*axes: hax.Axis, dtype: Any = jnp.float32) -> hax.NamedArray:
 
 def ids(*axes: hax.Axis) -> hax.NamedArray:
     return hax.full(axes, 2, dtype=jnp.int32)
-
-
-@dataclasses.dataclass(frozen=True)
-class Case:
-    name: str
-    call: Callable[[], Any]
-    error: type[BaseException]
-    op: str
-    mentions: tuple[str, ...]
 
 
 # ----- layers -----
@@ -651,7 +640,7 @@ CASES = LAYER_CASES + LOSS_CASES + STACK_CASES
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_program_fails_loudly(case: Case) -> None:
-    assert_clear_error(case.call, case.error, op=case.op, mentions=case.mentions, forbidden=SHOWN)
+    case.check(forbidden=SHOWN)
 
 
 STATE_DICT_NAMES = [c.name for c in state_dict_cases(Path(os.devnull))]
@@ -660,7 +649,7 @@ STATE_DICT_NAMES = [c.name for c in state_dict_cases(Path(os.devnull))]
 @pytest.mark.parametrize("name", STATE_DICT_NAMES)
 def test_bad_state_dict_fails_loudly(name: str, tmp_path: Path) -> None:
     case = {c.name: c for c in state_dict_cases(tmp_path)}[name]
-    assert_clear_error(case.call, case.error, op=case.op, mentions=case.mentions, forbidden=SHOWN)
+    case.check(forbidden=SHOWN)
 
 
 def test_catalogue_cases_have_unique_names() -> None:

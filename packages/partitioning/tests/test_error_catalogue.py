@@ -8,8 +8,7 @@ never be printed. Meshes are simulated CPU devices (conftest sets eight).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import jax
@@ -19,7 +18,7 @@ import pytest
 import haliax as hax
 import haliax.partitioning as hp
 from haliax.errors import NamedTypeError, PartitioningError
-from haliax.testing import assert_clear_error
+from haliax.testing import ErrorCase as Case
 
 VALUE = 7.25
 SHOWN = [str(VALUE)]
@@ -38,24 +37,9 @@ def x() -> hax.NamedArray:
 
 
 @contextlib.contextmanager
-def no_context() -> Iterator[None]:
-    yield
-
-
-@contextlib.contextmanager
 def on_mesh(mapping: dict[str, Any] | None = None) -> Iterator[None]:
     with hp.set_mesh(mesh_2x4()), hp.axis_mapping(mapping or {}):
         yield
-
-
-@dataclasses.dataclass(frozen=True)
-class Case:
-    name: str
-    call: Callable[[], Any]
-    error: type[BaseException]
-    op: str
-    mentions: tuple[str, ...]
-    context: Callable[[], Any] = no_context
 
 
 def _named_jit_add_one() -> Any:
@@ -276,8 +260,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_partitioning_program_fails_loudly(case: Case) -> None:
-    with case.context():
-        assert_clear_error(case.call, case.error, op=case.op, mentions=case.mentions, forbidden=SHOWN)
+    case.check(forbidden=SHOWN)
 
 
 def test_catalogue_cases_have_unique_names() -> None:

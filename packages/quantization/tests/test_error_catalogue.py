@@ -6,8 +6,6 @@ paths or settings involved, and that no array value leaks (weights hold 7.25, ne
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 import equinox as eqx
@@ -20,7 +18,7 @@ import haliax.nn as hnn
 import haliax.quantization as hq
 from haliax.errors import NamedTypeError, QuantizationError
 from haliax.quantization._src.fp8 import get_fp8_max
-from haliax.testing import assert_clear_error
+from haliax.testing import ErrorCase as Case
 
 VALUE = 7.25
 SHOWN = [str(VALUE)]
@@ -55,15 +53,6 @@ def _stacked_fp8_layer_called_alone() -> Any:
     stack = hnn.Stacked.init(Layers, Block)(key=jax.random.split(KEY, Layers.size))
     q = hq.quantize_linear_layers(stack, hq.QuantizationConfig(fp8=True))
     return q.stacked.up(hax.full((Embed,), VALUE))  # the per-layer state still has the Layers dimension
-
-
-@dataclasses.dataclass(frozen=True)
-class Case:
-    name: str
-    call: Callable[[], Any]
-    error: type[BaseException]
-    op: str
-    mentions: tuple[str, ...]
 
 
 CASES = [
@@ -144,7 +133,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_quantization_program_fails_loudly(case: Case) -> None:
-    assert_clear_error(case.call, case.error, op=case.op, mentions=case.mentions, forbidden=SHOWN)
+    case.check(forbidden=SHOWN)
 
 
 def test_catalogue_cases_have_unique_names() -> None:

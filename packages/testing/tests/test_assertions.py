@@ -174,3 +174,27 @@ def test_assert_clear_error_rejects_a_builtin_error_of_the_right_class() -> None
 
     with pytest.raises(AssertionError, match="not a haliax error"):
         assert_clear_error(lambda: _raise(ValueError("sum: bad")), ValueError, op="sum")
+
+
+def test_error_case_runs_in_its_context_and_checks_the_builtin() -> None:
+    import contextlib
+
+    from haliax.testing import ErrorCase
+
+    entered: list[bool] = []
+
+    @contextlib.contextmanager
+    def ctx():
+        entered.append(True)
+        yield
+
+    x = hax.zeros({"batch": 2})
+    case = ErrorCase(
+        "typo", lambda: hax.sum(x, "btach"), AxisNotFoundError, "sum", ["'btach'"], ctx, ValueError
+    )
+    assert isinstance(case.check(), AxisNotFoundError) and entered == [True]
+    wrong_builtin = ErrorCase(
+        "typo", lambda: hax.sum(x, "btach"), AxisNotFoundError, "sum", builtin=TypeError
+    )
+    with pytest.raises(AssertionError, match="is not a TypeError"):
+        wrong_builtin.check()

@@ -13,6 +13,7 @@ from ._src.devices import device_count as device_count
 from ._src.devices import make_test_mesh as make_test_mesh
 
 # ----- errors -----
+from ._src.errors import ErrorCase as ErrorCase
 from ._src.errors import assert_clear_error as assert_clear_error
 
 # ----- hypothesis strategies -----

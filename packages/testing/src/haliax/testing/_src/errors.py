@@ -1,9 +1,12 @@
-"""`assert_clear_error`: pin that a bad call fails the way haliax promises errors fail."""
+"""`assert_clear_error` and `ErrorCase`: pin that bad calls fail the way haliax promises errors fail."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from haliax.errors import HaliaxError
@@ -59,3 +62,46 @@ def assert_clear_error(
     if shown or _ARRAY_TEXT.search(message):
         raise AssertionError(f"the message shows array values {shown or ''}: {message}")
     return caught
+
+
+@dataclasses.dataclass(frozen=True)
+class ErrorCase:
+    """One row of an error catalogue: a bad call and how it must fail (see `assert_clear_error`).
+
+    Attributes:
+        name: the case's id in test reports.
+        call: the bad call, taking no arguments.
+        error: the typed error class it must raise.
+        op: the op name the message must start with: the op the user called.
+        mentions: strings the message must contain (quoted axis names, keys, sizes).
+        context: a context-manager factory the call runs in (e.g. a mesh), if any.
+        builtin: a builtin the error must also be an instance of (the one code written against
+            plain Python or Haliax catches), when it matters.
+
+    Examples:
+        >>> import haliax as hax
+        >>> from haliax.errors import AxisNotFoundError
+        >>> from haliax.testing import ErrorCase
+        >>> x = hax.zeros({"batch": 2})
+        >>> case = ErrorCase("sum-typo", lambda: hax.sum(x, "btach"), AxisNotFoundError, "sum", ["'btach'"])
+        >>> type(case.check()).__name__
+        'AxisNotFoundError'
+    """
+
+    name: str
+    call: Callable[[], Any]
+    error: type[BaseException]
+    op: str
+    mentions: Sequence[str] = ()
+    context: Callable[[], AbstractContextManager[Any]] | None = None
+    builtin: type[BaseException] | None = None
+
+    def check(self, forbidden: Sequence[str] = ()) -> BaseException:
+        """Run the call (in ``context``) and assert it fails clearly; return the error."""
+        with self.context() if self.context is not None else contextlib.nullcontext():
+            err = assert_clear_error(
+                self.call, self.error, op=self.op, mentions=self.mentions, forbidden=forbidden
+            )
+        if self.builtin is not None and not isinstance(err, self.builtin):
+            raise AssertionError(f"{type(err).__name__} is not a {self.builtin.__name__}: {err}")
+        return err
