@@ -93,13 +93,16 @@ class Conv1DLinear(ModuleWithStateDictSerialization):
         return {"linear": None}
 
     def flatten_for_export(self) -> Conv1DLinear:
-        # Export is innermost first: the Linear is already a 2-D (out, in) weight here (after any
-        # leading Block axis of a Stacked); Conv1D stores the transpose.
-        return Conv1DLinear(dataclasses.replace(self.linear, weight=_swap_last_two(self.linear.weight)))
+        # Export runs outermost first (as in Haliax): flatten the Linear to its 2-D (out, in)
+        # weight here, then store the transpose, as Conv1D does. The Linear's own hook, run next,
+        # sees single In/Out axes and leaves it as it is.
+        linear = self.linear.flatten_for_export()
+        return Conv1DLinear(dataclasses.replace(linear, weight=_swap_last_two(linear.weight)))
 
     def unflatten_from_export(self, template: Conv1DLinear) -> Conv1DLinear:
-        # Import is outermost first: put back the (out, in) weight the Linear's own hook expects.
-        return Conv1DLinear(dataclasses.replace(self.linear, weight=_swap_last_two(self.linear.weight)))
+        # Import runs outermost first too: undo the transpose, then let the Linear restore its axes.
+        linear = dataclasses.replace(self.linear, weight=_swap_last_two(self.linear.weight))
+        return Conv1DLinear(linear.unflatten_from_export(template.linear))
 
 
 class Gpt2Attention(eqx.Module):
