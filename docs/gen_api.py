@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import inspect
 import pathlib
+import re
 
 DOCS = pathlib.Path(__file__).resolve().parent
 PAGES: list[tuple[str, str, list[str]]] = [
@@ -135,6 +136,62 @@ def manifest_names(module: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+_GROUP = re.compile(r"^# ----- (.+?) -----$")
+
+# One line of prose under each group heading of a manifest (keyed by the heading's text).
+GROUP_PROSE = {
+    "axes": "Axes are names with sizes; these build, compare and combine axis specs.",
+    "the NamedArray, broadcasting and typing": "The array type itself, how operands line up by name, and shape checks.",
+    "creation": "New arrays from axes: filled, ranges, spaced values.",
+    "indexing": "Selecting by name: integers, slices, `dslice`, index arrays; functional updates.",
+    "shape manipulation": "Reshaping by name: concatenate, flatten, split, stack, pad, rename, roll.",
+    "elementwise ops": "One jax.numpy function each, broadcasting by name.",
+    "reductions, cumulative and sorting ops": "Ops that remove or scan along named axes.",
+    "contraction and rearrangement": "`dot` and `einsum` contract by name; `rearrange` reorders, splits and merges.",
+    "other ops": "Ops that fit no table: `where`, `clip`, `top_k`, `unique`, ...",
+    "fft, polynomials and fields": "Named FFTs, polynomial ops and Equinox field helpers.",
+    "wrapping jax.numpy functions": "Turn any positional jax function into a named one.",
+    "transforms": "`vmap`, `scan`, `fold`, `map` and checkpointing over named axes.",
+    "mutable references": "Named views of JAX mutable array references.",
+    "plugin registries": "Ops, sharding strategies and kernels that other distributions add by entry point.",
+    "types": "Type aliases used in signatures.",
+    "names from other distributions and deprecated aliases, resolved lazily": (
+        "Reached from `haliax` on first use; owned by nn, partitioning and quantization, or deprecated."
+    ),
+    "assertions": "Compare NamedArrays by axis name, with failure messages in named shapes.",
+    "errors": "Check that bad calls fail the way haliax promises: typed, in the caller's words, no values.",
+    "devices and meshes": "Simulated CPU devices and meshes for sharding tests.",
+    "hypothesis strategies": "Random axes, arrays and meshes for property tests.",
+}
+
+
+def manifest_groups(module: str, names: list[str]) -> list[tuple[str, list[str]]]:
+    """``names`` grouped under the ``# ----- title -----`` comments of the manifest's source.
+
+    Names bound before any heading, or resolved lazily, go to the last group. A manifest without
+    headings gives one untitled group.
+    """
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return [("", names)]
+    source = pathlib.Path(spec.origin).read_text()
+    headings = [
+        (i + 1, m.group(1)) for i, line in enumerate(source.splitlines()) if (m := _GROUP.match(line))
+    ]
+    if len(headings) < 2:
+        return [("", names)]
+    group_of: dict[str, str] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ImportFrom):
+            title = next((t for line, t in reversed(headings) if line < node.lineno), headings[-1][1])
+            for alias in node.names:
+                group_of.setdefault(alias.asname or alias.name, title)
+    groups: dict[str, list[str]] = {t.split(" (")[0]: [] for _, t in headings}
+    for name in names:
+        groups[group_of.get(name, headings[-1][1]).split(" (")[0]].append(name)
+    return [(t, ns) for t, ns in groups.items() if ns]
+
+
 def main() -> None:
     exported: dict[int, list[str]] = {}
     per_module: dict[str, list[str]] = {}
@@ -162,26 +219,35 @@ def main() -> None:
         for module in modules:
             if module not in per_module:
                 continue
-            lines += [f"## `{module}`", ""]
-            aliases: list[str] = []
-            constants: list[str] = []
-            for name in per_module[module]:
-                full = f"{module}.{name}"
-                home = canonical(module, name)
-                obj = getattr(importlib.import_module(module), name)
-                if home == full and _renderable(obj) and "<locals>" in getattr(obj, "__qualname__", ""):
-                    lines += _manual_entry(full, obj)
-                elif home == full and _renderable(obj):
-                    lines += [f"::: {full}", ""]
-                elif home == full:
-                    constants.append(f"[](){{#{full}}}\n`{full}`: `{_describe(obj)}`\n")
-                else:
-                    # An anchor per alias, so `[haliax.x.name][]` resolves wherever it is written.
-                    aliases.append(f"[](){{#{full}}}\n`{full}`: same as [`{home}`][{home}]\n")
-            if constants:
-                lines += ["Type aliases and constants:", "", *constants, ""]
-            if aliases:
-                lines += ["Also available here:", "", *aliases, ""]
+            groups = manifest_groups(module, per_module[module]) if len(modules) == 1 else []
+            grouped = len(groups) > 1
+            if not grouped:
+                lines += [f"## `{module}`", ""]
+                groups = [("", per_module[module])]
+            for group, group_names in groups:
+                aliases: list[str] = []
+                constants: list[str] = []
+                if grouped:
+                    lines += [f"## {(group[0].upper() + group[1:]).replace('Fft', 'FFT')}", ""]
+                    if group in GROUP_PROSE:
+                        lines += [GROUP_PROSE[group], ""]
+                for name in group_names:
+                    full = f"{module}.{name}"
+                    home = canonical(module, name)
+                    obj = getattr(importlib.import_module(module), name)
+                    if home == full and _renderable(obj) and "<locals>" in getattr(obj, "__qualname__", ""):
+                        lines += _manual_entry(full, obj)
+                    elif home == full and _renderable(obj):
+                        lines += [f"::: {full}", ""]
+                    elif home == full:
+                        constants.append(f"[](){{#{full}}}\n`{full}`: `{_describe(obj)}`\n")
+                    else:
+                        # An anchor per alias, so `[haliax.x.name][]` resolves wherever it is written.
+                        aliases.append(f"[](){{#{full}}}\n`{full}`: same as [`{home}`][{home}]\n")
+                if constants:
+                    lines += ["Type aliases and constants:", "", *constants, ""]
+                if aliases:
+                    lines += ["Also available here:", "", *aliases, ""]
         (DOCS / "api" / f"{slug}.md").write_text("\n".join(lines))
         index.append(f"- [{title}]({slug}.md)")
     (DOCS / "api" / "index.md").write_text("\n".join(index) + "\n")
