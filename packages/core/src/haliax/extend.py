@@ -7,6 +7,8 @@ sharding strategy should do the same. These names are stable within a minor vers
 Users writing models do not need them. In the spirit of ``jax.extend`` and ``equinox.internal``.
 """
 
+from ._src.axis import axis_position as axis_position
+from ._src.axis import selector_name as selector_name
 from ._src.axis import sized_axes as sized_axes
 from ._src.display import dtype_abbrev as dtype_abbrev
 from ._src.dot import contraction_plan as contraction_plan

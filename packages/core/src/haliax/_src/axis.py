@@ -119,11 +119,23 @@ def axis_name(ax: AxisSelection) -> str | tuple[str, ...]:
         return ax
     if isinstance(ax, Mapping):
         return tuple(ax.keys())
-    return tuple(a.name if isinstance(a, Axis) else a for a in ax)
+    return tuple(selector_name(a) for a in ax)
 
 
-def _selector_name(ax: AxisSelector) -> str:
+def selector_name(ax: AxisSelector) -> str:
+    """The name of one axis selector: ``ax.name`` for an `Axis`, else the name itself."""
     return ax.name if isinstance(ax, Axis) else ax
+
+
+def axis_position(op: str, axes: Sequence[Axis], sel: AxisSelector) -> int:
+    """Position of ``sel`` in ``axes``, errors worded for ``op`` (absent, or an `Axis` of another size)."""
+    name = sel.name if isinstance(sel, Axis) else sel
+    for i, ax in enumerate(axes):
+        if ax.name == name:
+            if isinstance(sel, Axis) and sel.size != ax.size:
+                raise axis_size_mismatch(op, name, ax.size, sel.size)
+            return i
+    raise axis_not_found(op, [name], axes)
 
 
 def axis_size(ax: AxisSpec) -> int:
@@ -208,7 +220,7 @@ def _as_dict_or_tuple(spec: Any) -> tuple[bool, tuple[AxisSelector, ...]]:
 
 def _restore(is_dict: bool, axes: Sequence[AxisSelector]) -> Any:
     if is_dict:
-        return {_selector_name(a): (a.size if isinstance(a, Axis) else None) for a in axes}
+        return {selector_name(a): (a.size if isinstance(a, Axis) else None) for a in axes}
     return tuple(axes)
 
 
@@ -216,8 +228,8 @@ def concat_axes(a1: AxisSelection, a2: AxisSelection) -> Any:
     """Concatenate two specs (tuples or dicts); a name in both is an error."""
     d1, t1 = _as_dict_or_tuple(a1)
     d2, t2 = _as_dict_or_tuple(a2)
-    names1 = {_selector_name(a) for a in t1}
-    dup = [_selector_name(a) for a in t2 if _selector_name(a) in names1]
+    names1 = {selector_name(a) for a in t1}
+    dup = [selector_name(a) for a in t2 if selector_name(a) in names1]
     if dup:
         raise DuplicateAxisError(
             f"concat_axes: axis {dup[0]!r} appears in both {format_shape(t1)} and {format_shape(t2)}; "
@@ -230,10 +242,10 @@ def union_axes(a1: AxisSelection, a2: AxisSelection) -> Any:
     """Like `concat_axes`, but axes in both are kept once (their sizes must agree)."""
     d1, t1 = _as_dict_or_tuple(a1)
     d2, t2 = _as_dict_or_tuple(a2)
-    by_name = {_selector_name(a): a for a in t1}
+    by_name = {selector_name(a): a for a in t1}
     extra = []
     for a in t2:
-        name = _selector_name(a)
+        name = selector_name(a)
         if name in by_name:
             _check_compatible("union_axes", by_name[name], a)
         else:
@@ -250,22 +262,22 @@ def is_axis_compatible(ax1: AxisSelector, ax2: AxisSelector) -> bool:
     """True if two selectors share a name and, where both are sized, a size."""
     if isinstance(ax1, Axis) and isinstance(ax2, Axis):
         return ax1 == ax2
-    return _selector_name(ax1) == _selector_name(ax2)
+    return selector_name(ax1) == selector_name(ax2)
 
 
 def _remove(op: str, axis_spec: AxisSelection, to_remove: AxisSelection, strict: bool) -> Any:
     is_dict, spec = _as_dict_or_tuple(axis_spec)
-    by_name = {_selector_name(a): a for a in spec}
+    by_name = {selector_name(a): a for a in spec}
     drop = set()
     for r in axis_spec_to_tuple(to_remove):
-        name = _selector_name(r)
+        name = selector_name(r)
         if name not in by_name:
             if strict:
                 raise axis_not_found(op, [name], spec)
             continue
         _check_compatible(op, by_name[name], r)
         drop.add(name)
-    return _restore(is_dict, [a for a in spec if _selector_name(a) not in drop])
+    return _restore(is_dict, [a for a in spec if selector_name(a) not in drop])
 
 
 def eliminate_axes(axis_spec: AxisSelection, axes: AxisSelection) -> Any:
@@ -281,10 +293,10 @@ def without_axes(axis_spec: AxisSelection, to_remove: AxisSelection) -> Any:
 def intersect_axes(ax1: AxisSelection, ax2: AxisSelection) -> Any:
     """Axes present in both specs, in the first spec's order."""
     is_dict, t1 = _as_dict_or_tuple(ax1)
-    by_name = {_selector_name(a): a for a in axis_spec_to_tuple(ax2)}
+    by_name = {selector_name(a): a for a in axis_spec_to_tuple(ax2)}
     out = []
     for a in t1:
-        other = by_name.get(_selector_name(a))
+        other = by_name.get(selector_name(a))
         if other is not None:
             _check_compatible("intersect_axes", a, other)
             out.append(a)
@@ -296,15 +308,15 @@ def replace_axis(axis_spec: AxisSelection, old: AxisSelector, new: AxisSelection
     with reported_as("replace_axis"):
         is_dict, spec = _as_dict_or_tuple(axis_spec)
         new_t = axis_spec_to_tuple(new)
-    old_name = _selector_name(old)
-    names = [_selector_name(a) for a in spec]
+    old_name = selector_name(old)
+    names = [selector_name(a) for a in spec]
     if old_name not in names:
         raise axis_not_found("replace_axis", [old_name], spec)
     i = names.index(old_name)
     out = spec[:i] + new_t + spec[i + 1 :]
     seen: set[str] = set()
     for a in out:
-        n = _selector_name(a)
+        n = selector_name(a)
         if n in seen:
             raise DuplicateAxisError(
                 f"replace_axis: replacing {old_name!r} by {format_shape(new_t)} in {format_shape(spec)} "
@@ -316,15 +328,15 @@ def replace_axis(axis_spec: AxisSelection, old: AxisSelector, new: AxisSelection
 
 def overlapping_axes(ax1: AxisSelection, ax2: AxisSelection) -> tuple[str, ...]:
     """Names present in both selections, in the first one's order."""
-    names2 = {_selector_name(a) for a in axis_spec_to_tuple(ax2)}
-    return tuple(_selector_name(a) for a in axis_spec_to_tuple(ax1) if _selector_name(a) in names2)
+    names2 = {selector_name(a) for a in axis_spec_to_tuple(ax2)}
+    return tuple(selector_name(a) for a in axis_spec_to_tuple(ax1) if selector_name(a) in names2)
 
 
 def selects_axis(selector: AxisSelection, selected: AxisSelection) -> bool:
     """True if ``selector`` contains every axis of ``selected`` (sizes agreeing where known)."""
-    by_name = {_selector_name(a): a for a in axis_spec_to_tuple(selector)}
+    by_name = {selector_name(a): a for a in axis_spec_to_tuple(selector)}
     for a in axis_spec_to_tuple(selected):
-        mine = by_name.get(_selector_name(a))
+        mine = by_name.get(selector_name(a))
         if mine is None:
             return False
         if isinstance(mine, Axis) and isinstance(a, Axis) and mine.size != a.size:
@@ -336,13 +348,13 @@ def unsize_axes(axis_spec: AxisSelection, to_unsize: AxisSelection | None = None
     """Replace `Axis` objects by bare names: all of them, or only the listed ones."""
     spec = axis_spec_to_tuple(axis_spec)
     if to_unsize is None:
-        return tuple(_selector_name(a) for a in spec)
-    drop = {_selector_name(a) for a in axis_spec_to_tuple(to_unsize)}
-    names = {_selector_name(a) for a in spec}
+        return tuple(selector_name(a) for a in spec)
+    drop = {selector_name(a) for a in axis_spec_to_tuple(to_unsize)}
+    names = {selector_name(a) for a in spec}
     missing = [n for n in drop if n not in names]
     if missing:
         raise axis_not_found("unsize_axes", missing, spec)
-    return tuple(_selector_name(a) if _selector_name(a) in drop else a for a in spec)
+    return tuple(selector_name(a) if selector_name(a) in drop else a for a in spec)
 
 
 def resolve_axis(axis_spec: AxisSpec, axis_selection: AxisSelection) -> Any:
@@ -354,7 +366,7 @@ def resolve_axis(axis_spec: AxisSpec, axis_selection: AxisSelection) -> Any:
     available = {a.name: a for a in cast(tuple[Axis, ...], axis_spec_to_tuple(axis_spec))}
 
     def one(sel: AxisSelector) -> Axis:
-        name = _selector_name(sel)
+        name = selector_name(sel)
         found = available.get(name)
         if found is None:
             raise axis_not_found("resolve_axis", [name], available.values())
@@ -390,8 +402,8 @@ def partial_order_for(
     order = tuple(partial_order)
     if order == (Ellipsis,):
         return tuple(axes)
-    names = [_selector_name(a) for a in axes]
-    named = [_selector_name(a) for a in order if not isinstance(a, EllipsisType)]
+    names = [selector_name(a) for a in axes]
+    named = [selector_name(a) for a in order if not isinstance(a, EllipsisType)]
     if len(set(named)) != len(named):
         dup = next(n for n in named if named.count(n) > 1)
         raise DuplicateAxisError(f"{op}: {label} {list(order)} names axis {dup!r} twice")
@@ -411,8 +423,8 @@ def partial_order_for(
         if names.count(n) > 1:
             raise DuplicateAxisError(f"{op}: axis {n!r} appears more than once in {format_shape(axes)}")
     # one bucket per entry of the order: a named entry holds its axis, a '...' collects free axes
-    slots: list[list[str]] = [[] if isinstance(a, EllipsisType) else [_selector_name(a)] for a in order]
-    slot_of = {_selector_name(a): i for i, a in enumerate(order) if not isinstance(a, EllipsisType)}
+    slots: list[list[str]] = [[] if isinstance(a, EllipsisType) else [selector_name(a)] for a in order]
+    slot_of = {selector_name(a): i for i, a in enumerate(order) if not isinstance(a, EllipsisType)}
 
     def first_empty(start: int) -> int | None:
         return next((i for i in range(start, len(slots)) if not slots[i]), None)
@@ -430,10 +442,10 @@ def partial_order_for(
 
 def replace_missing_with_ellipsis(ax1: AxisSelection, ax2: AxisSelection) -> tuple[Any, ...]:
     """``ax1`` with each axis absent from ``ax2`` replaced by a ``...``, names upgraded to ``ax2``'s `Axis`."""
-    by_name = {_selector_name(a): a for a in axis_spec_to_tuple(ax2)}
+    by_name = {selector_name(a): a for a in axis_spec_to_tuple(ax2)}
     out: list[Any] = []
     for a in axis_spec_to_tuple(ax1):
-        found = by_name.get(_selector_name(a))
+        found = by_name.get(selector_name(a))
         if found is None:
             out.append(Ellipsis)
         else:

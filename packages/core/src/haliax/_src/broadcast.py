@@ -15,7 +15,7 @@ import jax
 import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
 import jax.numpy as jnp
 
-from .axis import Axis, AxisSelection, AxisSpec, axis_spec_to_tuple
+from .axis import Axis, AxisSelection, AxisSpec, axis_spec_to_tuple, selector_name
 from .errors import (
     BroadcastError,
     DuplicateAxisError,
@@ -226,7 +226,7 @@ def broadcast_axis(a: NamedArray, axis: AxisSpec) -> NamedArray:
     """
     with reported_as("broadcast_axis"):
         new = tuple(axis_spec_to_tuple(axis))
-        names = [getattr(ax, "name", ax) for ax in new]
+        names = [selector_name(ax) for ax in new]
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)
             raise DuplicateAxisError(

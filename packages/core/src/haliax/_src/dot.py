@@ -20,7 +20,7 @@ import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import 
 import jax.numpy as jnp
 
 from . import sharding_hook
-from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple, partial_order_for
+from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple, partial_order_for, selector_name
 from .errors import (
     AxisNotFoundError,
     NamedTypeError,
@@ -53,10 +53,6 @@ class _Plan(NamedTuple):
     out_axes: tuple[Axis, ...]
 
 
-def _names(axes: Sequence[Axis]) -> tuple[str, ...]:
-    return tuple(ax.name for ax in axes)
-
-
 def axes_by_name(op: str, all_axes: tuple[tuple[Axis, ...], ...]) -> dict[str, Axis]:
     """Every axis by name, in order of first appearance; one name with two sizes is an error."""
     seen: dict[str, Axis] = {}
@@ -85,7 +81,7 @@ def _pair_step(
 
     Batch axes come out in the order ``rank`` gives them (their place in the final result).
     """
-    lhs_names, rhs_names = set(_names(lhs)), set(_names(rhs))
+    lhs_names, rhs_names = {ax.name for ax in lhs}, {ax.name for ax in rhs}
     done = contract - later
     sum_lhs = tuple(i for i, ax in enumerate(lhs) if ax.name in done and ax.name not in rhs_names)
     sum_rhs = tuple(i for i, ax in enumerate(rhs) if ax.name in done and ax.name not in lhs_names)
@@ -110,11 +106,11 @@ def _pair_step(
 
 def _order(op: str, axes: tuple[Axis, ...], out_axes: tuple[Any, ...]) -> tuple[Axis, ...]:
     """``axes`` (the default result order) ordered by the partial order ``out_axes``, errors worded for ``op``."""
-    names = set(_names(axes))
+    names = {ax.name for ax in axes}
     for sel in out_axes:
         if sel is Ellipsis:
             continue
-        name = sel if isinstance(sel, str) else sel.name
+        name = selector_name(sel)
         if name not in names:
             raise AxisNotFoundError(
                 f"{op}: out_axes names axis {name!r}, which the result {format_shape(axes)} does not have"
@@ -155,7 +151,7 @@ def contraction_plan(
         sum_first = tuple(i for i, ax in enumerate(acc) if ax.name in contract)
         acc = tuple(ax for ax in acc if ax.name not in contract)
     for k in range(1, len(all_axes)):
-        later = frozenset(n for axes in all_axes[k + 1 :] for n in _names(axes))
+        later = frozenset(ax.name for axes in all_axes[k + 1 :] for ax in axes)
         step, acc = _pair_step(acc, all_axes[k], contract, later, rank)
         steps.append(step)
     if result is None:
@@ -251,7 +247,7 @@ def _contracted_names(
     for sel in axis:
         if sel is Ellipsis or not isinstance(sel, (str, Axis)):
             raise NamedTypeError(f"dot: axis must be names or Axis objects, got {sel!r}")
-        name = sel if isinstance(sel, str) else sel.name
+        name = selector_name(sel)
         found = seen.get(name)
         if found is None:
             raise AxisNotFoundError(

@@ -26,7 +26,7 @@ from typing import Any, cast
 
 import jax
 
-from .axis import Axis, AxisSelector, partial_order_for
+from .axis import Axis, AxisSelector, partial_order_for, selector_name
 from .dot import PrecisionLike, axes_by_name, check_operands, contraction_plan, run_contraction
 from .errors import AxisNotFoundError, AxisSizeError, NamedTypeError, PatternError, did_you_mean, format_shape
 from .named_array import NamedArray
@@ -76,7 +76,7 @@ class _Equation:
             name = label
         else:
             self.used.add(label)
-            name = alias if isinstance(alias, str) else alias.name
+            name = selector_name(alias)
         found = self.by_name.get(name)
         if found is None:
             via = "" if alias is None else f" (alias {label}={alias!r})"
@@ -200,7 +200,7 @@ def _bind(eq: _Equation, bound: dict[str, str], label: str, ax: Axis, c: AxisCap
     alias = eq.aliases.get(label)
     if alias is not None:
         eq.used.add(label)
-        want = alias if isinstance(alias, str) else alias.name
+        want = selector_name(alias)
         if want != ax.name or (isinstance(alias, Axis) and alias != ax):
             raise eq.error(
                 f"Alias {label} is assigned to more than one axis: the keyword says {alias!r}, but the operand "

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax._src.indexing import Slice as _PallasSlice  # what jax.experimental.pallas.dslice builds
 
-from .axis import Axis, AxisSelector, dslice
+from .axis import Axis, AxisSelector, axis_position, dslice, selector_name
 from .errors import (
     AxisNotFoundError,
     AxisSizeError,
@@ -72,7 +72,7 @@ def _positions(op: str, axes: tuple[Axis, ...], idx: Any) -> dict[int, Any]:
             )
         items = list(zip(idx[::2], idx[1::2], strict=True))
     elif isinstance(idx, (str, Axis)):
-        name = idx if isinstance(idx, str) else idx.name
+        name = selector_name(idx)
         raise NamedIndexError(
             f"{op}: axis {name!r} is given without an index; write x[{name!r}, i] or x[{{{name!r}: i}}]"
         )
@@ -91,21 +91,12 @@ def _positions(op: str, axes: tuple[Axis, ...], idx: Any) -> dict[int, Any]:
 
 
 def _lookup(op: str, axes: tuple[Axis, ...], key: Any) -> int:
-    if isinstance(key, str):
-        name = key
-    elif isinstance(key, Axis):
-        name = key.name
-    else:
+    if not isinstance(key, (str, Axis)):
         raise NamedIndexError(
             f"{op}: expected an axis name or Axis where {key!r} is, as in x['batch', 0]; "
             f"the array has axes {format_shape(axes)}"
         )
-    for i, ax in enumerate(axes):
-        if ax.name == name:
-            if isinstance(key, Axis) and key.size != ax.size:
-                raise axis_size_mismatch(op, name, ax.size, key.size)
-            return i
-    raise axis_not_found(op, [name], axes)
+    return axis_position(op, axes, key)
 
 
 def _is_static_int(v: Any) -> bool:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import jax
 import numpy as np
 
-from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
+from .axis import Axis, AxisSelection, AxisSelector, axis_position, axis_spec_to_tuple, selector_name
 from .broadcast import align_pair, broadcast_binary, broadcast_to
 from .errors import (
     BroadcastError,
@@ -131,22 +131,11 @@ def binary(fn: Callable[..., Any], *, name: str | None = None, summary: str | No
 def axis_positions(op: str, a: NamedArray, axis: AxisSelection) -> tuple[int, ...]:
     """Positions of the selected axes in ``a`` (error naming the op if one is missing)."""
     axes = a.axes
-    out = []
     try:
         sels = axis_spec_to_tuple(axis)
     except HaliaxError as e:
         raise reword(e, op) from None
-    for sel in sels:
-        name = sel if isinstance(sel, str) else sel.name
-        for i, ax in enumerate(axes):
-            if ax.name == name:
-                if isinstance(sel, Axis) and sel.size != ax.size:
-                    raise axis_size_mismatch(op, name, ax.size, sel.size)
-                out.append(i)
-                break
-        else:
-            raise axis_not_found(op, [name], axes)
-    return tuple(out)
+    return tuple([axis_position(op, axes, sel) for sel in sels])
 
 
 def _where_array(op: str, a: NamedArray, where: Any) -> Any:
@@ -177,7 +166,7 @@ def _unnamed_axis(op: str, axis: Any) -> Any:
     for sel in axis if isinstance(axis, (tuple, list)) else (axis,):
         if isinstance(sel, (str, Axis)):
             raise NamedTypeError(
-                f"{op}: got an unnamed array, which has no axis {getattr(sel, 'name', sel)!r}; "
+                f"{op}: got an unnamed array, which has no axis {selector_name(sel)!r}; "
                 f"name its axes first with hax.named(x, axes), or pass integer positions"
             )
     return axis

@@ -18,7 +18,15 @@ import jax
 import numpy as np
 
 from . import validation as _validation
-from .axis import Axis, AxisSelection, AxisSelector, AxisSpec, axis_spec_to_tuple
+from .axis import (
+    Axis,
+    AxisSelection,
+    AxisSelector,
+    AxisSpec,
+    axis_position,
+    axis_spec_to_tuple,
+    selector_name,
+)
 from .errors import (
     AxisSizeError,
     DuplicateAxisError,
@@ -183,20 +191,14 @@ class NamedArray(metaclass=NamedArrayMeta):
 
     # ----- axis lookup -----
     def _lookup_indices(self, axis: AxisSelector, op: str = "resolve_axis") -> int:
-        name = axis if isinstance(axis, str) else axis.name
-        for i, ax in enumerate(self.axes):
-            if ax.name == name:
-                if not isinstance(axis, str) and axis.size != ax.size:
-                    raise axis_size_mismatch(op, name, ax.size, axis.size)
-                return i
-        raise axis_not_found(op, [name], self.axes)
+        return axis_position(op, self.axes, axis)
 
     def axis_indices(self, axis: AxisSelection) -> Any:
         """Position of one axis (``None`` if absent), or a tuple of positions for several."""
         names = [ax.name for ax in self.axes]
 
         def one(sel: AxisSelector) -> int | None:
-            name = sel if isinstance(sel, str) else sel.name
+            name = selector_name(sel)
             return names.index(name) if name in names else None
 
         if isinstance(axis, (str, Axis)):

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .axis import Axis, AxisSelector
+from .axis import Axis, AxisSelector, selector_name
 from .broadcast import broadcast_raw, broadcast_to
 from .errors import BroadcastError, NamedTypeError, format_shape
 from .lift import axis_positions, binary, check_unnamed, raw
@@ -26,7 +26,7 @@ def _sized(op: str, axis: Any, what: str) -> Axis:
     if not isinstance(axis, Axis):
         raise NamedTypeError(
             f"{op}: {what} must be an Axis with a size (the output size is static), got {axis!r}; "
-            f"pass e.g. hax.Axis({getattr(axis, 'name', axis)!r}, n)"
+            f"pass e.g. hax.Axis({selector_name(axis)!r}, n)"
         )
     return axis
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from .axis import Axis, AxisSelector
+from .axis import Axis, AxisSelector, selector_name
 from .errors import ConflictingOptionsError, NamedTypeError, ShapeMismatchError, format_shape
 from .lift import axis_positions
 from .named_array import NamedArray, require_named
@@ -50,7 +50,7 @@ def _along(out: Any, name: str) -> NamedArray:
 def _new_axis_name(new_axis: AxisSelector | None) -> str:
     if new_axis is None:
         return DEFAULT_POLY_AXIS_NAME
-    return new_axis.name if isinstance(new_axis, Axis) else new_axis
+    return selector_name(new_axis)
 
 
 def poly(seq_of_zeros: NamedArray, new_axis: AxisSelector | None = None) -> NamedArray:

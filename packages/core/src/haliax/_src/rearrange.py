@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import jax
 
-from .axis import Axis, AxisSelector, partial_order_for
+from .axis import Axis, AxisSelector, partial_order_for, selector_name
 from .errors import (
     AxisNotFoundError,
     AxisSizeError,
@@ -76,7 +76,7 @@ class _Resolver:
 
     def bind(self, label: str, axis: Axis, capture: AxisCapture) -> None:
         current = self.table.get(label)
-        if current is not None and (current.name if isinstance(current, Axis) else current) != axis.name:
+        if current is not None and selector_name(current) != axis.name:
             raise self.error(
                 f"Alias {label} is assigned to more than one axis: {_show(current)} and {_show(axis)}",
                 capture,
@@ -124,7 +124,7 @@ def _split(r: _Resolver, axis: Axis, capture: AxisCapture, used: set[str]) -> tu
             )
         label = unknown[0]
         name = r.table.get(label, label)
-        solved = Axis(name if isinstance(name, str) else name.name, axis.size // product)
+        solved = Axis(selector_name(name), axis.size // product)
         r.bind(label, solved, capture)
         known[label] = solved
     elif product != axis.size:
@@ -181,7 +181,7 @@ def _left(r: _Resolver, lhs: Expression) -> list[tuple[Axis, ...]]:
                     c,
                 )
             alias = r.table.get(c.binding)
-            name = c.binding if alias is None else (alias if isinstance(alias, str) else alias.name)
+            name = c.binding if alias is None else selector_name(alias)
             if name not in pos_of:
                 via = "" if name == c.binding else f" (bound to {c.binding!r})"
                 raise r.error(
@@ -237,7 +237,7 @@ def _right(
             order.append(ax.name)
             parts.append(ax)
         alias = r.table.get(c.binding)
-        name = c.binding if alias is None else (alias if isinstance(alias, str) else alias.name)
+        name = c.binding if alias is None else selector_name(alias)
         merged[parts[0].name] = Axis(name, math.prod(ax.size for ax in parts))
     if Ellipsis not in order:
         unused = [ax.name for ax in middle if ax.name not in grouped]
@@ -322,7 +322,7 @@ def _sequence_order(
             continue
         if not isinstance(sel, (str, Axis)):
             raise NamedTypeError(f"rearrange: expected axis names, Axis objects or '...', got {sel!r}")
-        name = sel if isinstance(sel, str) else sel.name
+        name = selector_name(sel)
         if name not in have:
             raise AxisNotFoundError(
                 f"rearrange: axis {name!r} is not in {format_shape(axes)}{did_you_mean(name, have)}"

@@ -20,7 +20,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .axis import Axis, AxisSelector
+from .axis import Axis, AxisSelector, selector_name
 from .errors import AxisNotFoundError, AxisSizeError, DuplicateAxisError, NamedTypeError, format_shape
 from .jax_utils import is_jax_array_like, multilevel_scan, tree_checkpoint_name
 from .named_array import NamedArray, is_named_array
@@ -229,14 +229,6 @@ class ScanCheckpointPolicy:
         return int(self.nested)
 
 
-def _axis_name(axis: AxisSelector) -> str:
-    if isinstance(axis, Axis):
-        return axis.name
-    if isinstance(axis, str):
-        return axis
-    raise NamedTypeError(f"scan: axis must be an Axis or a name, got {type(axis).__name__}")
-
-
 class _Prepared:
     """Scanned leaves moved axis-first, the template to rebuild one step's inputs, and the length."""
 
@@ -248,7 +240,9 @@ class _Prepared:
         is_scanned: Callable[[Any], bool],
         arg_name: Callable[[int], str] = lambda i: f"args[{i}]",
     ):
-        name = _axis_name(axis)
+        if not isinstance(axis, (Axis, str)):
+            raise NamedTypeError(f"scan: axis must be an Axis or a name, got {type(axis).__name__}")
+        name = selector_name(axis)
         scanned, self.unscanned = eqx.partition(xs, is_scanned, is_leaf=is_named_array)
         leaves_with_paths, self.treedef = jax.tree_util.tree_flatten_with_path(
             scanned, is_leaf=is_named_array

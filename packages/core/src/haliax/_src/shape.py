@@ -12,7 +12,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .axis import Axis, AxisSelection, AxisSelector, AxisSpec, axis_spec_to_tuple
+from .axis import Axis, AxisSelection, AxisSelector, AxisSpec, axis_spec_to_tuple, selector_name
 from .errors import (
     AxisSizeError,
     DuplicateAxisError,
@@ -25,10 +25,6 @@ from .errors import (
 )
 from .lift import axis_positions
 from .named_array import NamedArray, require_named
-
-
-def _name(ax: AxisSelector) -> str:
-    return ax if isinstance(ax, str) else ax.name
 
 
 def _check_unique(op: str, axes: Sequence[Axis]) -> None:
@@ -371,7 +367,7 @@ def concatenate(axis: AxisSelector, arrays: Sequence[NamedArray]) -> NamedArray:
         raise NamedTypeError("concatenate: needs at least one array")
     for x in arrays:
         require_named("concatenate", x)
-    name = _name(axis)
+    name = selector_name(axis)
     first = arrays[0]
     pos = [ax.name for ax in first.axes].index(name) if first.has_axis(name) else None
     if pos is None:
@@ -409,7 +405,7 @@ def stack(axis: AxisSelector, arrays: Sequence[NamedArray]) -> NamedArray:
         raise NamedTypeError("stack: needs at least one array")
     for x in arrays:
         require_named("stack", x)
-    new = Axis(_name(axis), len(arrays))
+    new = Axis(selector_name(axis), len(arrays))
     if isinstance(axis, Axis) and axis.size != len(arrays):
         raise AxisSizeError(f"stack: axis {axis} was given but {len(arrays)} arrays were passed")
     first = arrays[0]
@@ -449,7 +445,7 @@ def pad(
         before, after = (w, w) if isinstance(w, int) else w
         if before < 0 or after < 0:
             raise AxisSizeError(
-                f"pad: pad widths must be non-negative, got {(before, after)} for axis {_name(ax)!r}"
+                f"pad: pad widths must be non-negative, got {(before, after)} for axis {selector_name(ax)!r}"
             )
         widths[p] = (int(before), int(after))
     out_axes = tuple(ax.resize(ax.size + b + e) for ax, (b, e) in zip(array.axes, widths, strict=True))
@@ -501,7 +497,7 @@ def tile(a: NamedArray, reps: Mapping[AxisSelector, int]) -> NamedArray:
     per_dim = [1] * a.ndim
     new_axes: list[Axis] = []
     for ax, r in reps.items():
-        name = _name(ax)
+        name = selector_name(ax)
         if isinstance(r, bool) or not hasattr(r, "__index__") or r < 0:
             raise ValueRangeError(
                 f"tile: the repetition count for axis {name!r} must be a non-negative integer, got {r!r}"

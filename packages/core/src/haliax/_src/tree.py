@@ -27,7 +27,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .axis import Axis, AxisSelector
+from .axis import Axis, AxisSelector, selector_name
 from .named_array import NamedArray, is_named_array
 from .random import truncated_normal
 from .vmap import vmap
@@ -142,7 +142,7 @@ def resize_axis(tree: Any, old_axis: AxisSelector, new_size: int, key: Any = Non
         >>> hax.tree_util.resize_axis(x, "vocab", 3).array.tolist()
         [[1.0, 3.0, 2.0]]
     """
-    name = old_axis.name if isinstance(old_axis, Axis) else old_axis
+    name = selector_name(old_axis)
     leaves, treedef = tree_flatten(tree)
     keys = [None] * len(leaves) if key is None else list(jax.random.split(key, max(len(leaves), 1)))
     return tree_unflatten(

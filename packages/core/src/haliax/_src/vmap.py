@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 
 import jax
 
-from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
+from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple, selector_name
 from .errors import (
     AxisNotFoundError,
     AxisSizeError,
@@ -100,7 +100,7 @@ def _vmap_one(
 ) -> Callable[..., Any]:
     if not isinstance(axis, (Axis, str)):
         raise NamedTypeError(f"vmap: axis must be an Axis or a name, got {type(axis).__name__}")
-    name = axis.name if isinstance(axis, Axis) else axis
+    name = selector_name(axis)
     try:
         sig: inspect.Signature | None = inspect.signature(fn)
     except (TypeError, ValueError):  # some builtins have no signature

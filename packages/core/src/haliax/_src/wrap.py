@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 import jax
 import jax.numpy as jnp
 
-from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
+from .axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple, selector_name
 from .broadcast import binary_plan
 from .errors import NamedTypeError, ShapeMismatchError, format_shape
 from .lift import along_axis, axis_positions, binary, elementwise, reduction
@@ -194,7 +194,7 @@ def apply_positional(
         (Axis(name='batch', size=3),)
     """
     op = getattr(fn, "__name__", "apply_positional")
-    chosen = [s.name if isinstance(s, Axis) else s for s in axis_spec_to_tuple(axis)]
+    chosen = [selector_name(s) for s in axis_spec_to_tuple(axis)]
     chosen_set = set(chosen)
     batch: tuple[Axis, ...] = ()
     for x in args:
@@ -204,7 +204,7 @@ def apply_positional(
     sizes: dict[str, int] = {}
     raw_args = [_lay_out(op, x, batch, chosen, sizes) if isinstance(x, NamedArray) else x for x in args]
     for sel in axis_spec_to_tuple(axis):
-        name = sel.name if isinstance(sel, Axis) else sel
+        name = selector_name(sel)
         if name not in sizes:
             raise NamedTypeError(f"{op}: no argument has axis {name!r} named in axis=")
     out = fn(*raw_args, **kwargs)

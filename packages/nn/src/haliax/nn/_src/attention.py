@@ -16,21 +16,13 @@ import jax.numpy as jnp
 from haliax import NamedArray
 from haliax.axis import Axis, AxisSelection, AxisSelector, AxisSpec
 from haliax.errors import DuplicateAxisError, NamedTypeError
-from haliax.extend import axis_not_found, format_shape, named_unchecked, reported_as
+from haliax.extend import axis_not_found, format_shape, named_unchecked, reported_as, selector_name
 
 from .contract import contract, haliax_order, names_of
 from .normalization import softmax
 from .sampling import as_axes
 
 _MASKED = -1e9
-
-
-def _name(ax: AxisSelector) -> str:
-    return ax if isinstance(ax, str) else ax.name
-
-
-def _names(axes: tuple[Axis, ...]) -> tuple[str, ...]:
-    return tuple(ax.name for ax in axes)
 
 
 def _check(op: str, x: Any, what: str, needs: tuple[str, ...]) -> None:
@@ -82,8 +74,8 @@ def dot_product_attention_weights(
     """
     op = "dot_product_attention_weights"
     weights = _weights(op, Key, KPos, query, key, mask, bias, attention_dtype, precision, scaling_factor)
-    order = haliax_order(query.axes, key.axes, (_name(Key),))
-    return weights.rearrange(order) if _names(weights.axes) != order else weights
+    order = haliax_order(query.axes, key.axes, (selector_name(Key),))
+    return weights.rearrange(order) if tuple(ax.name for ax in weights.axes) != order else weights
 
 
 def _weights(
@@ -99,7 +91,7 @@ def _weights(
     scaling_factor: float | None,
 ) -> NamedArray:
     """`dot_product_attention_weights` in ``dot_general``'s layout (no transpose), errors worded for ``op``."""
-    key_name = _name(Key)
+    key_name = selector_name(Key)
     _check(op, query, "query", (key_name,))
     _check(op, key, "key", (key_name, *names_of(KPos)))
     orig_dtype = query.dtype
@@ -156,7 +148,7 @@ def dot_product_attention(
     weights = _weights(op, Key, KPos, query, key, mask, bias, attention_dtype, precision, scaling_factor)
     # The result is ordered as hax.dot(weights, value) with the weights in hax.dot's order; the
     # weights themselves stay in dot_general's layout, so only the result may need a transpose.
-    w_order = haliax_order(query.axes, key.axes, (_name(Key),))
+    w_order = haliax_order(query.axes, key.axes, (selector_name(Key),))
     w_axes = tuple(weights.resolve_axis(n) for n in w_order)
     order = haliax_order(w_axes, value.axes, names_of(KPos))
     return contract(op, weights, value, names_of(KPos), precision=precision, order=order)

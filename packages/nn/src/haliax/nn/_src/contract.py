@@ -16,7 +16,7 @@ import jax
 
 from haliax import NamedArray
 from haliax.axis import Axis
-from haliax.extend import axis_not_found, named_unchecked
+from haliax.extend import axis_not_found, named_unchecked, selector_name
 from haliax.extend import contraction_plan as _core_plan
 
 DotGeneral = Callable[..., Any]
@@ -65,10 +65,10 @@ def haliax_order(a: tuple[Axis, ...], b: tuple[Axis, ...], contracted: tuple[str
 def names_of(axis: Any) -> tuple[str, ...]:
     """Axis names of an axis spec or selection (one axis, a sequence, or a dict)."""
     if isinstance(axis, (str, Axis)):
-        return (axis if isinstance(axis, str) else axis.name,)
+        return (selector_name(axis),)
     if isinstance(axis, dict):
         return tuple(axis)
-    return tuple(a if isinstance(a, str) else a.name for a in axis)
+    return tuple(selector_name(a) for a in axis)
 
 
 def contract(

@@ -18,7 +18,7 @@ import numpy as np
 from haliax import NamedArray
 from haliax.axis import Axis, AxisSelector
 from haliax.errors import AxisSizeError, BroadcastError, DuplicateAxisError, NamedTypeError, ValueRangeError
-from haliax.extend import axis_not_found, axis_size_mismatch, format_shape, named_unchecked
+from haliax.extend import axis_not_found, axis_size_mismatch, format_shape, named_unchecked, selector_name
 
 Padding = str | int | Sequence[int] | Sequence[tuple[int, int]]
 
@@ -51,10 +51,6 @@ def _padding(op: str, padding: Padding, n: int) -> str | tuple[tuple[int, int], 
     return tuple((p, p) if isinstance(p, int) else (int(p[0]), int(p[1])) for p in items)
 
 
-def _name(ax: AxisSelector) -> str:
-    return ax if isinstance(ax, str) else ax.name
-
-
 class _ConvBase(eqx.Module):
     weight: NamedArray
     bias: NamedArray | None
@@ -79,7 +75,11 @@ class _ConvBase(eqx.Module):
         use_bias: bool,
         key: Any,
     ) -> tuple[tuple[str, ...], tuple[int, ...], NamedArray, NamedArray | None]:
-        spatial = (_name(Spatial),) if isinstance(Spatial, (str, Axis)) else tuple(_name(s) for s in Spatial)
+        spatial = (
+            (selector_name(Spatial),)
+            if isinstance(Spatial, (str, Axis))
+            else tuple(selector_name(s) for s in Spatial)
+        )
         for role, ax in (("In", In), ("Out", Out)):
             if ax.name in spatial:
                 raise DuplicateAxisError(

@@ -19,6 +19,7 @@ from haliax.extend import (
     format_shape,
     named_unchecked,
     reported_as,
+    selector_name,
 )
 from haliax.util import UNSPECIFIED, Unspecified
 from haliax.wrap import ReductionFunction
@@ -77,7 +78,7 @@ def cross_entropy_loss_and_log_normalizers(
 
 
 def _label_name(pred_y: NamedArray, Label: AxisSelector) -> str:
-    label = Label if isinstance(Label, str) else Label.name
+    label = selector_name(Label)
     if label not in {ax.name for ax in pred_y.axes}:
         raise axis_not_found("cross_entropy_loss", [label], pred_y.axes)
     return label

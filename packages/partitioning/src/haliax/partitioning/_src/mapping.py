@@ -19,7 +19,7 @@ from jax.sharding import PartitionSpec
 
 from haliax.axis import Axis, AxisSelection, AxisSelector, axis_spec_to_tuple
 from haliax.errors import NamedTypeError, PartitioningError
-from haliax.extend import did_you_mean, format_shape, reported_as
+from haliax.extend import did_you_mean, format_shape, reported_as, selector_name
 
 from .mesh import MeshLike, current_mesh, format_mesh, mesh_shape
 
@@ -92,16 +92,12 @@ def _mesh_axes(op: str, name: str, physical: PhysicalAxisSpec | None) -> tuple[s
     )
 
 
-def _name(axis: AxisSelector) -> str:
-    return axis.name if isinstance(axis, Axis) else axis
-
-
 def physical_axis_name(axis: AxisSelector, mapping: ResourceMapping | None = None) -> PhysicalAxisSpec | None:
     """The mesh axis name(s) ``axis`` maps to under ``mapping`` (default: the context's), or None."""
     mapping = _state.mapping if mapping is None else mapping
     if mapping is None:
         return None
-    return mapping.get(_name(axis))
+    return mapping.get(selector_name(axis))
 
 
 def physical_axis_size(
@@ -109,16 +105,16 @@ def physical_axis_size(
 ) -> int | None:
     """How many ways ``axis`` is split: the product of its mesh axes' sizes, or None when unmapped."""
     op = "physical_axis_size"
-    names = _mesh_axes(op, _name(axis), physical_axis_name(axis, mapping))
+    names = _mesh_axes(op, selector_name(axis), physical_axis_name(axis, mapping))
     if not names:
         return None
     mesh = current_mesh(mesh)
     if mesh is None:
-        raise _no_mesh(op, _name(axis), names)
+        raise _no_mesh(op, selector_name(axis), names)
     shape = mesh_shape(mesh)
     for n in names:
         if n not in shape:
-            raise _unknown_mesh_axis(op, _name(axis), n, mesh)
+            raise _unknown_mesh_axis(op, selector_name(axis), n, mesh)
     return math.prod(shape[n] for n in names)
 
 
@@ -175,7 +171,7 @@ def spec_for_axes(
     used: dict[str, str] = {}
     entries: list[str | tuple[str, ...] | None] = []
     for ax in axes:
-        name = _name(ax)
+        name = selector_name(ax)
         physical = _mesh_axes(op, name, mapping.get(name))
         for mesh_axis in physical:
             if mesh_axis in used:

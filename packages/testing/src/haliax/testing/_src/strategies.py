@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from haliax import NamedArray
 from haliax.axis import Axis
+from haliax.extend import selector_name
 
 from .devices import device_count, make_test_mesh
 
@@ -195,7 +196,7 @@ def permuted_arrays(draw: st.DrawFn, array: NamedArray) -> NamedArray:
 def permute(array: NamedArray, order: Sequence[Axis | str]) -> NamedArray:
     """``array`` transposed so that its axes come in ``order`` (a permutation of its axes)."""
     position = {ax.name: i for i, ax in enumerate(array.axes)}
-    names = [o if isinstance(o, str) else o.name for o in order]
+    names = [selector_name(o) for o in order]
     if sorted(names) != sorted(position):
         raise ValueError(
             f"permute: {names} is not a permutation of the array's axes {[ax.name for ax in array.axes]}"
