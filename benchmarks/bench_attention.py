@@ -17,14 +17,10 @@ Run: ``python benchmarks/bench_attention.py`` (tiny CPU sizes), ``--gpu`` for se
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import jax
 import jax.numpy as jnp
-from harness import Result, compare, table
+from haliax_gpt_example.harness import Result, compare, table
 
 import haliax as hax
 import haliax.nn as hnn

@@ -6,14 +6,9 @@ eager op within 1.5x of jnp, tracing within 1.1x, jit dispatch of 150 NamedArray
 
 from __future__ import annotations
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(__file__))
-
 import jax
 import jax.numpy as jnp
-from harness import Result, compare, table
+from haliax_gpt_example.harness import Result, compare, table
 
 import haliax as hax
 

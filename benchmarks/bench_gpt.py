@@ -19,18 +19,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import statistics
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
-
-import gpt_positional
 import jax
-from gpt.train import checkpoint_policy_arg
-from gpt_steps import (
+from haliax_gpt_example import positional as gpt_positional
+from haliax_gpt_example.harness import compare, table
+from haliax_gpt_example.steps import (
     GPTConfig,
     abstract_state,
     concrete_state,
@@ -44,7 +39,7 @@ from gpt_steps import (
     set_named_attention,
     temp_bytes,
 )
-from harness import compare, table
+from haliax_gpt_example.train import checkpoint_policy_arg
 
 GPT2_SMALL = GPTConfig(vocab=50304, seq_len=1024, embed=768, heads=12, layers=12)
 CPU_SMALL = GPTConfig(vocab=256, seq_len=128, embed=128, heads=4, layers=4)

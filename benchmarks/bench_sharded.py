@@ -14,16 +14,14 @@ from __future__ import annotations
 import collections
 import os
 import re
-import sys
 
 _flags = os.environ.get("XLA_FLAGS", "")
 if "xla_force_host_platform_device_count" not in _flags:
     os.environ["XLA_FLAGS"] = f"{_flags} --xla_force_host_platform_device_count=8".strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import jax  # noqa: E402
-from gpt_steps import (  # noqa: E402
+from haliax_gpt_example.steps import (  # noqa: E402
     GPTConfig,
     concrete_state,
     mp_policy,
@@ -41,7 +39,7 @@ from haliax.registry import sharding_strategies  # noqa: E402
 CONFIG = GPTConfig(vocab=256, seq_len=64, embed=64, heads=4, layers=2)
 BATCH = 8
 
-# Hand-written layouts of the positional parameters (see gpt_positional's table), per strategy.
+# Hand-written layouts of the positional parameters (see haliax_gpt_example.positional's table), per strategy.
 # fsdp: every embed dimension over "data". tp: heads and mlp over "model".
 FSDP_SPECS = {
     ".token_embeddings.weight": P(None, "data"),

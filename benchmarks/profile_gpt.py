@@ -11,16 +11,12 @@ from __future__ import annotations
 import argparse
 import collections
 import glob
-import os
-import sys
 import tempfile
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import jax
 from bench_gpt import GPU_CONFIGS, _unroll_arg
-from gpt.train import checkpoint_policy_arg
-from gpt_steps import concrete_state, mp_policy, named_step, optimizer
+from haliax_gpt_example.steps import concrete_state, mp_policy, named_step, optimizer
+from haliax_gpt_example.train import checkpoint_policy_arg
 
 
 def main() -> None:

@@ -27,10 +27,11 @@ BENCHMARKS = [
 def _env(name: str) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("JAX_PLATFORMS", "cpu")
+    # The workspace members' source trees, so a plain ``python`` with the dependencies also works.
     paths = [
         os.path.join(ROOT, "packages", p, "src") for p in sorted(os.listdir(os.path.join(ROOT, "packages")))
     ]
-    paths.append(os.path.join(ROOT, "examples"))
+    paths.append(os.path.join(ROOT, "examples", "gpt_model", "src"))
     env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     if name != "sharded":
         # One CPU device for the single-device benchmarks, whatever the caller's XLA_FLAGS say.

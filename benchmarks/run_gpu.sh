@@ -4,7 +4,7 @@
 # Markdown tables as the CPU run. Extra arguments go to bench_gpt.py (e.g. --peak-tflops 989).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHONPATH="$(ls -d packages/*/src | tr '\n' ':')examples${PYTHONPATH:+:$PYTHONPATH}"
+PYTHONPATH="$(ls -d packages/*/src | tr '\n' ':')examples/gpt_model/src${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONPATH
 PY="${PYTHON:-python}"
 "$PY" benchmarks/bench_gpt.py --gpu "$@"

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 
 import pytest
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from gpt import train
+from haliax_gpt_example import train
 
 TINY = [
     "--steps",

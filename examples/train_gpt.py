@@ -10,12 +10,9 @@ Writes ``runs/gpt/`` (or ``--out``): a safetensors checkpoint, ``loss.png`` and 
 
 from __future__ import annotations
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from gpt.train import main
+from haliax_gpt_example.train import main
 
 if __name__ == "__main__":
     sys.exit(main())

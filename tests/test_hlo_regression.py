@@ -1,7 +1,7 @@
 """Names must cost nothing under jit: the named GPT's compiled step against its positional twin.
 
-Compiles one AdamW training step of the named reference GPT (examples/gpt/model.py) and of the
-hand-written positional twin (benchmarks/gpt_positional.py) on CPU at a tiny size, and fails if
+Compiles one AdamW training step of the named reference GPT (haliax_gpt_example.model) and of the
+hand-written positional twin (haliax_gpt_example.positional) on CPU at a tiny size, and fails if
 the named program drifts above the positional one by more than the allowances below. Nothing
 is timed: instruction counts and XLA's temp-buffer size are deterministic for a given jax/XLA.
 
@@ -12,18 +12,12 @@ XLA's fusion decisions shifting between versions, not for a real extra op per la
 
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 
 import jax
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [os.path.join(ROOT, "benchmarks"), os.path.join(ROOT, "examples")]
-
-import gpt_positional  # noqa: E402
-import gpt_steps  # noqa: E402
+from haliax_gpt_example import positional as gpt_positional
+from haliax_gpt_example import steps as gpt_steps
 
 OPS_ALLOWANCE = 1.02
 TEMP_ALLOWANCE = 1.02

@@ -1,7 +1,7 @@
 """Named and positional GPT training steps, and the program statistics the benchmarks compare.
 
-Shared by ``bench_gpt.py`` and ``tests/test_hlo_regression.py``: one AdamW training step of the
-named GPT (``examples/gpt/model.py``) and of its positional twin (``gpt_positional.py``), built
+Shared by ``benchmarks/bench_gpt.py`` and ``tests/test_hlo_regression.py``: one AdamW training step of the
+named GPT (``haliax_gpt_example.model``) and of its positional twin (``haliax_gpt_example.positional``), built
 the same way (same optimizer, same mixed-precision policy, same donation), plus counters for
 jaxpr equations and compiled HLO instructions.
 """
@@ -10,29 +10,23 @@ from __future__ import annotations
 
 import collections
 import functools
-import os
 import re
-import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-for _p in (_HERE, os.path.join(os.path.dirname(_HERE), "examples")):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jmp
+import optax
 
-import equinox as eqx  # noqa: E402
-import gpt_positional  # noqa: E402
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import jmp  # noqa: E402
-import optax  # noqa: E402
-from gpt.model import GPT, GPTConfig  # noqa: E402
-from gpt.model import loss_fn as named_loss_fn  # noqa: E402
+import haliax as hax
+import haliax.nn as hnn
 
-import haliax as hax  # noqa: E402
-import haliax.nn as hnn  # noqa: E402
+from . import positional as gpt_positional
+from .model import GPT, GPTConfig
+from .model import loss_fn as named_loss_fn
 
 # Off GPU the named model's fused_attention falls back to the XLA reference and warns once; the
 # benchmarks compare exactly that fallback, so the warning is noise here.

@@ -1,4 +1,4 @@
-"""A positional twin of the named GPT in ``examples/gpt/model.py``: the same math in jnp/lax only.
+"""A positional twin of the named GPT in ``haliax_gpt_example.model``: the same math in jnp/lax only.
 
 It takes the *same* parameters as the named model, with every NamedArray replaced by its raw
 array (`strip_names`), and reads each weight by its known layout:
@@ -123,7 +123,7 @@ def _checkpointed(step: Any, policy: bool | str) -> tuple[Any, bool]:
         )
         return jax.checkpoint(step, policy=p), True
     raise ValueError(
-        f"gpt_positional: checkpoint policy {policy!r} has no positional twin here; "
+        f"haliax_gpt_example.positional: checkpoint policy {policy!r} has no positional twin here; "
         f"use False, True, 'full', 'recompute', 'save_all' or 'offload'"
     )
 
@@ -160,7 +160,8 @@ def check_agreement(model: Any, window: hax.NamedArray, rtol: float = 1e-4, atol
     """Assert the named and positional losses and gradients agree (fp32); raises AssertionError."""
     import equinox as eqx
     import numpy as np
-    from gpt.model import loss_fn as named_loss
+
+    from .model import loss_fn as named_loss
 
     params = strip_names(model)
     kind = "xla"  # fp32: the named dispatcher runs the XLA reference on every backend
