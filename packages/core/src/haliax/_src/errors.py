@@ -155,7 +155,8 @@ del _cls
 # done on the success path but entering a `try` block, which costs nothing in CPython 3.11+.
 
 
-def _reword(error: HaliaxError, op: str) -> HaliaxError:
+def reword(error: HaliaxError, op: str) -> HaliaxError:
+    """``error`` re-worded to start with ``op``: the `reported_as` rule, for an ``except`` on a hot path."""
     message = str(error.args[0]) if error.args else ""
     if message.startswith(f"{op}:"):
         return error
@@ -190,12 +191,7 @@ class reported_as:
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         # Returning None lets the exception propagate, and tells type checkers it always does.
         if isinstance(exc, HaliaxError):
-            _reword(exc, self.op)
-
-
-def reword(error: HaliaxError, op: str) -> HaliaxError:
-    """``error`` re-worded to start with ``op``: the `reported_as` rule, for an ``except`` on a hot path."""
-    return _reword(error, op)
+            reword(exc, self.op)
 
 
 def reports_as(op: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -207,7 +203,7 @@ def reports_as(op: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             try:
                 return fn(*args, **kwargs)
             except HaliaxError as e:
-                raise _reword(e, op) from e.__cause__
+                raise reword(e, op) from e.__cause__
 
         return wrapper
 
