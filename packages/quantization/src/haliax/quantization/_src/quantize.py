@@ -162,15 +162,12 @@ def quantize_linear_layers(tree: T, config: QuantizationConfig) -> T:
 def _check_targets(op: str, targets: str | Sequence[str], modules: list[tuple[str, type]]) -> None:
     """Every target must select some Linear: a typo would otherwise leave the model unquantized."""
     linear_paths = [p for p, t in modules if issubclass(t, Linear)]
-    for target in [targets] if isinstance(targets, str) else list(targets):
-        if any(_target_matches(target if isinstance(targets, str) else [target], p) for p in linear_paths):
+    single = isinstance(targets, str)
+    for target in [targets] if single else list(targets):
+        matched = [(p, t) for p, t in modules if _target_matches(target if single else [target], p)]
+        if any(issubclass(t, Linear) for _, t in matched):
             continue
-        others = [
-            (p, t)
-            for p, t in modules
-            if not issubclass(t, Linear)
-            and _target_matches(target if isinstance(targets, str) else [target], p)
-        ]
+        others = [(p, t) for p, t in matched if not issubclass(t, Linear)]
         if others:
             shown = ", ".join(f"{p!r} ({t.__name__})" for p, t in others[:5])
             raise QuantizationError(
