@@ -30,7 +30,7 @@ from .axis import Axis, AxisSelector, partial_order_for, selector_name
 from .dot import PrecisionLike, axes_by_name, check_operands, contraction_plan, run_contraction
 from .errors import AxisNotFoundError, AxisSizeError, NamedTypeError, PatternError, did_you_mean, format_shape
 from .named_array import NamedArray
-from .parsing import AxisCapture, Expression, parse_einsum
+from .parsing import AxisCapture, Expression, parse_einsum, pattern_error
 
 _OP = "einsum"
 _Order = tuple[str | EllipsisType, ...]
@@ -52,11 +52,7 @@ class _Equation:
     def error(
         self, what: str, capture: AxisCapture | None = None, kind: type[Exception] = PatternError
     ) -> Exception:
-        where = f"in {self.text!r}" + ("" if capture is None else f" at column {capture.col}")
-        return kind(f"{_OP}: {where}: {what}")
-
-    def at(self, col: int, what: str) -> Exception:
-        return PatternError(f"{_OP}: in {self.text!r} at column {col}: {what}")
+        return pattern_error(_OP, self.text, what, None if capture is None else capture.col, kind)
 
     def plain(self, capture: AxisCapture | EllipsisType, where: str) -> AxisCapture:
         if isinstance(capture, EllipsisType):
@@ -157,18 +153,20 @@ def _positional(eq: _Equation, lhses: list[Expression], rhs: Expression) -> tupl
         head, tail = caps[:cut], caps[cut + 1 :]
         named = len(head) + len(tail)
         if named > len(axes) or (not n_dots and named != len(axes)):
-            raise eq.at(
-                spec.char_range[0] + 1,
+            raise pattern_error(
+                _OP,
+                eq.text,
                 f"Mismatched number of axes: operand {k} {format_shape(axes)} has {len(axes)} axes but its spec "
                 f"{'names at least' if n_dots else 'names'} {named}"
                 + ("" if n_dots else "; add '...' to stand for the rest"),
+                spec.char_range[0] + 1,
             )
         pairs = list(zip(head, axes[: len(head)], strict=True)) + list(
             zip(tail, axes[len(axes) - len(tail) :], strict=True)
         )
         for c, ax in pairs:
-            label = eq.plain(c, "in the input").axes[0]  # type: ignore[union-attr]  # '...' was cut out
-            _bind(eq, bound, label, ax, c)  # type: ignore[arg-type]  # as above
+            # '...' was cut out and groups were rejected above: each c is a plain name
+            _bind(eq, bound, c.axes[0], ax, c)  # type: ignore[union-attr,arg-type]
     by_axis: dict[str, str] = {}
     for label, name in bound.items():
         other = by_axis.setdefault(name, label)

@@ -22,6 +22,14 @@ from .errors import PatternError
 _WORD = re.compile(r"\w+")
 
 
+def pattern_error(
+    op: str, text: str, what: str, col: int | None = None, kind: type[Exception] = PatternError
+) -> Exception:
+    """``kind("{op}: in {text!r} at column {col}: {what}")``; without ``col``, no column."""
+    where = f"in {text!r}" + ("" if col is None else f" at column {col}")
+    return kind(f"{op}: {where}: {what}")
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class AxisCapture:
     """One captured item: ``name``, ``(a b)`` or ``(name: a b)``.
@@ -67,9 +75,10 @@ class _Reader:
         self.text = pattern
         self.pos = 0
 
-    def error(self, what: str, at: int | None = None) -> PatternError:
-        col = min(self.pos if at is None else at, len(self.text)) + 1
-        return PatternError(f"{self.op}: in {self.text!r} at column {col}: {what}")
+    def error(self, what: str, at: int | None = None) -> Exception:
+        return pattern_error(
+            self.op, self.text, what, min(self.pos if at is None else at, len(self.text)) + 1
+        )
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""

@@ -35,7 +35,7 @@ from .errors import (
     format_shape,
 )
 from .named_array import NamedArray, require_named
-from .parsing import AxisCapture, Expression, parse_rearrangement
+from .parsing import AxisCapture, Expression, parse_rearrangement, pattern_error
 
 _OP = "rearrange"
 Binding = str | Axis | int
@@ -71,8 +71,7 @@ class _Resolver:
     def error(
         self, what: str, capture: AxisCapture | None = None, kind: type[Exception] = PatternError
     ) -> Exception:
-        where = f"in {self.pattern!r}" + ("" if capture is None else f" at column {capture.col}")
-        return kind(f"{_OP}: {where}: {what}")
+        return pattern_error(_OP, self.pattern, what, None if capture is None else capture.col, kind)
 
     def bind(self, label: str, axis: Axis, capture: AxisCapture) -> None:
         current = self.table.get(label)

@@ -238,7 +238,7 @@ class _Prepared:
         axis: AxisSelector,
         xs: Any,
         is_scanned: Callable[[Any], bool],
-        arg_name: Callable[[int], str] = lambda i: f"args[{i}]",
+        arg_name: Callable[[int], str],
     ):
         if not isinstance(axis, (Axis, str)):
             raise NamedTypeError(f"scan: axis must be an Axis or a name, got {type(axis).__name__}")
