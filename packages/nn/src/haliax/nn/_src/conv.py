@@ -18,7 +18,9 @@ import numpy as np
 from haliax import NamedArray
 from haliax.axis import Axis, AxisSelector
 from haliax.errors import AxisSizeError, BroadcastError, DuplicateAxisError, NamedTypeError, ValueRangeError
-from haliax.extend import axis_not_found, axis_size_mismatch, format_shape, named_unchecked, selector_name
+from haliax.extend import axis_not_found, axis_size_mismatch, format_shape, named_unchecked
+
+from .contract import names_of
 
 Padding = str | int | Sequence[int] | Sequence[tuple[int, int]]
 
@@ -75,11 +77,7 @@ class _ConvBase(eqx.Module):
         use_bias: bool,
         key: Any,
     ) -> tuple[tuple[str, ...], tuple[int, ...], NamedArray, NamedArray | None]:
-        spatial = (
-            (selector_name(Spatial),)
-            if isinstance(Spatial, (str, Axis))
-            else tuple(selector_name(s) for s in Spatial)
-        )
+        spatial = names_of(Spatial)
         for role, ax in (("In", In), ("Out", Out)):
             if ax.name in spatial:
                 raise DuplicateAxisError(

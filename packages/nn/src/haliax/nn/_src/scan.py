@@ -206,10 +206,9 @@ class _LayerStack(ModuleWithStateDictSerialization):
             LayerStackError: a layer returns something other than a ``(carry, output)`` pair.
         """
         with reported_as(f"{type(self).__name__}.scan"):
-            result = self.scan_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw), unroll=unroll)(
+            return self.scan_via(lambda layer, carry, *a, **kw: layer(carry, *a, **kw), unroll=unroll)(
                 init, *args, **kwargs
             )
-        return result
 
 
 class Stacked(_LayerStack, Generic[M]):
@@ -399,12 +398,9 @@ class BlockSeq(_LayerStack, Generic[M]):
         return {"blocks": None}
 
     @property
-    def _carry_ckpt_name(self) -> str:
-        return f"BlockSeq[{self.Block}, {type(self.blocks[0]).__name__}].carry"
-
-    @property
-    def _output_ckpt_name(self) -> str:
-        return f"BlockSeq[{self.Block}, {type(self.blocks[0]).__name__}].outputs"
+    def _ckpt_prefix(self) -> str:
+        """Checkpoint names of the loop's values are ``<prefix>.carry`` and ``<prefix>.outputs``."""
+        return f"BlockSeq[{self.Block}, {type(self.blocks[0]).__name__}]"
 
     def _call(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         if self.gradient_checkpointing.disable:
@@ -416,10 +412,11 @@ class BlockSeq(_LayerStack, Generic[M]):
 
         @reports_as("BlockSeq.fold_via")
         def run(init: Any, *args: Any, **kwargs: Any) -> Any:
+            step, carry_name = self._call(fn), f"{self._ckpt_prefix}.carry"
             carry = init
             for i, layer in enumerate(self.blocks):
                 a, kw = _index_layer("BlockSeq.fold", (args, kwargs), self.Block, i)
-                carry = tree_checkpoint_name(self._call(fn)(layer, carry, *a, **kw), self._carry_ckpt_name)
+                carry = tree_checkpoint_name(step(layer, carry, *a, **kw), carry_name)
             return carry
 
         return run
@@ -431,12 +428,13 @@ class BlockSeq(_LayerStack, Generic[M]):
 
         @reports_as("BlockSeq.scan_via")
         def run(init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+            step, name = self._call(fn), self._ckpt_prefix
             carry, outs = init, []
             for i, layer in enumerate(self.blocks):
                 a, kw = _index_layer("BlockSeq.scan", (args, kwargs), self.Block, i)
-                carry, out = _check_pair("BlockSeq.scan", self._call(fn)(layer, carry, *a, **kw))
-                carry = tree_checkpoint_name(carry, self._carry_ckpt_name)
-                outs.append(tree_checkpoint_name(out, self._output_ckpt_name))
+                carry, out = _check_pair("BlockSeq.scan", step(layer, carry, *a, **kw))
+                carry = tree_checkpoint_name(carry, f"{name}.carry")
+                outs.append(tree_checkpoint_name(out, f"{name}.outputs"))
             return carry, _stack_outputs(outs, self.Block)
 
         return run
@@ -446,10 +444,10 @@ class BlockSeq(_LayerStack, Generic[M]):
 
         @reports_as("BlockSeq.vmap_via")
         def run(*args: Any, **kwargs: Any) -> Any:
-            outs = []
+            step, outs = self._call(fn), []
             for i, layer in enumerate(self.blocks):
                 a, kw = _index_layer("BlockSeq.vmap", (args, kwargs), self.Block, i)
-                outs.append(self._call(fn)(layer, *a, **kw))
+                outs.append(step(layer, *a, **kw))
             return _stack_outputs(outs, self.Block)
 
         return run
