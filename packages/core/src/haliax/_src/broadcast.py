@@ -169,10 +169,12 @@ def broadcast_to(
         >>> hax.broadcast_to(hax.ones(E), (B, E)).shape
         {'batch': 2, 'embed': 3}
     """
-    own = {ax.name: ax for ax in a.axes} if isinstance(a, NamedArray) else {}
+    own: dict[str, Axis] | None = None  # a's axes by name, built only if the target has a bare name
     target_list = []
     for t in axis_spec_to_tuple(axes):
         if not isinstance(t, Axis):
+            if own is None:
+                own = {ax.name: ax for ax in a.axes} if isinstance(a, NamedArray) else {}
             if t not in own:
                 raise BroadcastError(
                     f"broadcast_to: axis {t!r} needs a size (the array does not have it); "

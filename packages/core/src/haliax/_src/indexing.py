@@ -53,7 +53,6 @@ _builtin_slice = builtins.slice
 
 # Kinds of per-axis selectors after classification.
 _INT, _SLICE, _DSLICE, _DYN, _LIST, _NAMED, _ARRAY = range(7)
-_DROPS = (_INT, _DYN)
 
 
 # ----------------------------------------------------------------------------------------------

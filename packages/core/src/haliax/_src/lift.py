@@ -217,7 +217,7 @@ def reduction(
         if axis is None:
             return NamedArray._new(fn(array.array, axis=None, **kwargs), ())
         if isinstance(axis, (str, Axis)):
-            pos: tuple[int, ...] | int = axis_positions(op_name, array, axis)[0]
+            pos: tuple[int, ...] | int = axis_position(op_name, array.axes, axis)
             drop = {pos}
         else:
             if single_axis:
@@ -254,10 +254,14 @@ def along_axis(fn: Callable[..., Any], *, name: str | None = None, summary: str 
             return fn(a, _unnamed_axis(op_name, axis), *args, **kwargs)
         if axis is None:
             return fn(a.array, None, *args, **kwargs)
-        positions = axis_positions(op_name, a, axis)
-        if len(positions) != 1:
-            raise NamedTypeError(f"{op_name}: takes one axis, got {list(axis_spec_to_tuple(axis))}")
-        return NamedArray._new(fn(a.array, positions[0], *args, **kwargs), a.axes)
+        if isinstance(axis, (str, Axis)):
+            pos = axis_position(op_name, a.axes, axis)
+        else:
+            positions = axis_positions(op_name, a, axis)
+            if len(positions) != 1:
+                raise NamedTypeError(f"{op_name}: takes one axis, got {list(axis_spec_to_tuple(axis))}")
+            pos = positions[0]
+        return NamedArray._new(fn(a.array, pos, *args, **kwargs), a.axes)
 
     return _finish(op, fn, name, summary or f"`{op_name}` along one axis; the result keeps the axes.")
 

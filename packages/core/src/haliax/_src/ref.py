@@ -250,7 +250,8 @@ class NamedRef:
         return holder.resolve_axis(axes)
 
     def __repr__(self) -> str:
-        staged = f", staged={len(self._staged())}" if self._staged() else ""
+        n = len(self._staged())
+        staged = f", staged={n}" if n else ""
         return f"NamedRef({format_shape(self.axes)}, dtype={self.dtype}{staged})"
 
 
