@@ -6,7 +6,7 @@ import pytest
 
 import haliax as hax
 import haliax.axis as ha
-from haliax._src.axis import sized_axes
+from haliax._src.base.axis import sized_axes
 
 B, E, H = hax.make_axes(batch=2, embed=3, head=4)
 

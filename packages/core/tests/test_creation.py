@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import haliax as hax
-from haliax._src.errors import DuplicateAxisError, NamedTypeError
+from haliax._src.base.errors import DuplicateAxisError, NamedTypeError
 
 B, E = hax.make_axes(batch=2, embed=3)
 

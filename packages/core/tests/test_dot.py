@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import haliax as hax
-from haliax._src import sharding_hook
-from haliax._src.errors import AxisNotFoundError, AxisSizeError, NamedTypeError
+from haliax._src.base import sharding_hook
+from haliax._src.base.errors import AxisNotFoundError, AxisSizeError, NamedTypeError
 
 
 def _arr(names, sizes, seed=0):

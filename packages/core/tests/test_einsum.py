@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import haliax as hax
-from haliax._src.errors import AxisNotFoundError, AxisSizeError, PatternError
+from haliax._src.base.errors import AxisNotFoundError, AxisSizeError, PatternError
 
 
 def _arr(names, sizes, seed=0):

@@ -6,7 +6,7 @@ import jaxtyping
 import pytest
 
 import haliax as hax
-from haliax._src.errors import NamedTypeError
+from haliax._src.base.errors import NamedTypeError
 from haliax.haxtyping import (
     Complex,
     DTypeCategory,

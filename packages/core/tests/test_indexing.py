@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import haliax as hax
-from haliax._src.errors import AxisNotFoundError, NamedIndexError
+from haliax._src.base.errors import AxisNotFoundError, NamedIndexError
 from haliax.core import SliceSpec
 
 B, E, P = hax.make_axes(batch=4, embed=3, pos=5)

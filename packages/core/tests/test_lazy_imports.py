@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 import haliax as hax
-from haliax._src import lazy
+from haliax._src.plugins import lazy
 
 
 def _pretend_missing(monkeypatch: pytest.MonkeyPatch, module_name: str) -> None:

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import haliax as hax
-from haliax._src import fft, ops, poly, reductions, specialized, ufuncs, wrap
+from haliax._src.ops import compare, fft, matrix, poly, reductions, select, ufuncs, wrap
 
 B, E = hax.Axis("batch", 2), hax.Axis("embed", 3)
-MODULES = (ufuncs, reductions, ops, specialized, fft, poly, wrap)
+MODULES = (ufuncs, reductions, compare, select, matrix, fft, poly, wrap)
 INT_OPS = ("bitwise", "shift", "invert")
 # jnp has no identity for these, so a where= mask would need `initial`.
 NO_IDENTITY = {"max", "min", "amax", "amin", "nanmax", "nanmin"}

@@ -1,7 +1,7 @@
 import pytest
 
-from haliax._src.errors import PatternError
-from haliax._src.parsing import AxisCapture, _parse_quoted_string, parse_einsum, parse_rearrangement
+from haliax._src.base.errors import PatternError
+from haliax._src.ops.parsing import AxisCapture, _parse_quoted_string, parse_einsum, parse_rearrangement
 
 
 def _show(expr):

@@ -1,6 +1,6 @@
 import pytest
 
-from haliax._src.pytypes import index_where
+from haliax._src.base.pytypes import index_where
 
 
 def test_index_where_finds_the_first_match_from_start():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import haliax as hax
-from haliax._src.errors import (
+from haliax._src.base.errors import (
     AxisNotFoundError,
     AxisSizeError,
     DuplicateAxisError,

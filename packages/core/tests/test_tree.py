@@ -36,7 +36,7 @@ class Layer(eqx.Module):
 
 
 class FakeStacked(eqx.Module):
-    """Follows the stacked-module protocol of haliax._src.tree (what haliax.nn.Stacked provides)."""
+    """Follows the stacked-module protocol of haliax._src.trees.tree (what haliax.nn.Stacked provides)."""
 
     stacked: Layer
     Block: Axis = eqx.field(static=True)

@@ -10,7 +10,7 @@ import pytest
 import haliax as hax
 import haliax.nn as hnn
 import haliax.quantization as hq
-from haliax._src.errors import QuantizationError
+from haliax._src.base.errors import QuantizationError
 from haliax.state_dict import from_state_dict, load_state_dict, save_state_dict, to_state_dict
 
 Batch, In, Hidden, Out = hax.Axis("batch", 32), hax.Axis("in", 8), hax.Axis("hidden", 16), hax.Axis("out", 4)

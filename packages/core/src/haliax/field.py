@@ -1,3 +1,3 @@
 """`field`: equinox.field with optional `axis_names` metadata for raw-array fields."""
 
-from ._src.field import field as field
+from ._src.trees.field import field as field

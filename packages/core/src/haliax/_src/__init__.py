@@ -1,16 +1,22 @@
-"""Private implementation of haliax. Modules import their siblings directly, never ``haliax``.
+"""Private implementation of haliax, grouped by layer. Modules import their siblings directly, never ``haliax``.
 
-Dependency order (a module imports only modules above it):
+Layer order: a module imports (at module level) only from its own layer or the layers above it in
+this list; tests/test_layering.py enforces it, and that core has no import cycle.
 
-    errors
-    axis
-    named_array   (binds broadcast, reductions, ufuncs at its end)
-    broadcast
-    lift
-    ufuncs, reductions
-    everything else
+    base          errors, axes, the NamedArray class, validation, display, typing annotations, pytree
+                  and runtime helpers
+    ops           the named ops: lifting factories, broadcasting, elementwise, reductions, shape,
+                  creation, selection, comparison, random, fft, polynomials, rearrange and its parser
+    transforms    vmap, scan/fold/map, checkpointing helpers
+    indexing      x[...], x.at[...], NamedRef
+    contractions  dot and einsum
+    trees         tree helpers, state dicts, field, debugging aids
+    plugins       entry-point registries, lazily resolved sibling distributions
+    methods       installs NamedArray's op-backed methods (x.sum, x + y, x[...]) on the class
+
+The modules directly in this folder besides ``methods`` are import-path aliases that code written
+for Haliax 1.4 uses (``haliax._src.einsum`` and friends); each is the layered module itself.
 """
 
-# Load NamedArray before anything else, so that whichever module is imported first the cycle
-# named_array -> (broadcast, ufuncs, reductions) -> named_array resolves from the class's side.
-from . import named_array as _named_array
+# Bind NamedArray's methods before anything uses them, whichever haliax module is imported first.
+from . import methods as _methods

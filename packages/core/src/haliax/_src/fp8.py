@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .lazy import SUBMODULES
+from .plugins.lazy import SUBMODULES
 
 _IMPLEMENTATION = "haliax.quantization._src.fp8"
 
