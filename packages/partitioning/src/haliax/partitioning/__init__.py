@@ -39,5 +39,6 @@ from ._src.strategies import data_parallel as data_parallel
 from ._src.strategies import fully_sharded as fully_sharded
 from ._src.strategies import fully_sharded_tensor_parallel as fully_sharded_tensor_parallel
 from ._src.strategies import tensor_parallel as tensor_parallel
+from ._src.visualize import visualize_sharding as visualize_sharding
 
 _install_constraint_hook()
