@@ -7,6 +7,6 @@ Dependency order (a module imports only modules above it; all may import core's 
     mup
     linear, embedding, dropout, conv, pool, loss
     mlp
-    attention, fused_attention
+    attention, context_parallel, fused_attention
     scan                          Stacked, BlockSeq
 """

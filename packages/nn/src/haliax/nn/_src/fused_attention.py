@@ -28,6 +28,7 @@ the heads axis) becomes ``heads``; key and value must have the same batch axes a
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any, Literal, Protocol
@@ -41,7 +42,14 @@ from haliax.errors import HaliaxError
 from haliax.extend import named_unchecked
 from haliax.registry import Registry, registry_for
 
-from .attention import causal_mask, dot_product_attention
+from .attention import causal_mask, combine_masks_and, dot_product_attention
+from .context_parallel import (
+    ContextParallel,
+    attention_across_shards,
+    check_strategy,
+    segment_mask,
+    sequence_split,
+)
 
 
 class KernelUnavailable(HaliaxError, RuntimeError):
@@ -217,6 +225,8 @@ def fused_attention(
     scaling_factor: float | None = None,
     is_causal: bool = False,
     implementation: str | None = None,
+    segment_ids: NamedArray | tuple[NamedArray, NamedArray] | None = None,
+    context_parallel: ContextParallel = "auto",
 ) -> NamedArray:
     """Scaled dot-product attention through the fastest kernel that can run.
 
@@ -227,6 +237,19 @@ def fused_attention(
     ``is_causal=True`` lets each query attend only to keys at or before its position; fused
     kernels then skip the masked blocks instead of reading a mask (a GPT-2 124M step on an H100
     ran faster with it than with an explicit `causal_mask`).
+
+    ``segment_ids`` packs several documents into one sequence: integer ids over the query's
+    position axis (and any batch axes), or a ``(query_ids, key_ids)`` pair; a query attends only
+    to keys with its id (combined with ``mask`` and ``is_causal``).
+
+    Context parallelism: when the active axis mapping (`haliax.partitioning.axis_mapping`) sends
+    ``QPos`` to mesh axes of more than one device, attention runs split over those devices, exact,
+    with no device holding the scores of the whole sequence: a ring of key/value blocks
+    (``context_parallel="ring"``; takes ``is_causal`` and ``segment_ids``, runs its own XLA
+    blocks) or an all-gather of keys and values attended through ``implementation``
+    (``"all_gather"``; takes any mask and bias). ``"auto"`` chooses (see
+    [the long-sequences guide](../long-sequences.md)); ``"off"`` leaves the layout to XLA.
+    Without a mesh, or with ``QPos`` unmapped, the keyword changes nothing.
 
     Examples:
         >>> import haliax as hax, haliax.nn as hnn
@@ -239,6 +262,45 @@ def fused_attention(
     QPos_, Key_ = _axis(query, QPos), _axis(query, Key)
     KPos_ = _axis(key, KPos)
     name = implementation or "cudnn"
+    check_strategy("fused_attention", context_parallel)
+    split = sequence_split(QPos_) if context_parallel != "off" else None
+    if split is not None:
+        return attention_across_shards(
+            split,
+            QPos_,
+            KPos_,
+            Key_,
+            query,
+            key,
+            value,
+            mask=mask,
+            bias=bias,
+            segment_ids=segment_ids,
+            scaling_factor=scaling_factor,
+            is_causal=is_causal,
+            strategy=context_parallel,
+            kernel=functools.partial(_dispatch, name),
+        )
+    if segment_ids is not None:
+        _, _, same = segment_mask("fused_attention", QPos_, KPos_, segment_ids)
+        mask = same if mask is None else combine_masks_and(mask, same)
+    return _dispatch(name, QPos_, KPos_, Key_, query, key, value, mask, bias, scaling_factor, is_causal)
+
+
+def _dispatch(
+    name: str,
+    QPos_: Axis,
+    KPos_: Axis,
+    Key_: Axis,
+    query: NamedArray,
+    key: NamedArray,
+    value: NamedArray,
+    mask: NamedArray | None = None,
+    bias: NamedArray | None = None,
+    scaling_factor: float | None = None,
+    is_causal: bool = False,
+) -> NamedArray:
+    """Run kernel ``name``, or the XLA reference (with one warning per reason) when it cannot run."""
     kernel = attention_kernels.get(name)
     # is_causal goes to the kernel only when set, so kernels written before it existed still work.
     extra = {"is_causal": True} if is_causal else {}
@@ -262,7 +324,7 @@ def fused_attention(
             warnings.warn(
                 f"fused_attention: kernel {name!r} cannot run ({e}); using the XLA reference instead",
                 FusedAttentionFallbackWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
     return xla_attention(
         QPos_,
