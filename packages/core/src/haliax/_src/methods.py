@@ -72,6 +72,8 @@ _METHODS: dict[str, Callable[..., Any]] = {
     "matches_axes": haxtyping.matches_axes,
     "__repr__": display.named_array_repr,
     "__treescope_repr__": display.treescope_repr,
+    "__treescope_ndarray_adapter__": display.treescope_ndarray_adapter,
+    "__pdoc__": display.named_array_pdoc,
 }
 
 # Operators: ``x <op> y`` is the elementwise op; the reflected form swaps operands.
