@@ -6,7 +6,7 @@ nox -s types         pyright
 nox -s docs          mkdocs build --strict
 nox -s bench         benchmarks against plain JAX (CPU table)
 nox -s demo          train the small GPT on the offline corpus
-nox -s interop       GPT-2 state dicts to and from Hugging Face transformers (CPU torch)
+nox -s interop       GPT-2 checkpoints, generation and tokenizer against Hugging Face transformers (CPU torch)
 """
 
 import os
@@ -68,7 +68,9 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def interop(session: nox.Session) -> None:
-    """Load a random Hugging Face GPT-2 into haliax.nn and back, matching logits (CPU torch).
+    """Hugging Face GPT-2 directories into haliax and back (haliax_gpt_example.hf_gpt2), against CPU torch.
+
+    Logits, greedy generation and tokenizer ids must match transformers'.
 
     torch and transformers never enter the workspace lock: they go into their own environment,
     .nox/interop-env, next to the workspace's locked packages (installed there by ``uv pip`` from

@@ -2,7 +2,9 @@
 
 Both directions go through safetensors files only (nothing is unpickled): Hugging Face's
 ``save_pretrained`` -> `haliax.state_dict.load_state_dict` -> `from_torch_compatible_state_dict`,
-and `to_torch_compatible_state_dict` -> `save_state_dict` -> ``from_pretrained``.
+and `to_torch_compatible_state_dict` -> `save_state_dict` -> ``from_pretrained``. The model is
+the user-facing one in ``haliax_gpt_example.hf_gpt2``; its directory-level ``load_pretrained`` /
+``save_pretrained``, its cached ``generate`` and its tokenizer are checked against transformers too.
 
 These tests need torch and transformers, which the workspace does not install: ``nox -s interop``
 builds an environment with them (and sets HALIAX_REQUIRE_INTEROP=1, so a missing package fails
@@ -11,11 +13,9 @@ there instead of skipping). Elsewhere the module is skipped.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pickle
-import sys
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -29,6 +29,8 @@ else:
 
 import jax
 import jax.numpy as jnp
+from haliax_gpt_example import hf_gpt2 as gpt2
+from haliax_gpt_example.bpe import Gpt2Tokenizer
 
 import haliax as hax
 from haliax.state_dict import (
@@ -38,21 +40,7 @@ from haliax.state_dict import (
     to_torch_compatible_state_dict,
 )
 
-
-def _load_model_module():
-    name = "haliax_interop_gpt2"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("gpt2_haliax.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-gpt2 = _load_model_module()
-
-CONFIG = {"n_layer": 2, "n_embd": 64, "n_head": 4, "vocab_size": 128, "n_positions": 32}
+CONFIG: dict[str, Any] = {"n_layer": 2, "n_embd": 64, "n_head": 4, "vocab_size": 128, "n_positions": 32}
 ATOL = 1e-5
 
 
@@ -159,3 +147,57 @@ def test_round_trip_hugging_face_to_haliax_and_back_keeps_every_weight(tmp_path)
         np.testing.assert_array_equal(after[k], before[k], err_msg=k)
     ids = _ids(seed=6)
     np.testing.assert_allclose(_hf_logits(back, ids), _hf_logits(hf, ids), atol=ATOL, rtol=0)
+
+
+def test_load_pretrained_and_save_pretrained_work_with_transformers_directories(tmp_path):
+    hf = _hf_model(seed=7)
+    hf.save_pretrained(tmp_path / "theirs", safe_serialization=True)
+    ours = gpt2.load_pretrained(tmp_path / "theirs")
+    assert ours.config == _our_config()
+    ids = _ids(seed=8)
+    np.testing.assert_allclose(_our_logits(ours, ids), _hf_logits(hf, ids), atol=ATOL, rtol=0)
+
+    gpt2.save_pretrained(ours, tmp_path / "ours")
+    back = transformers.GPT2LMHeadModel.from_pretrained(tmp_path / "ours", use_safetensors=True).eval()
+    np.testing.assert_allclose(_hf_logits(back, ids), _hf_logits(hf, ids), atol=ATOL, rtol=0)
+
+
+def test_cached_greedy_generation_matches_transformers_generate():
+    hf = _hf_model(seed=9)
+    ours = from_torch_compatible_state_dict(
+        gpt2.Gpt2LMHeadModel.init(_our_config(), key=jax.random.PRNGKey(0)),
+        {k: v for k, v in _hf_params(hf).items() if k != "lm_head.weight" and not k.endswith(".attn.bias")},
+    )
+    prompt = _ids(seed=10, batch=1, length=5)
+    with torch.no_grad():
+        expected = hf.generate(
+            torch.from_numpy(prompt),
+            attention_mask=torch.ones_like(torch.from_numpy(prompt)),
+            max_new_tokens=12,
+            do_sample=False,
+            pad_token_id=0,
+        ).numpy()[:, 5:]
+    got = gpt2.generate(ours, prompt[0].tolist(), 12, key=jax.random.PRNGKey(0), temperature=0.0)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_tokenizer_matches_transformers_gpt2_tokenizer(tmp_path):
+    merges = [
+        ("Ġ", "t"),
+        ("h", "e"),
+        ("Ġt", "he"),
+        ("i", "n"),
+        ("Ġ", "a"),
+        ("e", "r"),
+        ("Ġa", "n"),
+        ("Ġ", "1"),
+    ]
+    ours = Gpt2Tokenizer.byte_level(merges)
+    ours.save(tmp_path)
+    theirs = transformers.GPT2Tokenizer(str(tmp_path / "vocab.json"), str(tmp_path / "merges.txt"))
+    text = (
+        "The theorem in their answer:  x² + ½ = 10,000 and __init__ isn't done;\n\n"
+        "caf\u00e9 na\u0308ive \u65e5\u672c\u8a9e 123abc\t tabs   and spaces <|endoftext|> the end "
+    )
+    assert ours.encode(text) == theirs.encode(text)
+    assert ours.decode(ours.encode(text)) == text
