@@ -247,8 +247,8 @@ def fused_attention(
     with no device holding the scores of the whole sequence: a ring of key/value blocks
     (``context_parallel="ring"``; takes ``is_causal`` and ``segment_ids``, runs its own XLA
     blocks) or an all-gather of keys and values attended through ``implementation``
-    (``"all_gather"``; takes any mask and bias). ``"auto"`` chooses (see
-    [the long-sequences guide](../long-sequences.md)); ``"off"`` leaves the layout to XLA.
+    (``"all_gather"``; takes any mask and bias). ``"auto"`` chooses (see the guide *Long
+    sequences*); ``"off"`` leaves the layout to XLA.
     Without a mesh, or with ``QPos`` unmapped, the keyword changes nothing.
 
     Examples:
