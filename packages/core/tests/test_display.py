@@ -172,3 +172,10 @@ def test_treescope_tree_mode_shows_a_named_summary_not_helper_objects():
     assert "# NamedArray f32{batch: 2, embed: 3} ≈2.5 ±1.7 [≥0.0, ≤5.0] zero:1 nonzero:5" in text
     assert "[3., 4., 5.]]" in text
     assert "'pos': <NamedArray i32{pos: 3} [0, 1, 2]>" in text
+
+
+def test_treescope_tree_mode_of_a_filtered_out_array_prints_as_repr():
+    treescope = pytest.importorskip("treescope")
+    block = eqx.filter(_Block(_weights(), hax.zeros({"hidden": 3})), lambda leaf: False)
+    text = treescope.render_to_text(block)
+    assert "w=NamedArray({hidden: 3, embed: 4}, None)" in text

@@ -243,11 +243,9 @@ def treescope_repr(x: NamedArray, path: str | None, subtree_renderer: Any) -> An
     except ImportError:
         return NotImplemented
     arr = x.array
-    if (
-        isinstance(arr, Tracer)
-        or not hasattr(arr, "shape")
-        or (isinstance(arr, jax.Array) and arr.is_deleted())
-    ):
+    if not hasattr(arr, "shape"):  # None after eqx.filter, a placeholder: as repr prints it
+        return rendering_parts.build_one_line_tree_node(line=rendering_parts.text(repr(x)), path=path)
+    if isinstance(arr, Tracer) or (isinstance(arr, jax.Array) and arr.is_deleted()):
         return rendering_parts.build_one_line_tree_node(
             line=rendering_parts.abbreviation_color(rendering_parts.text(f"<NamedArray {short_repr(x)}>")),
             path=path,
