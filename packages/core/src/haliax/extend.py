@@ -24,4 +24,5 @@ from ._src.base.sharding_hook import constrain as constrain
 from ._src.base.sharding_hook import set_constraint_provider as set_constraint_provider
 from ._src.contractions.dot import contraction_plan as contraction_plan
 from ._src.ops.lift import axis_positions as axis_positions
+from ._src.transforms.layout import LeafLayout as LeafLayout
 from ._src.transforms.scan import ScanCheckpointSpec as ScanCheckpointSpec

@@ -16,7 +16,6 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 
@@ -25,6 +24,7 @@ from ..base.errors import AxisNotFoundError, AxisSizeError, DuplicateAxisError, 
 from ..base.named_array import NamedArray, is_named_array
 from ..base.pytypes import is_jax_array_like
 from .checkpoint import multilevel_scan, tree_checkpoint_name
+from .layout import LeafLayout, leaf_paths
 
 CARRY_NAME = "carry"
 INPUT_NAME = "input"
@@ -230,76 +230,66 @@ class ScanCheckpointPolicy:
         return int(self.nested)
 
 
-class _Prepared:
-    """Scanned leaves moved axis-first, the template to rebuild one step's inputs, and the length."""
+def _scanned_inputs(
+    op: str,
+    axis: AxisSelector,
+    xs: Any,
+    is_scanned: Callable[[Any], bool],
+    arg_name: Callable[[int], str],
+) -> tuple[LeafLayout, list[Any], Axis]:
+    """The layout of one step's inputs, the scanned leaves' arrays moved axis-first, and the scanned axis."""
+    if not isinstance(axis, (Axis, str)):
+        raise NamedTypeError(f"scan: axis must be an Axis or a name, got {type(axis).__name__}")
+    name = selector_name(axis)
+    layout, leaves = LeafLayout.split(xs, is_dynamic=is_scanned)
 
-    def __init__(
-        self,
-        op: str,
-        axis: AxisSelector,
-        xs: Any,
-        is_scanned: Callable[[Any], bool],
-        arg_name: Callable[[int], str],
-    ):
-        if not isinstance(axis, (Axis, str)):
-            raise NamedTypeError(f"scan: axis must be an Axis or a name, got {type(axis).__name__}")
-        name = selector_name(axis)
-        scanned, self.unscanned = eqx.partition(xs, is_scanned, is_leaf=is_named_array)
-        leaves_with_paths, self.treedef = jax.tree_util.tree_flatten_with_path(
-            scanned, is_leaf=is_named_array
-        )
-        self.raw: list[Any] = []
-        self.elem_axes: list[tuple[Axis, ...] | None] = []
-        lengths: list[tuple[str, int]] = []
-        for path, leaf in leaves_with_paths:
-            where = _path_str(path, arg_name)
-            if isinstance(leaf, NamedArray):
-                axes = leaf.axes
-                pos = next((i for i, ax in enumerate(axes) if ax.name == name), None)
-                if pos is None:
-                    raise AxisNotFoundError(
-                        f"{op}: axis {name!r} not found in {format_shape(axes)} at {where}; "
-                        f"give every scanned NamedArray the axis, or leave this one out with is_scanned=..."
-                    )
-                lengths.append((f"{where} has axis {name!r} of size {axes[pos].size}", axes[pos].size))
-                raw = leaf.array if pos == 0 else jnp.moveaxis(leaf.array, pos, 0)
-                self.elem_axes.append(axes[:pos] + axes[pos + 1 :])
-            else:
-                if not leaf.shape:
-                    raise NamedTypeError(
-                        f"{op}: the 0-d array at {where} cannot be scanned along {name!r}; "
-                        f"leave it out with is_scanned=..."
-                    )
-                lengths.append((f"{where} has leading dimension {leaf.shape[0]}", leaf.shape[0]))
-                raw = leaf
-                self.elem_axes.append(None)
-            self.raw.append(raw)
-        if isinstance(axis, Axis):
-            size = axis.size
-            source = f"the axis {format_shape([axis])}"
-        elif lengths:
-            size = lengths[0][1]
-            source = lengths[0][0]
+    def where(i: int) -> str:
+        return _path_str(leaf_paths(xs)[i], arg_name)
+
+    raw: list[Any] = []
+    lengths: list[tuple[int, int, bool]] = []  # (leaf, length, named)
+    for i, axes, leaf in zip(layout.dynamic_indices, layout.dynamic_axes, leaves, strict=True):
+        if axes is not None:
+            pos = next((j for j, ax in enumerate(axes) if ax.name == name), None)
+            if pos is None:
+                raise AxisNotFoundError(
+                    f"{op}: axis {name!r} not found in {format_shape(axes)} at {where(i)}; "
+                    f"give every scanned NamedArray the axis, or leave this one out with is_scanned=..."
+                )
+            lengths.append((i, axes[pos].size, True))
+            raw.append(leaf if pos == 0 else jnp.moveaxis(leaf, pos, 0))
         else:
-            raise AxisNotFoundError(
-                f"{op}: no input has axis {name!r}, so its length is unknown; "
-                f"pass a sized axis such as hax.Axis({name!r}, n)"
-            )
-        wrong = [text for text, n in lengths if n != size]
-        if wrong:
-            raise AxisSizeError(
-                f"{op}: scanning {name!r} of length {size} ({source}), but {', '.join(wrong)}; "
-                f"every scanned input must have the same length along {name!r}"
-            )
-        self.axis = Axis(name, size)
+            if not leaf.shape:
+                raise NamedTypeError(
+                    f"{op}: the 0-d array at {where(i)} cannot be scanned along {name!r}; "
+                    f"leave it out with is_scanned=..."
+                )
+            lengths.append((i, leaf.shape[0], False))
+            raw.append(leaf)
 
-    def rebuild(self, raw_slices: Sequence[Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        leaves = [
-            x if axes is None else NamedArray._new(x, axes)
-            for x, axes in zip(raw_slices, self.elem_axes, strict=True)
-        ]
-        scanned = jax.tree_util.tree_unflatten(self.treedef, leaves)
-        return eqx.combine(scanned, self.unscanned, is_leaf=is_named_array)
+    def length_of(i: int, n: int, named: bool) -> str:
+        return (
+            f"{where(i)} has axis {name!r} of size {n}" if named else f"{where(i)} has leading dimension {n}"
+        )
+
+    if isinstance(axis, Axis):
+        size = axis.size
+        source = f"the axis {format_shape([axis])}"
+    elif lengths:
+        size = lengths[0][1]
+        source = length_of(*lengths[0])
+    else:
+        raise AxisNotFoundError(
+            f"{op}: no input has axis {name!r}, so its length is unknown; "
+            f"pass a sized axis such as hax.Axis({name!r}, n)"
+        )
+    wrong = [length_of(*entry) for entry in lengths if entry[1] != size]
+    if wrong:
+        raise AxisSizeError(
+            f"{op}: scanning {name!r} of length {size} ({source}), but {', '.join(wrong)}; "
+            f"every scanned input must have the same length along {name!r}"
+        )
+    return layout.without_axis(name), raw, Axis(name, size)
 
 
 def _check_carry(op: str, before: Any, after: Any) -> None:
@@ -350,26 +340,20 @@ def _outline(tree: Any) -> str:
     return repr(jax.tree_util.tree_map(_Shown, tree, is_leaf=is_named_array))
 
 
-def _stack_outputs(op: str, axis: Axis, ys: Any) -> Any:
-    def prepend(path: Any, y: Any) -> Any:
-        if isinstance(y, NamedArray):
-            if any(ax.name == axis.name for ax in y.axes):
-                raise DuplicateAxisError(
-                    f"{op}: the step output at ys{jax.tree_util.keystr(path)} already has axis "
-                    f"{axis.name!r} {format_shape(y.axes)}; rename it before stacking along {axis.name!r}"
-                )
-            return NamedArray._new(y.array, (axis, *y.axes))
-        return y
-
-    return jax.tree_util.tree_map_with_path(prepend, ys, is_leaf=is_named_array)
+def _every_leaf(x: Any) -> bool:
+    return True  # lax.scan stacks every output leaf that is not a NamedArray as an array
 
 
-def _unstacked_outputs(ys: Any) -> tuple[Any, list[Any]]:
-    """Replace NamedArrays by their raw arrays for lax.scan; keep their axes on the side."""
-    leaves, treedef = jax.tree_util.tree_flatten(ys, is_leaf=is_named_array)
-    meta = [y.axes if isinstance(y, NamedArray) else None for y in leaves]
-    raw = [y.array if isinstance(y, NamedArray) else y for y in leaves]
-    return (treedef, meta), raw
+def _stack_outputs(op: str, axis: Axis, layout: LeafLayout, raw_ys: list[Any]) -> Any:
+    """The step outputs (``layout`` of one step, ``raw_ys`` stacked by lax.scan) with ``axis`` in front."""
+    for i, axes in enumerate(layout.dynamic_axes):
+        if axes is not None and any(ax.name == axis.name for ax in axes):
+            path = leaf_paths(layout.rebuild(raw_ys))[i]
+            raise DuplicateAxisError(
+                f"{op}: the step output at ys{jax.tree_util.keystr(path)} already has axis "
+                f"{axis.name!r} {format_shape(axes)}; rename it before stacking along {axis.name!r}"
+            )
+    return layout.with_leading_axis(axis).rebuild(raw_ys)
 
 
 def scan(
@@ -431,32 +415,30 @@ def _scan(
     policy = ScanCheckpointPolicy.from_bool_or_str(remat)
 
     def scanned(init: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        prep = _Prepared(op, axis, (args, kwargs), is_scanned, arg_name)
-        out_meta: list[Any] = []
+        inputs, xs, scan_axis = _scanned_inputs(op, axis, (args, kwargs), is_scanned, arg_name)
 
-        def step(carry: Any, raw_slices: list[Any]) -> tuple[Any, list[Any]]:
-            a, kw = prep.rebuild(raw_slices)
+        def step(carry: Any, raw_slices: list[Any]) -> tuple[Any, tuple[list[Any], LeafLayout]]:
+            a, kw = inputs.rebuild(raw_slices)
             if not policy.disable:
                 carry = tree_checkpoint_name(carry, CARRY_NAME)
                 a, kw = tree_checkpoint_name((a, kw), INPUT_NAME)
             new_carry, y = _step_result(op, f(carry, *a, **kw))
             _check_carry(op, carry, new_carry)
-            meta, raw_y = _unstacked_outputs(y)
-            out_meta.append(meta)
-            return new_carry, raw_y
+            out_layout, raw_y = LeafLayout.split(y, is_dynamic=_every_leaf)
+            return new_carry, (raw_y, out_layout)  # the layout has no leaves: it comes back as traced
 
         body = policy.checkpoint(CARRY_NAME, INPUT_NAME, step)
-        length = prep.axis.size
+        length = scan_axis.size
         outer = policy.nested_outer_size(length)
         if outer is not None and not policy.disable:
-            carry, raw_ys = multilevel_scan(
-                body, init, prep.raw, outer, length, reverse=reverse, unroll=unroll
+            carry, (raw_ys, out_layout) = multilevel_scan(
+                body, init, xs, outer, length, reverse=reverse, unroll=unroll
             )
         else:
-            carry, raw_ys = jax.lax.scan(body, init, prep.raw, length=length, reverse=reverse, unroll=unroll)
-        treedef, axes = out_meta[-1]
-        ys = [y if ax is None else NamedArray._new(y, ax) for y, ax in zip(raw_ys, axes, strict=True)]
-        return carry, _stack_outputs(op, prep.axis, jax.tree_util.tree_unflatten(treedef, ys))
+            carry, (raw_ys, out_layout) = jax.lax.scan(
+                body, init, xs, length=length, reverse=reverse, unroll=unroll
+            )
+        return carry, _stack_outputs(op, scan_axis, out_layout, raw_ys)
 
     return scanned
 

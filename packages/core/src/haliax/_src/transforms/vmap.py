@@ -28,9 +28,10 @@ from ..base.errors import (
     format_shape,
     reported_as,
 )
-from ..base.named_array import NamedArray, is_named_array
+from ..base.named_array import is_named_array
 from ..base.pytree import broadcast_prefix
 from ..base.pytypes import is_jax_array_like
+from .layout import LeafLayout, leaf_paths
 
 UnnamedAxisSpec: TypeAlias = int | Callable[[Any], int | None] | None
 
@@ -96,6 +97,55 @@ def _call(
     return fn(*pos, **{k: v for k, v in values.items() if not k.startswith("args[")})
 
 
+def _mapped_dims(
+    name: str,
+    axis: AxisSelector,
+    layout: LeafLayout,
+    arrays: list[Any],
+    specs: list[Any],
+    where: Callable[[int], str],
+) -> tuple[list[int | None], int]:
+    """Per array of ``layout``, the dimension ``jax.vmap`` maps along ``name`` (None: not mapped); and the size.
+
+    ``specs`` holds each leaf's unnamed-array spec; ``where(i)`` renders leaf ``i``'s path for messages.
+    """
+    size = axis.size if isinstance(axis, Axis) else None
+    first: int | None = None  # the leaf that fixed the size, when the axis did not
+    in_axes: list[int | None] = []
+    for i, axes, x in zip(layout.dynamic_indices, layout.dynamic_axes, arrays, strict=True):
+        pos: Any  # a spec function may return anything; jax.vmap checks it
+        if axes is not None:
+            pos = next((j for j, ax in enumerate(axes) if ax.name == name), None)
+            leaf_size = None if pos is None else axes[pos].size
+        else:
+            spec = specs[i]
+            pos = spec(x) if callable(spec) else spec
+            if pos is not None:
+                ndim = len(x.shape)
+                if not -ndim <= pos < ndim:
+                    raise NamedTypeError(
+                        f"vmap: cannot map dimension {pos} of the array of shape {tuple(x.shape)} at {where(i)} "
+                        f"along {name!r}; give it a spec of None or a dimension it has"
+                    )
+                leaf_size = x.shape[pos]
+        in_axes.append(pos)
+        if pos is None:
+            continue
+        if size is None:
+            size, first = leaf_size, i
+        elif leaf_size != size:
+            raise AxisSizeError(
+                f"vmap: axis {name!r} has size {size} at {'the given Axis' if first is None else where(first)} "
+                f"but size {leaf_size} at {where(i)}; every mapped input must have the same size along {name!r}"
+            )
+    if size is None:
+        raise AxisNotFoundError(
+            f"vmap: no input has axis {name!r}, so its size is unknown; "
+            f"pass a sized axis such as hax.Axis({name!r}, n)"
+        )
+    return in_axes, size
+
+
 def _vmap_one(
     fn: Callable[..., Any], axis: AxisSelector, default: Any, args_spec: Any, kwargs_spec: Mapping[str, Any]
 ) -> Callable[..., Any]:
@@ -112,111 +162,32 @@ def _vmap_one(
         values, specs, bound = _arguments_and_specs(sig, a, kw, default, args_spec, kwargs_spec)
         # Key order must match between the two dicts: flatten both as lists in `values` order.
         keys = list(values)
-        full_specs = broadcast_prefix(
-            [specs[k] for k in keys], [values[k] for k in keys], is_leaf=is_named_array
-        )
-        leaves_with_path, treedef = jax.tree_util.tree_flatten_with_path(
-            [values[k] for k in keys], is_leaf=is_named_array
-        )
-        spec_leaves = treedef.flatten_up_to(full_specs)
+        tree = [values[k] for k in keys]
+        layout, arrays = LeafLayout.split(tree)
+        spec_tree = broadcast_prefix([specs[k] for k in keys], tree, is_leaf=is_named_array)
 
-        size = axis.size if isinstance(axis, Axis) else None
-        first = "the given Axis" if size is not None else None
-        dynamic: list[Any] = []
-        in_axes: list[int | None] = []
-        kinds: list[Any] = []  # per leaf: ("named", elem_axes) | ("array",) | ("static", value)
-        for (path, leaf), spec in zip(leaves_with_path, spec_leaves, strict=True):
-            pos: Any
-            where = _render_path((jax.tree_util.DictKey(keys[path[0].idx]), *path[1:]))
-            if isinstance(leaf, NamedArray):
-                pos = next((i for i, ax in enumerate(leaf.axes) if ax.name == name), None)
-                if pos is None:
-                    kinds.append(("named", leaf.axes))
-                    in_axes.append(None)
-                    dynamic.append(leaf.array)
-                    continue
-                leaf_size = leaf.axes[pos].size
-                kinds.append(("named", leaf.axes[:pos] + leaf.axes[pos + 1 :]))
-            elif is_jax_array_like(leaf):
-                pos = spec(leaf) if callable(spec) else spec
-                if pos is None:
-                    kinds.append(("array",))
-                    in_axes.append(None)
-                    dynamic.append(leaf)
-                    continue
-                ndim = len(leaf.shape)
-                if not -ndim <= pos < ndim:
-                    raise NamedTypeError(
-                        f"vmap: cannot map dimension {pos} of the array of shape {tuple(leaf.shape)} at {where} "
-                        f"along {name!r}; give it a spec of None or a dimension it has"
-                    )
-                leaf_size = leaf.shape[pos]
-                kinds.append(("array",))
-            else:
-                kinds.append(("static", leaf))
-                continue
-            if size is None:
-                size, first = leaf_size, where
-            elif leaf_size != size:
-                raise AxisSizeError(
-                    f"vmap: axis {name!r} has size {size} at {first} but size {leaf_size} at {where}; "
-                    f"every mapped input must have the same size along {name!r}"
+        def where(i: int) -> str:
+            path = leaf_paths(tree)[i]
+            return _render_path((jax.tree_util.DictKey(keys[path[0].idx]), *path[1:]))
+
+        in_axes, size = _mapped_dims(
+            name, axis, layout, arrays, layout.treedef.flatten_up_to(spec_tree), where
+        )
+        inner = layout.without_axis(name)
+
+        def body(dyn: list[Any]) -> tuple[list[Any], LeafLayout]:
+            out = _call(fn, dict(zip(keys, inner.rebuild(dyn), strict=True)), bound, len(a))
+            out_layout, raw_out = LeafLayout.split(out)
+            return raw_out, out_layout  # the layout has no leaves: it comes back as traced
+
+        raw, out_layout = jax.vmap(body, in_axes=(in_axes,), out_axes=0, axis_size=size)(arrays)
+        for axes in out_layout.dynamic_axes:
+            if axes is not None and any(ax.name == name for ax in axes):
+                raise DuplicateAxisError(
+                    f"vmap: an output already has axis {name!r} {format_shape(axes)}; "
+                    f"rename it before vmap adds {name!r} back"
                 )
-            in_axes.append(pos)
-            dynamic.append(leaf.array if isinstance(leaf, NamedArray) else leaf)
-        if size is None:
-            raise AxisNotFoundError(
-                f"vmap: no input has axis {name!r}, so its size is unknown; "
-                f"pass a sized axis such as hax.Axis({name!r}, n)"
-            )
-
-        out_info: list[Any] = []
-
-        def body(dyn: list[Any]) -> list[Any]:
-            it = iter(dyn)
-            leaves = []
-            for kind in kinds:
-                if kind[0] == "named":
-                    leaves.append(NamedArray._new(next(it), kind[1]))
-                elif kind[0] == "array":
-                    leaves.append(next(it))
-                else:
-                    leaves.append(kind[1])
-            rebuilt = jax.tree_util.tree_unflatten(treedef, leaves)
-            out = _call(fn, dict(zip(keys, rebuilt, strict=True)), bound, len(a))
-            out_leaves, out_tree = jax.tree_util.tree_flatten(out, is_leaf=is_named_array)
-            meta = []
-            raw_out = []
-            for o in out_leaves:
-                if isinstance(o, NamedArray):
-                    meta.append(("named", o.axes))
-                    raw_out.append(o.array)
-                elif is_jax_array_like(o):
-                    meta.append(("array",))
-                    raw_out.append(o)
-                else:
-                    meta.append(("static", o))
-            out_info.append((out_tree, meta))
-            return raw_out
-
-        raw = jax.vmap(body, in_axes=(in_axes,), out_axes=0, axis_size=size)(dynamic)
-        out_tree, meta = out_info[-1]
-        new_axis = Axis(name, size)
-        it = iter(raw)
-        out_leaves = []
-        for m in meta:
-            if m[0] == "named":
-                if any(ax.name == name for ax in m[1]):
-                    raise DuplicateAxisError(
-                        f"vmap: an output already has axis {name!r} {format_shape(m[1])}; "
-                        f"rename it before vmap adds {name!r} back"
-                    )
-                out_leaves.append(NamedArray._new(next(it), (new_axis, *m[1])))
-            elif m[0] == "array":
-                out_leaves.append(next(it))
-            else:
-                out_leaves.append(m[1])
-        return jax.tree_util.tree_unflatten(out_tree, out_leaves)
+        return out_layout.with_leading_axis(Axis(name, size)).rebuild(raw)
 
     return wrapped
 
