@@ -276,6 +276,8 @@ class CheckpointManager:
         return self._save("CheckpointManager.save", step, tree, metadata, force)
 
     def _save(self, op: str, step: int, tree: Any, metadata: Mapping[str, Any] | None, force: bool) -> bool:
+        if not force and not self._manager.should_save(step):
+            return False  # off the interval: nothing to flatten or check
         arrays, record = _prepare(op, tree, metadata)
         if step in self.all_steps() or step in self._manager.all_steps():
             raise StateDictError(
