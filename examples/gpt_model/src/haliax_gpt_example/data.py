@@ -71,3 +71,20 @@ def batches(tokens: np.ndarray, batch_size: int, seq_len: int, seed: int):
     while True:
         starts = rng.integers(0, high, size=batch_size)
         yield np.stack([tokens[s : s + seq_len + 1] for s in starts]).astype(np.int32)
+
+
+def window_starts(n_tokens: int, batch_size: int, seq_len: int, seed: int, step: int) -> np.ndarray:
+    """Where the ``batch_size`` windows of batch number ``step`` start in a stream of ``n_tokens``.
+
+    A pure function of ``(seed, step)``: every process computes the same global batch without
+    talking to the others, and a resumed run sees the data an uninterrupted one would have.
+    """
+    rng = np.random.default_rng([seed, step])
+    return rng.integers(0, n_tokens - seq_len - 1, size=batch_size)
+
+
+def windows(tokens: np.ndarray, starts: np.ndarray, seq_len: int) -> np.ndarray:
+    """The ``(len(starts), seq_len + 1)`` int32 windows of ``tokens`` beginning at ``starts``."""
+    if len(starts) == 0:
+        return np.zeros((0, seq_len + 1), np.int32)
+    return np.stack([tokens[s : s + seq_len + 1] for s in starts]).astype(np.int32)
