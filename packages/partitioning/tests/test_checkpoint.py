@@ -302,6 +302,14 @@ def test_save_rejects_values_it_cannot_store(tmp_path: pathlib.Path) -> None:
         hp.save_checkpoint(tmp_path, 1, {"w": jnp.zeros(2)})
 
 
+def test_without_orbax_the_error_names_the_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "orbax.checkpoint", None)  # as if orbax-checkpoint were not installed
+    with pytest.raises(ImportError, match=r"pip install 'haliax-partitioning\[checkpoint\]'"):
+        hp.CheckpointManager(tmp_path)
+
+
 class _Transposed(ModuleWithStateDictSerialization):
     """Stores its weight transposed: a to_state_dict that does more than index its arrays."""
 

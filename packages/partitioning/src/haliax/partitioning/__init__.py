@@ -6,13 +6,13 @@ results by the active axis mapping while tracing.
 
 from jax.sharding import Mesh as Mesh
 
-from ._src.checkpoint import Checkpoint as Checkpoint
 from ._src.checkpoint import CheckpointManager as CheckpointManager
-from ._src.checkpoint import checkpoint_steps as checkpoint_steps
-from ._src.checkpoint import latest_checkpoint_step as latest_checkpoint_step
 from ._src.checkpoint import restore_checkpoint as restore_checkpoint
 from ._src.checkpoint import save_checkpoint as save_checkpoint
 from ._src.checkpoint import wait_for_checkpoints as wait_for_checkpoints
+from ._src.checkpoint_dir import checkpoint_steps as checkpoint_steps
+from ._src.checkpoint_dir import latest_checkpoint_step as latest_checkpoint_step
+from ._src.checkpoint_restore import Checkpoint as Checkpoint
 from ._src.explain import ParameterLayout as ParameterLayout
 from ._src.explain import ShardingReport as ShardingReport
 from ._src.explain import explain_sharding as explain_sharding
