@@ -80,6 +80,13 @@ def _dist_root(module: str) -> str:
     return "haliax"
 
 
+def _is_module(path: str) -> bool:
+    try:
+        return importlib.util.find_spec(path) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _renderable(obj: object) -> bool:
     """Functions and classes of ours get a full entry; type aliases and constants a line."""
     ours = (getattr(obj, "__module__", None) or "").startswith("haliax")
@@ -212,6 +219,14 @@ def main() -> None:
         root = _dist_root(getattr(obj, "__module__", None) or module)
         return max(homes, key=lambda h: (_dist_root(h) == root, h.count("."), -homes.index(h)))
 
+    def public(module: str, name: str) -> str:
+        """The shortest path users import the object by (``haliax.nn.Linear``): its heading."""
+        obj = getattr(importlib.import_module(module), name)
+        homes = exported[id(obj)]
+        root = _dist_root(getattr(obj, "__module__", None) or module)
+        # A path that is also a module's name (``haliax.fft``) would name the module: skip it.
+        return min(homes, key=lambda h: (_is_module(h), _dist_root(h) != root, h.count("."), homes.index(h)))
+
     (DOCS / "api").mkdir(exist_ok=True)
     index = ["# API reference", "", "Every public name, by module.", ""]
     for slug, title, modules in PAGES:
@@ -226,6 +241,7 @@ def main() -> None:
                 groups = [("", per_module[module])]
             for group, group_names in groups:
                 aliases: list[str] = []
+                elsewhere: list[str] = []
                 constants: list[str] = []
                 if grouped:
                     lines += [f"## {(group[0].upper() + group[1:]).replace('Fft', 'FFT')}", ""]
@@ -234,16 +250,26 @@ def main() -> None:
                 for name in group_names:
                     full = f"{module}.{name}"
                     home = canonical(module, name)
+                    shown = public(module, name)
                     obj = getattr(importlib.import_module(module), name)
+                    # Rendered under the name users import (`shown`), with an anchor for this
+                    # module's path too, so `[haliax.x.name][]` resolves wherever it is written.
+                    anchors = [f"[](){{#{full}}}"] if shown != full else []
                     if home == full and _renderable(obj) and "<locals>" in getattr(obj, "__qualname__", ""):
-                        lines += _manual_entry(full, obj)
+                        lines += [f"[](){{#{shown}}}", *anchors, "", *_manual_entry(shown, obj)]
                     elif home == full and _renderable(obj):
-                        lines += [f"::: {full}", ""]
+                        lines += [*anchors, "", f"::: {shown}", ""]
                     elif home == full:
-                        constants.append(f"[](){{#{full}}}\n`{full}`: `{_describe(obj)}`\n")
-                    else:
-                        # An anchor per alias, so `[haliax.x.name][]` resolves wherever it is written.
-                        aliases.append(f"[](){{#{full}}}\n`{full}`: same as [`{home}`][{home}]\n")
+                        constants.append(
+                            "\n".join([f"[](){{#{shown}}}", *anchors, f"`{shown}`: `{_describe(obj)}`\n"])
+                        )
+                    elif full != shown:
+                        aliases.append(f"[](){{#{full}}}\n`{full}`: same as [`{shown}`][{shown}]\n")
+                    else:  # documented under this name, on the page of its module
+                        summary = (inspect.getdoc(obj) or "").split("\n", 1)[0] if _renderable(obj) else ""
+                        elsewhere.append(f"- [`{full}`][{full}]" + (f": {summary}" if summary else ""))
+                if elsewhere:
+                    lines += [*elsewhere, ""]
                 if constants:
                     lines += ["Type aliases and constants:", "", *constants, ""]
                 if aliases:
