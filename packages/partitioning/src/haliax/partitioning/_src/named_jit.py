@@ -20,7 +20,7 @@ from jax.sharding import Mesh, NamedSharding
 
 from haliax import NamedArray, is_named_array
 from haliax.errors import PartitioningError
-from haliax.extend import named_unchecked
+from haliax.extend import LeafLayout
 
 from .mapping import ResourceMapping, axis_mapping, current_thread_local_mapping, spec_for_axes
 from .mesh import MeshLike, _TraceMesh, current_mesh
@@ -47,29 +47,6 @@ class WrappedCallable(Generic[P, R]):
     def lower(self, *args: P.args, **kwargs: P.kwargs) -> Any:
         """Lower for the given arguments without running (``.compile()``, ``.as_text()`` follow)."""
         return jax.jit(self.fn).lower(*args, **kwargs)
-
-
-class _Static:
-    """Hashable holder of the static leaves (unhashable ones compare by identity)."""
-
-    __slots__ = ("key", "values")
-
-    def __init__(self, values: tuple[Any, ...]):
-        self.values = values
-        key = []
-        for v in values:
-            try:
-                hash(v)
-                key.append((True, v))
-            except TypeError:
-                key.append((False, id(v)))
-        self.key = tuple(key)
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Static) and self.key == other.key
 
 
 def _donation_flags(donate: Any, tree: Any, n: int) -> list[bool]:
@@ -104,35 +81,14 @@ def _positional_donation(name: str, donate_args: Any, n_args: int) -> tuple[Any,
     return flags + (False,) * (n_args - len(flags))
 
 
-@jax.tree_util.register_pytree_node_class
-class _StaticOut:
-    """Holds the non-array parts of a jitted function's result in the pytree structure (no leaves)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any):
-        self.value = value
-
-    def tree_flatten(self) -> tuple[tuple[()], _Static]:
-        return (), _Static(self.value)
-
-    @classmethod
-    def tree_unflatten(cls, aux: _Static, children: tuple[()]) -> _StaticOut:
-        return cls(aux.values)
+def _is_input(x: Any) -> bool:
+    """Traced arguments: NamedArrays and arrays; every other leaf is static (part of the cache key)."""
+    return isinstance(x, NamedArray) or _is_array(x)
 
 
-def _split_output(out: Any) -> tuple[list[Any], _StaticOut]:
-    """Array leaves of ``out`` (returned by jit) and everything else (carried as pytree structure)."""
-    leaves, treedef = jax.tree.flatten(out)
-    arrays = [leaf for leaf in leaves if _is_array(leaf)]
-    others = tuple(None if _is_array(leaf) else leaf for leaf in leaves)
-    return arrays, _StaticOut((treedef, *others))
-
-
-def _join_output(arrays: list[Any], static: _StaticOut) -> Any:
-    treedef, *others = static.value
-    it = iter(arrays)
-    return jax.tree.unflatten(treedef, [next(it) if o is None else o for o in others])
+def _is_output(x: Any) -> bool:
+    """Results jit returns: arrays and NamedArrays of arrays; every other leaf comes back as it is."""
+    return _is_array(x.array if isinstance(x, NamedArray) else x)
 
 
 class _NamedJit(WrappedCallable[P, R]):
@@ -157,7 +113,8 @@ class _NamedJit(WrappedCallable[P, R]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         jitted, dynamic = self._prepare(args, kwargs)
-        return _join_output(*jitted(*dynamic))
+        arrays, out_layout = jitted(*dynamic)
+        return out_layout.rebuild(arrays)
 
     def lower(self, *args: P.args, **kwargs: P.kwargs) -> Any:
         """Lower for the given arguments without running (``.compile()``, ``.as_text()`` follow)."""
@@ -167,7 +124,8 @@ class _NamedJit(WrappedCallable[P, R]):
     def _name(self) -> str:
         return str(getattr(self.fn, "__qualname__", self.fn))
 
-    def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, list[Any]]:
+    def _mappings(self) -> tuple[MeshLike | None, ResourceMapping | None, ResourceMapping, ResourceMapping]:
+        """The mesh, and the compute (None: none in effect), input and output mappings of this call."""
         mesh = current_mesh()
         context = current_thread_local_mapping()
         compute = self.axis_resources if self.axis_resources is not None else context
@@ -182,62 +140,61 @@ class _NamedJit(WrappedCallable[P, R]):
         compute_mapping = dict(compute or {})
         in_mapping = self.in_axis_resources if self.in_axis_resources is not None else compute_mapping
         out_mapping = self.out_axis_resources if self.out_axis_resources is not None else compute_mapping
-        preserve = self.in_axis_resources is None
+        return mesh, compute, in_mapping, out_mapping
 
-        leaves, treedef = jax.tree.flatten((args, kwargs), is_leaf=is_named_array)
-        n_args = len(jax.tree.leaves(args, is_leaf=is_named_array))
+    def _donated(self, args: tuple[Any, ...], kwargs: dict[str, Any], layout: LeafLayout) -> tuple[int, ...]:
+        """The positions, among the arrays handed to jit, of those whose buffers are donated."""
+        if self.donate_args is None and not self.donate_kwargs:
+            return ()
+        n_args = layout.treedef.children()[0].num_leaves  # the leaves of (args, kwargs) that are in args
         positional = _positional_donation(self._name(), self.donate_args, len(args))
-        donate = _donation_flags(positional, args, n_args)
+        flags = _donation_flags(positional, args, n_args)
         kw_flags = {k: self.donate_kwargs.get(k, False) for k in kwargs} if self.donate_kwargs else None
-        donate += _donation_flags(kw_flags, kwargs, len(leaves) - n_args)
+        flags += _donation_flags(kw_flags, kwargs, len(layout.kinds) - n_args)
+        return tuple(j for j, i in enumerate(layout.dynamic_indices) if flags[i])
 
-        dynamic: list[Any] = []
+    def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, list[Any]]:
+        mesh, compute, in_mapping, out_mapping = self._mappings()
+        layout, dynamic = LeafLayout.split((args, kwargs), is_dynamic=_is_input)
+        donated = self._donated(args, kwargs, layout)
         shardings: list[Any] = []
-        donated: list[int] = []
-        layout: list[Any] = []  # per leaf: ("n", axes) named, ("a",) array, ("s", i) static
-        statics: list[Any] = []
-        for leaf, flag in zip(leaves, donate, strict=True):
-            if isinstance(leaf, NamedArray):
-                layout.append(("n", leaf.axes))
-                array = leaf.array
-                axes: Sequence[Any] | None = leaf.axes
-            elif _is_array(leaf):
-                layout.append(("a",))
-                array = leaf
-                axes = None
-            else:
-                layout.append(("s", len(statics)))
-                statics.append(leaf)
-                continue
-            if flag:
-                donated.append(len(dynamic))
-            if mesh is not None:
-                target = _existing_sharding(array, mesh) if preserve else None
-                if target is None:
-                    spec = spec_for_axes("named_jit", axes, in_mapping, mesh) if axes is not None else None
-                    target = NamedSharding(mesh, spec if spec is not None else jax.sharding.PartitionSpec())
-                if not isinstance(array, jax.core.Tracer) and isinstance(mesh, Mesh):
-                    array = put(array, target)
-                shardings.append(target)
-            dynamic.append(array)
-
-        static = _Static(tuple(statics))
+        if mesh is not None:
+            preserve = self.in_axis_resources is None
+            dynamic, shardings = _placed(dynamic, layout.dynamic_axes, in_mapping, mesh, preserve)
         key = (
-            treedef,
-            tuple(layout),
-            static,
+            layout,
             tuple(shardings),
-            tuple(donated),
-            None if compute is None else _freeze(compute_mapping),
+            donated,
+            None if compute is None else _freeze(dict(compute)),
             _freeze(out_mapping),
         )
         jitted = self._cache.get(key)
         if jitted is None:
-            body = _make_body(self.fn, treedef, tuple(layout), static.values, compute, out_mapping, mesh)
+            body = _make_body(self.fn, layout, compute, out_mapping, mesh)
             in_shardings = {"in_shardings": tuple(shardings)} if mesh is not None else {}
-            jitted = jax.jit(body, donate_argnums=tuple(donated), **in_shardings, **self.jit_kwargs)
+            jitted = jax.jit(body, donate_argnums=donated, **in_shardings, **self.jit_kwargs)
             self._cache[key] = jitted
         return jitted, dynamic
+
+
+def _placed(
+    arrays: list[Any], axes: tuple[Any, ...], in_mapping: ResourceMapping, mesh: MeshLike, preserve: bool
+) -> tuple[list[Any], list[Any]]:
+    """The arguments' arrays on ``mesh`` and their shardings: kept when ``preserve`` and already there, else from the mapping."""
+    placed: list[Any] = []
+    shardings: list[Any] = []
+    for array, named_axes in zip(arrays, axes, strict=True):
+        target = _existing_sharding(array, mesh) if preserve else None
+        if target is None:
+            spec = (
+                spec_for_axes("named_jit", named_axes, in_mapping, mesh) if named_axes is not None else None
+            )
+            target = NamedSharding(mesh, spec if spec is not None else jax.sharding.PartitionSpec())
+        if not isinstance(array, jax.core.Tracer) and isinstance(mesh, Mesh):
+            array = put(array, target)
+        shardings.append(target)
+        placed.append(array)
+    return placed, shardings
 
 
 def _freeze(mapping: ResourceMapping) -> tuple[Any, ...]:
@@ -246,24 +203,13 @@ def _freeze(mapping: ResourceMapping) -> tuple[Any, ...]:
 
 def _make_body(
     fn: Callable[..., Any],
-    treedef: Any,
-    layout: tuple[Any, ...],
-    statics: tuple[Any, ...],
+    layout: LeafLayout,
     compute: ResourceMapping | None,
     out_mapping: ResourceMapping,
     mesh: MeshLike | None,
 ) -> Callable[..., Any]:
-    def body(*dynamic: Any) -> Any:
-        it = iter(dynamic)
-        leaves = []
-        for entry in layout:
-            if entry[0] == "n":
-                leaves.append(named_unchecked(next(it), entry[1]))
-            elif entry[0] == "a":
-                leaves.append(next(it))
-            else:
-                leaves.append(statics[entry[1]])
-        args, kwargs = jax.tree.unflatten(treedef, leaves)
+    def body(*dynamic: Any) -> tuple[list[Any], LeafLayout]:
+        args, kwargs = layout.rebuild(dynamic)
         with contextlib.ExitStack() as stack:
             if mesh is not None:
                 stack.enter_context(_TraceMesh(mesh))
@@ -272,7 +218,8 @@ def _make_body(
             out = fn(*args, **kwargs)
         if mesh is not None and out_mapping:
             out = _shard("named_jit", out, out_mapping, mesh, stacklevel=2)
-        return _split_output(out)
+        out_layout, arrays = LeafLayout.split(out, is_dynamic=_is_output)
+        return arrays, out_layout  # the layout has no leaves: jit hands it back as it is
 
     body.__name__ = getattr(fn, "__name__", "named_jit_body")
     body.__qualname__ = getattr(fn, "__qualname__", body.__name__)

@@ -17,14 +17,19 @@ import jax
 import numpy as np
 from jax.sharding import PartitionSpec
 
-from haliax import NamedArray, is_named_array
+from haliax import NamedArray
 from haliax.axis import Axis
 from haliax.errors import PartitioningError
-from haliax.extend import named_unchecked
+from haliax.extend import LeafLayout
 
 from .mapping import ResourceMapping, axis_mapping, current_thread_local_mapping, spec_for_axes
 from .mesh import MeshLike, current_mesh, mesh_shape
 from .shard import _is_array
+
+
+def _is_input(x: Any) -> bool:
+    """Arguments split across devices (NamedArrays) or replicated (arrays); every other leaf is static."""
+    return isinstance(x, NamedArray) or _is_array(x)
 
 
 def _ways(spec_entry: Any, shape: dict[str, int]) -> int:
@@ -42,6 +47,35 @@ def _resize(
         ways = _ways(entry, shape)
         out.append(Axis(ax.name, ax.size * ways if grow else ax.size // ways))
     return tuple(out)
+
+
+def _resized(
+    layout: LeafLayout, specs: tuple[PartitionSpec, ...], shape: dict[str, int], *, grow: bool
+) -> LeafLayout:
+    """``layout`` with each NamedArray's axes resized by its spec: per-device blocks, or (``grow``) the whole."""
+    return layout.with_axes(
+        [
+            None if axes is None else _resize(axes, spec, shape, grow=grow)
+            for axes, spec in zip(layout.dynamic_axes, specs, strict=True)
+        ]
+    )
+
+
+def _specs(
+    layout: LeafLayout, mapping: ResourceMapping | None, mesh: MeshLike, *, check_sizes: bool
+) -> tuple[PartitionSpec, ...]:
+    """Per array of ``layout``: a NamedArray's spec under ``mapping`` (its sizes checked against the mesh
+    when ``check_sizes``, else by name only, as for per-device results); raw arrays replicated."""
+    return tuple(
+        PartitionSpec()
+        if axes is None
+        else spec_for_axes("shard_map", axes if check_sizes else tuple(a.name for a in axes), mapping, mesh)
+        for axes in layout.dynamic_axes
+    )
+
+
+def _every_leaf(x: Any) -> bool:
+    return True  # the kernel's results are all arrays: NamedArrays or raw ones
 
 
 def shard_map(
@@ -72,7 +106,7 @@ def shard_map(
     if fn is None:
         return functools.partial(shard_map, mesh=mesh, mapping=mapping, check_vma=check_vma)
 
-    out_cache: dict[Any, tuple[Any, tuple[Any, ...]]] = {}
+    out_layouts: dict[Any, LeafLayout] = {}  # the results' per-device layout, per input layout
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -84,67 +118,32 @@ def shard_map(
             )
         shape = dict(mesh_shape(found))
         used = current_thread_local_mapping() if mapping is None else mapping
-        leaves, treedef = jax.tree.flatten((args, kwargs), is_leaf=is_named_array)
-        dynamic: list[Any] = []
-        specs: list[PartitionSpec] = []
-        layout: list[Any] = []
-        for leaf in leaves:
-            if isinstance(leaf, NamedArray):
-                spec = spec_for_axes("shard_map", leaf.axes, used, found)
-                layout.append(("n", _resize(leaf.axes, spec, shape, grow=False)))
-                dynamic.append(leaf.array)
-                specs.append(spec)
-            elif _is_array(leaf):
-                layout.append(("a",))
-                dynamic.append(leaf)
-                specs.append(PartitionSpec())
-            else:
-                layout.append(("s", leaf))
+        layout, dynamic = LeafLayout.split((args, kwargs), is_dynamic=_is_input)
+        in_specs = _specs(layout, used, found, check_sizes=True)
+        blocks = _resized(layout, in_specs, shape, grow=False)
+        traced: list[LeafLayout] = []
 
-        record: dict[str, Any] = {}
-
-        def kernel(*blocks: Any) -> tuple[Any, ...]:
-            it = iter(blocks)
-            rebuilt = [
-                named_unchecked(next(it), e[1]) if e[0] == "n" else next(it) if e[0] == "a" else e[1]
-                for e in layout
-            ]
-            a, kw = jax.tree.unflatten(treedef, rebuilt)
+        def kernel(*arrays: Any) -> tuple[Any, ...]:
+            a, kw = blocks.rebuild(arrays)
             with axis_mapping({}):  # every mesh axis is manual here: no sharding constraints
                 out = fn(*a, **kw)
-            out_leaves, out_tree = jax.tree.flatten(out, is_leaf=is_named_array)
-            record["tree"] = out_tree
-            record["axes"] = tuple(leaf.axes if isinstance(leaf, NamedArray) else None for leaf in out_leaves)
-            return tuple(leaf.array if isinstance(leaf, NamedArray) else leaf for leaf in out_leaves)
+            out_layout, results = LeafLayout.split(out, is_dynamic=_every_leaf)
+            traced.append(out_layout)
+            return tuple(results)
 
-        key = (
-            treedef,
-            tuple(layout),
-            tuple(specs),
-            tuple((np.shape(d), getattr(d, "dtype", None)) for d in dynamic),
-        )
-        if key not in out_cache:
+        key = (blocks, in_specs, tuple((np.shape(d), getattr(d, "dtype", None)) for d in dynamic))
+        if key not in out_layouts:
             # Trace once with placeholder out specs (nothing runs) to learn the results' axes.
             probe = jax.shard_map(
-                kernel, mesh=found, in_specs=tuple(specs), out_specs=PartitionSpec(), check_vma=False
+                kernel, mesh=found, in_specs=in_specs, out_specs=PartitionSpec(), check_vma=False
             )
             jax.eval_shape(probe, *dynamic)
-            out_cache[key] = (record["tree"], record["axes"])
-        out_tree, out_axes = out_cache[key]
-        out_specs = tuple(
-            PartitionSpec()
-            if axes is None
-            else spec_for_axes("shard_map", tuple(a.name for a in axes), used, found)
-            for axes in out_axes
-        )
+            out_layouts[key] = traced[-1]
+        out_blocks = out_layouts[key]
+        out_specs = _specs(out_blocks, used, found, check_sizes=False)
         mapped = jax.shard_map(
-            kernel, mesh=found, in_specs=tuple(specs), out_specs=out_specs, check_vma=check_vma
+            kernel, mesh=found, in_specs=in_specs, out_specs=out_specs, check_vma=check_vma
         )
-        results = mapped(*dynamic)
-        named = [
-            r if axes is None else named_unchecked(r, _resize(axes, spec, shape, grow=True))
-            for r, axes, spec in zip(results, out_axes, out_specs, strict=True)
-        ]
-        return jax.tree.unflatten(out_tree, named)
+        return _resized(out_blocks, out_specs, shape, grow=True).rebuild(mapped(*dynamic))
 
     return wrapper
