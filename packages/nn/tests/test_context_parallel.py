@@ -24,7 +24,9 @@ AUTO = jax.sharding.AxisType.Auto
 
 
 def _x(seed, *axes):
-    return hax.random.normal(jax.random.PRNGKey(seed), axes)
+    # numpy draws: no jax.random program to compile for each shape
+    raw = np.random.default_rng(seed).standard_normal(tuple(a.size for a in axes), dtype=np.float32)
+    return hax.named(jnp.asarray(raw), axes)
 
 
 q = _x(0, Batch, Pos, Heads, Key)
@@ -33,7 +35,7 @@ v = _x(2, Batch, KPos, Heads, Key)
 target = _x(3, Batch, Pos, Heads, Key)
 # Two rows of packed documents: [10, 15, 7] positions, and [24, 8].
 segments = hax.named(jnp.asarray([[0] * 10 + [1] * 15 + [2] * 7, [5] * 24 + [6] * 8]), (Batch, Pos))
-mask = hax.named(jax.random.bernoulli(jax.random.PRNGKey(4), 0.8, (Pos.size, KPos.size)), (Pos, KPos))
+mask = hax.named(jnp.asarray(np.random.default_rng(4).random((Pos.size, KPos.size)) < 0.8), (Pos, KPos))
 bias = hnn.attention.alibi_attention_bias(Heads, KPos)
 
 
@@ -81,10 +83,7 @@ def _assert_matches(result, causal, seg, with_mask=False):
         np.testing.assert_allclose(g.rearrange(rg.axes).array, rg.array, atol=2e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize(
-    "n, causal, seg",
-    [(2, True, False), (4, False, False), (4, True, True), (8, False, True), (8, True, False)],
-)
+@pytest.mark.parametrize("n, causal, seg", [(2, True, False), (4, True, True), (8, False, True)])
 def test_ring_attention_matches_unsharded_outputs_and_gradients(n, causal, seg):
     step = _step("ring", causal, seg)
     with hp.set_mesh(_mesh(seq=n)), hp.axis_mapping({"position": "seq"}):
@@ -94,7 +93,7 @@ def test_ring_attention_matches_unsharded_outputs_and_gradients(n, causal, seg):
     _assert_matches(result, causal, seg)
 
 
-@pytest.mark.parametrize("n, causal, seg, with_mask", [(2, False, False, False), (4, True, True, True)])
+@pytest.mark.parametrize("n, causal, seg, with_mask", [(4, True, True, True)])
 def test_all_gather_attention_matches_unsharded_outputs_and_gradients(n, causal, seg, with_mask):
     with hp.set_mesh(_mesh(seq=n)), hp.axis_mapping({"position": "seq"}):
         result = _step("all_gather", causal, seg, with_mask)(q, k, v)
@@ -142,8 +141,13 @@ def test_without_a_mesh_or_with_position_unmapped_attention_is_unchanged():
 def test_segment_ids_equal_the_mask_they_stand_for():
     same = segments.array[:, :, None] == segments.array[:, None, :]
     explicit = hax.named(same, (Batch, Pos, KPos))
-    a = hnn.attention.fused_attention(Pos, KPos, Key, q, k, v, segment_ids=segments, implementation="xla")
-    b = hnn.attention.fused_attention(Pos, KPos, Key, q, k, v, mask=explicit, implementation="xla")
+
+    @jax.jit
+    def both(q, k, v):
+        f = functools.partial(hnn.attention.fused_attention, Pos, KPos, Key, q, k, v, implementation="xla")
+        return f(segment_ids=segments), f(mask=explicit)
+
+    a, b = both(q, k, v)
     np.testing.assert_allclose(a.array, b.rearrange(a.axes).array, atol=1e-6)
 
 
@@ -195,7 +199,7 @@ def _temp_bytes(n, strategy, T=1024):
 
 def test_per_device_memory_falls_with_the_number_of_sequence_shards():
     one = _temp_bytes(1, "auto")  # a mesh of one device: the unsharded reference
-    ring4, ring8 = _temp_bytes(4, "ring"), _temp_bytes(8, "ring")
+    ring2, ring4 = _temp_bytes(2, "ring"), _temp_bytes(4, "ring")
     gather4 = _temp_bytes(4, "all_gather")
-    assert ring4 < 0.5 * one and ring8 < 0.6 * ring4
+    assert ring2 < 0.5 * one and ring4 < 0.5 * ring2
     assert gather4 < 0.5 * one

@@ -20,11 +20,16 @@ AUTO = jax.sharding.AxisType.Auto
 def test_gpt_loss_and_gradients_on_a_sequence_parallel_mesh_equal_the_unsharded_model(monkeypatch):
     monkeypatch.setattr(cp_mod, "GATHER_MAX_SCORE_BYTES", 0)  # tiny sequences: take the ring anyway
     config = gpt.GPTConfig(vocab=32, seq_len=32, embed=16, heads=2, layers=1)
-    model = gpt.GPT.init(config, key=jax.random.PRNGKey(0))
-    Batch, Window = hax.Axis("batch", 4), hax.Axis("window", config.seq_len + 1)
-    tokens = hax.named(
-        jax.random.randint(jax.random.PRNGKey(1), (4, config.seq_len + 1), 0, 32), (Batch, Window)
+    # Random weights in the model's shapes, drawn with numpy: GPT.init (and jax.random per shape)
+    # compile dozens of small programs, seconds of a 2-core CI machine.
+    rng = np.random.default_rng(0)
+    shapes = eqx.filter_eval_shape(gpt.GPT.init, config, key=jax.random.PRNGKey(0))
+    leaves, tree = jax.tree.flatten(shapes)
+    model = jax.tree.unflatten(
+        tree, [jnp.asarray(0.2 * rng.standard_normal(x.shape), x.dtype) for x in leaves]
     )
+    Batch, Window = hax.Axis("batch", 4), hax.Axis("window", config.seq_len + 1)
+    tokens = hax.named(jnp.asarray(rng.integers(0, 32, (4, config.seq_len + 1))), (Batch, Window))
     step = eqx.filter_jit(eqx.filter_value_and_grad(gpt.loss_fn))
 
     loss, grads = step(model, tokens)
