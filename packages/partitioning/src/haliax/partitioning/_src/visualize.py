@@ -330,8 +330,9 @@ def _svg_array(svg: _Svg, layout: _Layout, margin: float, left: float, box: floa
     matrix = len(layout.sizes) >= 2
     if matrix:
         tall, wide = layout.sizes[0], int(np.prod(layout.sizes[1:]))
-        scale = box / max(tall, wide)
-        total_w, total_h = max(wide * scale, 60.0), max(tall * scale, 24.0)
+        # Full width; the height follows the array's shape, within what keeps labels readable.
+        total_w = box
+        total_h = min(max(box * tall / wide, 22.0 * len(layout.rows)), 200.0)
     else:
         total_w, total_h = box, 26.0
     across = layout.names[1:] if matrix else layout.names
@@ -355,6 +356,12 @@ def _svg_array(svg: _Svg, layout: _Layout, margin: float, left: float, box: floa
             svg.rect(x, y, w, h)
             label = _devices_text(devices)
             if len(label) * 7 <= w + 2 and h >= 14:
+                if len(devices) > 1:  # a plate under the label, so it reads across the stripes
+                    lw = len(label) * 7 + 6
+                    svg.parts.append(
+                        f'<rect x="{x + (w - lw) / 2:.1f}" y="{y + h / 2 - 8:.1f}" width="{lw}" height="16" '
+                        'rx="3" fill="#fff" fill-opacity="0.8"/>'
+                    )
                 svg.text(x + w / 2, y + h / 2 + 4, label, size=11, anchor="middle", ink=True)
             x += w
         y += h
