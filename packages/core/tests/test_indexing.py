@@ -79,9 +79,9 @@ def test_malformed_indices_are_errors():
     with pytest.raises(NamedIndexError, match="expected alternating axis names and indices"):
         x["batch", 0, "embed"]
     with pytest.raises(NamedIndexError, match="positional indexing is not supported"):
-        x[0]
+        x[0]  # pyright: ignore[reportArgumentType]  # the error under test
     with pytest.raises(NamedIndexError, match="axis 'batch' is given without an index"):
-        x["batch"]
+        x["batch"]  # pyright: ignore[reportArgumentType]  # the error under test
     with pytest.raises(NamedIndexError, match="axis 'batch' is indexed twice"):
         x["batch", 0, B, 1]
     with pytest.raises(NamedIndexError, match="must be integers, got dtype bool; boolean masks"):

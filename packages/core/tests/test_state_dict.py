@@ -266,7 +266,7 @@ class HeadsLinear(ModuleWithStateDictSerialization):
         flat = w.array.reshape(-1, w.axis_size("embed"))
         return HeadsLinear(hax.named(flat, ("out", "embed")))
 
-    def unflatten_from_export(self, template: "HeadsLinear") -> "HeadsLinear":
+    def unflatten_from_export(self, template: "HeadsLinear") -> "HeadsLinear":  # pyright: ignore[reportIncompatibleMethodOverride]  # template: always this class
         t = template.weight.rearrange(("heads", "head_dim", "embed"))
         raw = self.weight.array.reshape(tuple(ax.size for ax in t.axes))
         return HeadsLinear(hax.named(raw, t.axes).rearrange(template.weight.axes))

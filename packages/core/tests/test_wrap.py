@@ -1,4 +1,5 @@
 import dataclasses
+import inspect
 import pickle
 
 import equinox as eqx
@@ -188,7 +189,7 @@ def test_safe_wraps_tolerates_callables_without_names():
     def wrapper(x):
         return part(x)
 
-    assert wrapper.__wrapped__ is part
+    assert inspect.unwrap(wrapper) is part
     assert int(wrapper(1)) == 2
 
     @util.safe_wraps(jnp.add)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from types import EllipsisType
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias, cast, overload
 
 from .errors import (
     AxisSizeError,
@@ -228,6 +228,23 @@ def _restore(is_dict: bool, axes: Sequence[AxisSelector]) -> Any:
     return tuple(axes)
 
 
+# Spec helpers give back the kind of spec they get: a shape dict for shape dicts, sized axes for
+# sized axes, selectors otherwise; the overloads below say so to type checkers.
+_Sized: TypeAlias = Axis | Sequence[Axis]
+_Selectors: TypeAlias = AxisSelector | Sequence[AxisSelector]
+_AnySpec: TypeAlias = tuple[AxisSelector, ...] | Mapping[str, int | None]
+
+
+@overload
+def concat_axes(a1: Mapping[str, int], a2: Mapping[str, int]) -> dict[str, int]: ...
+@overload
+def concat_axes(a1: _Sized, a2: _Sized) -> tuple[Axis, ...]: ...
+@overload
+def concat_axes(a1: _Selectors, a2: AxisSelection) -> tuple[AxisSelector, ...]: ...
+@overload
+def concat_axes(a1: AxisSelection, a2: _Selectors) -> tuple[AxisSelector, ...]: ...
+@overload
+def concat_axes(a1: AxisSelection, a2: AxisSelection) -> _AnySpec: ...
 def concat_axes(a1: AxisSelection, a2: AxisSelection) -> Any:
     """Concatenate two specs (tuples or dicts); a name in both is an error."""
     d1, t1 = _as_dict_or_tuple(a1)
@@ -242,6 +259,16 @@ def concat_axes(a1: AxisSelection, a2: AxisSelection) -> Any:
     return _restore(d1 and d2, t1 + t2)
 
 
+@overload
+def union_axes(a1: Mapping[str, int], a2: Mapping[str, int]) -> dict[str, int]: ...
+@overload
+def union_axes(a1: _Sized, a2: _Sized) -> tuple[Axis, ...]: ...
+@overload
+def union_axes(a1: _Selectors, a2: AxisSelection) -> tuple[AxisSelector, ...]: ...
+@overload
+def union_axes(a1: AxisSelection, a2: _Selectors) -> tuple[AxisSelector, ...]: ...
+@overload
+def union_axes(a1: AxisSelection, a2: AxisSelection) -> _AnySpec: ...
 def union_axes(a1: AxisSelection, a2: AxisSelection) -> Any:
     """Like `concat_axes`, but axes in both are kept once (their sizes must agree)."""
     d1, t1 = _as_dict_or_tuple(a1)
@@ -284,16 +311,40 @@ def _remove(op: str, axis_spec: AxisSelection, to_remove: AxisSelection, strict:
     return _restore(is_dict, [a for a in spec if selector_name(a) not in drop])
 
 
+@overload
+def eliminate_axes(axis_spec: Mapping[str, int], axes: AxisSelection) -> dict[str, int]: ...
+@overload
+def eliminate_axes(axis_spec: _Sized, axes: AxisSelection) -> tuple[Axis, ...]: ...
+@overload
+def eliminate_axes(axis_spec: _Selectors, axes: AxisSelection) -> tuple[AxisSelector, ...]: ...
+@overload
+def eliminate_axes(axis_spec: AxisSelection, axes: AxisSelection) -> _AnySpec: ...
 def eliminate_axes(axis_spec: AxisSelection, axes: AxisSelection) -> Any:
     """The spec without the given axes; an axis the spec lacks is an error."""
     return _remove("eliminate_axes", axis_spec, axes, strict=True)
 
 
+@overload
+def without_axes(axis_spec: Mapping[str, int], to_remove: AxisSelection) -> dict[str, int]: ...
+@overload
+def without_axes(axis_spec: _Sized, to_remove: AxisSelection) -> tuple[Axis, ...]: ...
+@overload
+def without_axes(axis_spec: _Selectors, to_remove: AxisSelection) -> tuple[AxisSelector, ...]: ...
+@overload
+def without_axes(axis_spec: AxisSelection, to_remove: AxisSelection) -> _AnySpec: ...
 def without_axes(axis_spec: AxisSelection, to_remove: AxisSelection) -> Any:
     """The spec without the given axes; axes the spec lacks are ignored."""
     return _remove("without_axes", axis_spec, to_remove, strict=False)
 
 
+@overload
+def intersect_axes(ax1: Mapping[str, int], ax2: AxisSelection) -> dict[str, int]: ...
+@overload
+def intersect_axes(ax1: _Sized, ax2: AxisSelection) -> tuple[Axis, ...]: ...
+@overload
+def intersect_axes(ax1: _Selectors, ax2: AxisSelection) -> tuple[AxisSelector, ...]: ...
+@overload
+def intersect_axes(ax1: AxisSelection, ax2: AxisSelection) -> _AnySpec: ...
 def intersect_axes(ax1: AxisSelection, ax2: AxisSelection) -> Any:
     """Axes present in both specs, in the first spec's order."""
     is_dict, t1 = _as_dict_or_tuple(ax1)
@@ -307,6 +358,20 @@ def intersect_axes(ax1: AxisSelection, ax2: AxisSelection) -> Any:
     return _restore(is_dict, out)
 
 
+@overload
+def replace_axis(
+    axis_spec: Mapping[str, int], old: AxisSelector, new: _Sized | Mapping[str, int]
+) -> dict[str, int]: ...
+@overload
+def replace_axis(
+    axis_spec: _Sized, old: AxisSelector, new: _Sized | Mapping[str, int]
+) -> tuple[Axis, ...]: ...
+@overload
+def replace_axis(
+    axis_spec: _Selectors, old: AxisSelector, new: AxisSelection
+) -> tuple[AxisSelector, ...]: ...
+@overload
+def replace_axis(axis_spec: AxisSelection, old: AxisSelector, new: AxisSelection) -> _AnySpec: ...
 def replace_axis(axis_spec: AxisSelection, old: AxisSelector, new: AxisSelection) -> Any:
     """Replace one axis of a spec by another axis or spec, in place."""
     with reported_as("replace_axis"):
@@ -348,7 +413,11 @@ def selects_axis(selector: AxisSelection, selected: AxisSelection) -> bool:
     return True
 
 
-def unsize_axes(axis_spec: AxisSelection, to_unsize: AxisSelection | None = None) -> Any:
+@overload
+def unsize_axes(axis_spec: AxisSelection, to_unsize: None = None) -> tuple[str, ...]: ...
+@overload
+def unsize_axes(axis_spec: AxisSelection, to_unsize: AxisSelection) -> tuple[AxisSelector, ...]: ...
+def unsize_axes(axis_spec: AxisSelection, to_unsize: AxisSelection | None = None) -> tuple[AxisSelector, ...]:
     """Replace `Axis` objects by bare names: all of them, or only the listed ones."""
     spec = axis_spec_to_tuple(axis_spec)
     if to_unsize is None:
@@ -361,7 +430,15 @@ def unsize_axes(axis_spec: AxisSelection, to_unsize: AxisSelection | None = None
     return tuple(selector_name(a) if selector_name(a) in drop else a for a in spec)
 
 
-def resolve_axis(axis_spec: AxisSpec, axis_selection: AxisSelection) -> Any:
+@overload
+def resolve_axis(axis_spec: AxisSpec, axis_selection: AxisSelector) -> Axis: ...
+@overload
+def resolve_axis(axis_spec: AxisSpec, axis_selection: Mapping[str, int | None]) -> dict[str, int]: ...
+@overload
+def resolve_axis(axis_spec: AxisSpec, axis_selection: Sequence[AxisSelector]) -> tuple[Axis, ...]: ...
+def resolve_axis(
+    axis_spec: AxisSpec, axis_selection: AxisSelection
+) -> Axis | dict[str, int] | tuple[Axis, ...]:
     """Look up the sized `Axis` objects of ``axis_spec`` named by ``axis_selection``.
 
     One selector gives one `Axis`; a sequence gives a tuple; a dict gives a shape dict.

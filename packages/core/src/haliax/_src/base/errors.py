@@ -142,9 +142,12 @@ class QuantizationError(HaliaxError, ValueError):
 
 
 # Tracebacks and docs show the public path (haliax.errors.AxisNotFoundError), not this module's.
-for _cls in [c for c in list(globals().values()) if isinstance(c, type) and issubclass(c, HaliaxError)]:
-    _cls.__module__ = "haliax.errors"
-del _cls
+def _rehome_error_classes() -> None:
+    for cls in [c for c in list(globals().values()) if isinstance(c, type) and issubclass(c, HaliaxError)]:
+        cls.__module__ = "haliax.errors"
+
+
+_rehome_error_classes()
 
 
 # ----- the op a user called -----

@@ -19,9 +19,15 @@ IntScalar: TypeAlias = int | jax.Array
 """A Python int or an integer jax array."""
 
 PrecisionLike: TypeAlias = (
-    str | jax.lax.Precision | tuple[str, str] | tuple[jax.lax.Precision, jax.lax.Precision] | None
+    str
+    | jax.lax.Precision
+    | tuple[str, str]
+    | tuple[jax.lax.Precision, jax.lax.Precision]
+    | jax.lax.DotAlgorithm
+    | jax.lax.DotAlgorithmPreset
+    | None
 )
-"""What `dot`'s ``precision`` accepts."""
+"""What `dot`'s and `einsum`'s ``precision`` accept: what ``jax.lax.dot_general`` takes."""
 
 GatherScatterModeStr: TypeAlias = Literal["promise_in_bounds", "clip", "drop", "fill"]
 """Out-of-bounds modes of ``.at[...]`` updates and gathers."""

@@ -36,9 +36,7 @@ from ..base.errors import (
     format_shape,
 )
 from ..base.named_array import NamedArray
-
-PrecisionLike: TypeAlias = Any
-"""What ``jax.lax.dot_general`` accepts as ``precision``: None, a string, a `jax.lax.Precision` or a pair."""
+from ..base.types import PrecisionLike
 
 _Dims: TypeAlias = tuple[tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], tuple[int, ...]]]
 

@@ -36,8 +36,9 @@ from ..base.errors import (
     format_shape,
 )
 from ..base.named_array import NamedArray
+from ..base.types import PrecisionLike
 from ..ops.parsing import AxisCapture, Expression, parse_einsum, pattern_error
-from .dot import PrecisionLike, axes_by_name, check_operands, contraction_plan, run_contraction
+from .dot import axes_by_name, check_operands, contraction_plan, run_contraction
 
 _OP = "einsum"
 _Order = tuple[str | EllipsisType, ...]

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax._src.indexing import Slice as _PallasSlice  # what jax.experimental.pallas.dslice builds
+from jax.typing import ArrayLike
 
 from ..base.axis import Axis, AxisSelector, axis_position, dslice, selector_name
 from ..base.errors import (
@@ -41,12 +42,18 @@ from ..base.errors import (
 from ..base.named_array import NamedArray, require_named
 from ..transforms.vmap import vmap
 
-# Type aliases (``Any`` at runtime, as in Haliax: the accepted values are checked when used).
-NamedIndex: TypeAlias = Any
+NamedIndex: TypeAlias = (
+    int | np.integer | builtins.slice | dslice | list[int] | jax.Array | np.ndarray | NamedArray
+)
 """One axis' selector: int, slice, `dslice`, list of ints, integer array or NamedArray."""
-NamedOrNumeric: TypeAlias = Any
-"""A NamedArray or a scalar."""
-SliceSpec: TypeAlias = Mapping[AxisSelector, NamedIndex] | tuple[Any, ...]
+NamedOrNumeric: TypeAlias = NamedArray | ArrayLike
+"""A NamedArray, or what jax takes as an array: a scalar, a jax or numpy array."""
+SliceSpec: TypeAlias = (
+    Mapping[str, NamedIndex]
+    | Mapping[Axis, NamedIndex]
+    | Mapping[AxisSelector, NamedIndex]
+    | tuple[AxisSelector | NamedIndex, ...]
+)
 """What ``x[...]`` takes: ``{axis: index}`` or a flat ``(axis, index, axis, index, ...)`` tuple."""
 
 _builtin_slice = builtins.slice
@@ -437,7 +444,7 @@ def _in_order(x: NamedArray, axes: tuple[Axis, ...]) -> NamedArray:
 # Public ops
 
 
-def index(array: NamedArray, idx: SliceSpec) -> Any:
+def index(array: NamedArray, idx: SliceSpec) -> NamedArray:
     """Named indexing, the function behind ``array[...]``.
 
     ``idx`` is a ``{axis: selector}`` dict or a flat ``(axis, selector, ...)`` tuple. An int drops

@@ -8,10 +8,11 @@ modules are tables: ``exp = elementwise(jnp.exp)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, overload
 
 import jax
 import numpy as np
+from jax.typing import ArrayLike
 
 from ..base.axis import Axis, AxisSelection, AxisSelector, axis_position, axis_spec_to_tuple, selector_name
 from ..base.errors import (
@@ -75,16 +76,35 @@ def _has_dims(x: Any) -> bool:
     return shape is not None and len(shape) != 0
 
 
-class UnaryOp(Protocol):
-    """A named elementwise function of one array."""
+_Tree = TypeVar("_Tree")
 
-    def __call__(self, a: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+# The op protocols below say what comes back: a NamedArray for a NamedArray, a jax array for an
+# unnamed array or scalar (the op is then jax.numpy's own), the same structure for a pytree.
+
+
+class UnaryOp(Protocol):
+    """A named elementwise function of one array: NamedArray in, NamedArray out (same axes)."""
+
+    @overload
+    def __call__(self, a: NamedArray, /, *args: Any, **kwargs: Any) -> NamedArray: ...
+    @overload
+    def __call__(self, a: ArrayLike, /, *args: Any, **kwargs: Any) -> jax.Array: ...
 
 
 class BinaryOp(Protocol):
-    """A named elementwise function of two arrays, broadcasting by name."""
+    """A named elementwise function of two arrays, broadcasting by name.
 
-    def __call__(self, a: Any, b: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+    A NamedArray operand makes the result a NamedArray; two unnamed operands give a jax array.
+    """
+
+    @overload
+    def __call__(
+        self, a: NamedArray, b: NamedArray | ArrayLike, /, *args: Any, **kwargs: Any
+    ) -> NamedArray: ...
+    @overload
+    def __call__(self, a: ArrayLike, b: NamedArray, /, *args: Any, **kwargs: Any) -> NamedArray: ...
+    @overload
+    def __call__(self, a: ArrayLike, b: ArrayLike, /, *args: Any, **kwargs: Any) -> jax.Array: ...
 
 
 def elementwise(fn: Callable[..., Any], *, name: str | None = None, summary: str | None = None) -> UnaryOp:
@@ -180,9 +200,42 @@ def _no_keepdims(op: str, kwargs: dict[str, Any]) -> None:
 
 
 class ReductionOp(Protocol):
-    """A named reduction: ``f(array, axis=None, *, where=None, **kwargs)``."""
+    """A named reduction: ``f(array, axis=None, *, where=None, **kwargs)``.
 
-    def __call__(self, array: Any, /, axis: AxisSelection | None = None, **kwargs: Any) -> Any: ...
+    A NamedArray gives a NamedArray without the reduced axes; an unnamed array (integer axes) a jax
+    array; a pytree the same structure, reduced leaf by leaf.
+    """
+
+    @overload
+    def __call__(
+        self,
+        array: NamedArray,
+        /,
+        axis: AxisSelection | None = None,
+        *,
+        where: NamedArray | ArrayLike | None = None,
+        **kwargs: Any,
+    ) -> NamedArray: ...
+    @overload
+    def __call__(
+        self,
+        array: ArrayLike,
+        /,
+        axis: int | Sequence[int] | None = None,
+        *,
+        where: ArrayLike | None = None,
+        **kwargs: Any,
+    ) -> jax.Array: ...
+    @overload
+    def __call__(
+        self,
+        array: _Tree,
+        /,
+        axis: AxisSelection | None = None,
+        *,
+        where: NamedArray | ArrayLike | None = None,
+        **kwargs: Any,
+    ) -> _Tree: ...
 
 
 def reduction(
@@ -236,9 +289,18 @@ def reduction(
 
 
 class AxiswiseOp(Protocol):
-    """A named shape-preserving op along one axis: ``f(a, axis, *args, **kwargs)``."""
+    """A named shape-preserving op along one axis: ``f(a, axis, *args, **kwargs)``.
 
-    def __call__(self, a: Any, axis: AxisSelector | None, *args: Any, **kwargs: Any) -> Any: ...
+    A NamedArray along a named axis keeps its axes; ``axis=None`` (the flattened array) and unnamed
+    arrays give a jax array.
+    """
+
+    @overload
+    def __call__(self, a: NamedArray, axis: AxisSelector, *args: Any, **kwargs: Any) -> NamedArray: ...
+    @overload
+    def __call__(self, a: NamedArray, axis: None, *args: Any, **kwargs: Any) -> jax.Array: ...
+    @overload
+    def __call__(self, a: ArrayLike, axis: int | None, *args: Any, **kwargs: Any) -> jax.Array: ...
 
 
 def along_axis(fn: Callable[..., Any], *, name: str | None = None, summary: str | None = None) -> AxiswiseOp:

@@ -292,7 +292,12 @@ class ModuleWithStateDictSerialization(eqx.Module):
         return self
 
     def unflatten_from_export(self, template: Self) -> Self:
-        """Undo `flatten_for_export`, taking axes from ``template``; default: unchanged."""
+        """Undo `flatten_for_export`, taking axes from ``template``; default: unchanged.
+
+        ``template`` is a module of the same class as ``self``. Overrides name their own class for
+        it, which type checkers report as an unsafe override (a parameter may not narrow); it is
+        safe here because the export functions only pair a module with one of its own class.
+        """
         return self
 
 

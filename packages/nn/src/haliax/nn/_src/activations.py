@@ -7,9 +7,10 @@ through to the ``jax.nn`` function.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 import jax
+from jax.typing import ArrayLike
 
 from haliax import NamedArray
 from haliax.axis import AxisSelector
@@ -20,9 +21,15 @@ _MODULE = "haliax.nn.activations"
 
 
 class Activation(Protocol):
-    """An elementwise activation: ``f(x, *args, **kwargs)`` with the input's axes kept."""
+    """An elementwise activation: ``f(x, *args, **kwargs)`` with the input's axes kept.
 
-    def __call__(self, x: Any, /, *args: Any, **kwargs: Any) -> Any: ...
+    A NamedArray gives a NamedArray; an unnamed array or scalar gives the ``jax.nn`` result.
+    """
+
+    @overload
+    def __call__(self, x: NamedArray, /, *args: Any, **kwargs: Any) -> NamedArray: ...
+    @overload
+    def __call__(self, x: ArrayLike, /, *args: Any, **kwargs: Any) -> jax.Array: ...
 
 
 def _activation(fn: Callable[..., Any], name: str, summary: str) -> Activation:

@@ -217,7 +217,7 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
             bias = named_unchecked(b.array.reshape(*(ax.size for ax in b_extra), o.size), (*b_extra, o))
         return Linear(weight, bias, i, o, self.dot_general, self._reparam_cls)
 
-    def unflatten_from_export(self, template: Linear) -> Linear:
+    def unflatten_from_export(self, template: Linear) -> Linear:  # pyright: ignore[reportIncompatibleMethodOverride]  # template: always this class
         """Inverse of `flatten_for_export`: named axes laid out like ``template``'s."""
         if (template.In, template.Out) == (self.In, self.Out):
             return self

@@ -127,7 +127,7 @@ class LayerNormBase(ModuleWithStateDictSerialization):
 
         return dataclasses.replace(self, axis=flat, weight=one(self.weight), bias=one(self.bias))
 
-    def unflatten_from_export(self, template: Self) -> Self:
+    def unflatten_from_export(self, template: Self) -> Self:  # pyright: ignore[reportIncompatibleMethodOverride]  # template: always this class
         """Undo `flatten_for_export`: the template's axes (and their order) come back."""
         if template.axis == self.axis:
             return self
