@@ -226,7 +226,7 @@ def fused_attention(
     is_causal: bool = False,
     implementation: str | None = None,
     segment_ids: NamedArray | tuple[NamedArray, NamedArray] | None = None,
-    context_parallel: ContextParallel = "auto",
+    context_parallel: Literal["auto", "ring", "all_gather", "off"] = "auto",
 ) -> NamedArray:
     """Scaled dot-product attention through the fastest kernel that can run.
 
