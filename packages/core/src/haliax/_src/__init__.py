@@ -7,7 +7,8 @@ this list; tests/test_layering.py enforces it, and that core has no import cycle
                   and runtime helpers
     ops           the named ops: lifting factories, broadcasting, elementwise, reductions, shape,
                   creation, selection, comparison, random, fft, polynomials, rearrange and its parser
-    transforms    vmap, scan/fold/map, checkpointing helpers
+    transforms    vmap, scan/fold/map, checkpointing helpers, and the leaf layout (LeafLayout) they and
+                  partitioning's named_jit/shard_map share
     indexing      x[...], x.at[...], NamedRef
     contractions  dot and einsum
     trees         tree helpers, state dicts, field, debugging aids
