@@ -39,10 +39,10 @@ mask = hax.named(jnp.asarray(np.random.default_rng(4).random((Pos.size, KPos.siz
 bias = hnn.attention.alibi_attention_bias(Heads, KPos)
 
 
-def _mesh(**shape):
+def _mesh(axis_type=AUTO, **shape):
     n = int(np.prod(list(shape.values())))
     return jax.make_mesh(
-        tuple(shape.values()), tuple(shape), axis_types=(AUTO,) * len(shape), devices=jax.devices()[:n]
+        tuple(shape.values()), tuple(shape), axis_types=(axis_type,) * len(shape), devices=jax.devices()[:n]
     )
 
 
@@ -103,7 +103,11 @@ def test_all_gather_attention_matches_unsharded_outputs_and_gradients(n, causal,
 def test_a_data_by_seq_mesh_splits_batch_and_sequence(monkeypatch):
     monkeypatch.setattr(cp_mod, "GATHER_MAX_SCORE_BYTES", 0)  # "auto" then takes the ring
     step = _step("auto", True, True)
-    with hp.set_mesh(_mesh(data=2, seq=4)), hp.axis_mapping({"batch": "data", "position": "seq"}):
+    # Explicit mesh axes (jax.make_mesh's default): the inputs are resharded before the shard_map
+    with (
+        hp.set_mesh(_mesh(jax.sharding.AxisType.Explicit, data=2, seq=4)),
+        hp.axis_mapping({"batch": "data", "position": "seq"}),
+    ):
         hlo = step.lower(q, k, v).as_text()
         result = step(q, k, v)
     assert "collective_permute" in hlo

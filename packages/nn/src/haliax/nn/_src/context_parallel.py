@@ -42,7 +42,7 @@ from jax.sharding import PartitionSpec
 from haliax import NamedArray
 from haliax.axis import Axis
 from haliax.errors import ConflictingOptionsError, NamedTypeError, PartitioningError, ValueRangeError
-from haliax.extend import axis_not_found, did_you_mean, named_unchecked
+from haliax.extend import axis_not_found, did_you_mean, named_unchecked, reported_as
 
 from .attention import _MASKED, causal_mask
 
@@ -393,7 +393,11 @@ def attention_across_shards(
             return out.rearrange(tuple(ax.name for ax in out_axes)).array
 
     mapped = jax.shard_map(body, mesh=split.mesh, in_specs=(specs,), out_specs=out_spec, check_vma=False)
-    raw = mapped({name: x.array for name, x in inputs.items()})
+    # Lay each input out as its spec says first: on Explicit mesh axes shard_map takes only
+    # arrays already laid out so (on Auto axes this is the constraint shard_map would add).
+    with reported_as(op):
+        laid = {name: part.shard(x, maps[name], split.mesh).array for name, x in inputs.items()}
+    raw = mapped(laid)
     return named_unchecked(raw, out_axes)
 
 
