@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import jax
-import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
 import jax.numpy as jnp
 
 from ..base.axis import Axis, AxisSelection, AxisSpec, axis_spec_to_tuple, selector_name
@@ -90,20 +89,18 @@ def _fused_eager(fn: Any, pa: Plan, pb: Plan) -> Any:
     def run(x: Any, y: Any) -> Any:
         return fn(_apply_plan(x, pa), _apply_plan(y, pb))
 
-    return jax.jit(run)
+    return jax.jit(run, inline=True)
 
 
 def broadcast_binary(op: str, fn: Any, a: NamedArray, b: NamedArray) -> NamedArray:
     """``fn(a, b)`` for operands with different axes, broadcasting by name.
 
-    Under tracing the alignment is plain transposes/reshapes that XLA fuses. Eagerly, each of those
-    would be a dispatch of its own, so alignment and op run as one cached jitted program instead.
+    Alignment and op run as one cached jitted program: eagerly one dispatch instead of one per
+    transpose/reshape; under tracing it is inlined (``inline=True``), giving the same equations as
+    binding them one by one, from a jaxpr jax traced once, which is cheaper than re-binding them.
     """
     out, pa, pb = binary_plan(op, a.axes, b.axes)
-    x, y = a.array, b.array
-    if isinstance(x, jax.core.Tracer) or isinstance(y, jax.core.Tracer):
-        return NamedArray._new(fn(_apply_plan(x, pa), _apply_plan(y, pb)), out)
-    return NamedArray._new(_fused_eager(fn, pa, pb)(x, y), out)
+    return NamedArray._new(_fused_eager(fn, pa, pb)(a.array, b.array), out)
 
 
 def align_pair(op: str, a: NamedArray, b: NamedArray) -> tuple[tuple[Axis, ...], Any, Any]:
