@@ -174,7 +174,8 @@ class Conv1DLinear(ModuleWithStateDictSerialization):
         linear = self.linear.flatten_for_export()
         return Conv1DLinear(dataclasses.replace(linear, weight=_swap_last_two(linear.weight)))
 
-    def unflatten_from_export(self, template: Conv1DLinear) -> Conv1DLinear:
+    def unflatten_from_export(self, template: ModuleWithStateDictSerialization) -> Conv1DLinear:
+        assert isinstance(template, Conv1DLinear)
         # Import runs outermost first too: undo the transpose, then let the Linear restore its axes.
         linear = dataclasses.replace(self.linear, weight=_swap_last_two(self.linear.weight))
         return Conv1DLinear(linear.unflatten_from_export(template.linear))
