@@ -113,7 +113,7 @@ def test_two_processes_save_and_one_process_restores_bit_exact_on_another_mesh(
                     text=True,
                 )
             )
-        outputs = [p.communicate(timeout=120)[0] for p in procs]
+        outputs = [p.communicate(timeout=240)[0] for p in procs]
     finally:
         for p in procs:
             if p.poll() is None:
