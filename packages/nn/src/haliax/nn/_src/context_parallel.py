@@ -169,19 +169,12 @@ def _ring_layout(
 
 
 def _local(axes: tuple[Axis, ...], spec: PartitionSpec, shape: dict[str, int]) -> tuple[Axis, ...]:
+    """Each device's block of ``axes`` under ``spec`` (already checked to divide them)."""
     out = []
     entries = tuple(spec) + (None,) * (len(axes) - len(spec))
     for ax, entry in zip(axes, entries, strict=True):
         names = () if entry is None else (entry,) if isinstance(entry, str) else tuple(entry)
-        ways = math.prod(shape[n] for n in names)
-        if ax.size % ways:
-            split = " x ".join(f"{n!r} of size {shape[n]}" for n in names)
-            raise PartitioningError(
-                f"fused_attention: axis {ax.name!r} of size {ax.size} is split over mesh axis {split}, "
-                f"which does not divide it; pad it to a multiple (haliax.partitioning."
-                f"round_axis_for_partitioning) or map {ax.name!r} to another mesh axis"
-            )
-        out.append(Axis(ax.name, ax.size // ways))
+        out.append(Axis(ax.name, ax.size // math.prod(shape[n] for n in names)))
     return tuple(out)
 
 
@@ -368,13 +361,14 @@ def attention_across_shards(
     ):
         if x is not None:
             inputs[name], maps[name] = x, mp
-    specs = {
-        name: part.pspec_for_axis(tuple(a.name for a in x.axes), maps[name]) for name, x in inputs.items()
-    }
+    with reported_as(op):  # checks each mapping against the mesh: unknown axes, sizes, reuse
+        specs = {
+            name: part.sharding_for_axis(x.axes, maps[name], split.mesh).spec for name, x in inputs.items()
+        }
     local = {name: _local(x.axes, specs[name], shape) for name, x in inputs.items()}
 
     if strategy == "auto":
-        big = _score_bytes(local["q"], QPos, Key, KPos) > GATHER_MAX_SCORE_BYTES
+        big = _score_bytes(local["q"], Key, KPos) > GATHER_MAX_SCORE_BYTES
         strategy = "ring" if why_not_ring is None and big else "all_gather"
     if scaling_factor is None:
         scaling_factor = 1.0 / math.sqrt(Key.size)
@@ -401,7 +395,8 @@ def attention_across_shards(
     return named_unchecked(raw, out_axes)
 
 
-def _score_bytes(local_q: tuple[Axis, ...], QPos: Axis, Key: Axis, KPos: Axis) -> int:
+def _score_bytes(local_q: tuple[Axis, ...], Key: Axis, KPos: Axis) -> int:
+    """float32 bytes of one device's scores against every key."""
     rows = math.prod(ax.size for ax in local_q if ax.name != Key.name)
     return 4 * rows * KPos.size
 
