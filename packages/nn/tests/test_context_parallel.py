@@ -15,7 +15,7 @@ import pytest
 import haliax as hax
 import haliax.nn as hnn
 import haliax.partitioning as hp
-from haliax.errors import ConflictingOptionsError, PartitioningError, ValueRangeError
+from haliax.errors import ConflictingOptionsError, NamedTypeError, PartitioningError, ValueRangeError
 from haliax.nn._src import context_parallel as cp_mod
 
 Batch, Pos, Heads, Key = hax.make_axes(batch=2, position=32, heads=2, head=8)
@@ -169,6 +169,14 @@ def test_errors_name_the_option_and_the_fix():
         ),
     ):
         f(mask=mask, context_parallel="ring")
+    with (
+        hp.set_mesh(_mesh(seq=4)),
+        hp.axis_mapping({"position": "sq"}),
+        pytest.raises(PartitioningError, match=r"^fused_attention: axis 'position' .*did you mean 'seq'"),
+    ):
+        f()
+    with pytest.raises(NamedTypeError, match=r"^fused_attention: segment_ids must be one NamedArray or a"):
+        f(segment_ids=(segments, segments, segments))  # type: ignore[arg-type]  # the wrong value under test
     with hp.set_mesh(_mesh(seq=8)), hp.axis_mapping({"position": "seq"}):
         odd = hax.Axis("position", 12)
         with pytest.raises(PartitioningError, match=r"^fused_attention: sequence axis 'position' of size 12"):
