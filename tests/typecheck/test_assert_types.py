@@ -100,3 +100,17 @@ def test_spec_helpers_give_back_the_kind_of_spec_they_get() -> None:
         assert_type(hax.replace_axis((Batch, Embed), "batch", Axis("b", 2)), tuple[Axis, ...])[0].name == "b"
     )
     assert assert_type(hax.axis.unsize_axes((Batch, Embed)), tuple[str, ...]) == ("batch", "embed")
+
+
+def test_selection_ops() -> None:
+    x = _x()
+    assert isinstance(assert_type(hax.where(x > 1, x, 0.0), NamedArray), NamedArray)
+    assert isinstance(assert_type(hax.where(jnp.ones(2) > 0, jnp.ones(2), 0.0), jax.Array), jax.Array)
+    assert isinstance(assert_type(hax.clip(x, 0.0, 1.0), NamedArray), NamedArray)
+    flat = assert_type(hax.flatten_axes(x, ("batch", "embed"), "flat"), NamedArray)
+    assert flat.axes == (Axis("flat", 6),)
+    assert (
+        assert_type(hax.flatten_axes((Batch, Embed), ("batch", "embed"), "flat"), tuple[Axis, ...])
+        == flat.axes
+    )
+    assert isinstance(assert_type(hax.sum(x).scalar(), jax.Array), jax.Array)

@@ -57,9 +57,9 @@ def test_where_one_argument_form_returns_indices():
 def test_where_errors():
     x = _x()
     with pytest.raises(TypeError, match=r"^where: the one-argument form needs fill_value= and new_axis="):
-        hax.where(x)
+        hax.where(x)  # pyright: ignore[reportCallIssue]  # the error under test
     with pytest.raises(TypeError, match=r"^where: pass both x and y, or neither \(for the index form\)$"):
-        hax.where(x > 0, x)
+        hax.where(x > 0, x)  # pyright: ignore[reportCallIssue]  # the error under test
     with pytest.raises(ValueError) as err:
         hax.where(x > 0, x, jnp.zeros(3))
     assert str(err.value) == (

@@ -155,7 +155,7 @@ class NamedArray(metaclass=NamedArrayMeta):
             )
         return self.array.item()
 
-    def scalar(self) -> Any:
+    def scalar(self) -> jax.Array:
         """The 0-d jax array; raises if the array has axes."""
         if self.axes:
             raise NamedTypeError(

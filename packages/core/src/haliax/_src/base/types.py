@@ -7,7 +7,10 @@ from typing import Any, Literal, TypeAlias
 
 import jax
 import numpy as np
+from jax.typing import ArrayLike
 from jax.typing import DTypeLike as DTypeLike
+
+from .named_array import NamedArray
 
 DType: TypeAlias = np.dtype
 """A numpy dtype (the class)."""
@@ -28,6 +31,9 @@ PrecisionLike: TypeAlias = (
     | None
 )
 """What `dot`'s and `einsum`'s ``precision`` accept: what ``jax.lax.dot_general`` takes."""
+
+NamedOrNumeric: TypeAlias = NamedArray | ArrayLike
+"""A NamedArray, or what jax takes as an array: a scalar, a jax or numpy array."""
 
 GatherScatterModeStr: TypeAlias = Literal["promise_in_bounds", "clip", "drop", "fill"]
 """Out-of-bounds modes of ``.at[...]`` updates and gathers."""

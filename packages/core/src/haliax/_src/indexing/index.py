@@ -27,7 +27,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax._src.indexing import Slice as _PallasSlice  # what jax.experimental.pallas.dslice builds
-from jax.typing import ArrayLike
 
 from ..base.axis import Axis, AxisSelector, axis_position, dslice, selector_name
 from ..base.errors import (
@@ -40,14 +39,13 @@ from ..base.errors import (
     format_shape,
 )
 from ..base.named_array import NamedArray, require_named
+from ..base.types import NamedOrNumeric as NamedOrNumeric
 from ..transforms.vmap import vmap
 
 NamedIndex: TypeAlias = (
     int | np.integer | builtins.slice | dslice | list[int] | jax.Array | np.ndarray | NamedArray
 )
 """One axis' selector: int, slice, `dslice`, list of ints, integer array or NamedArray."""
-NamedOrNumeric: TypeAlias = NamedArray | ArrayLike
-"""A NamedArray, or what jax takes as an array: a scalar, a jax or numpy array."""
 SliceSpec: TypeAlias = (
     Mapping[str, NamedIndex]
     | Mapping[Axis, NamedIndex]

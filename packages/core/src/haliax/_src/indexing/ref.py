@@ -17,8 +17,8 @@ it back; under ``jit`` XLA turns this into an in-place update of the selected pa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, overload
 
 import jax
 import jax.numpy as jnp
@@ -27,6 +27,7 @@ import numpy as np
 from ..base.axis import Axis, AxisSelection, AxisSelector, dslice
 from ..base.errors import NamedIndexError, NamedTypeError, UnsupportedIndexError, axis_not_found, format_shape
 from ..base.named_array import NamedArray
+from ..base.types import NamedOrNumeric
 from .index import _index, _is_static_int, _PallasSlice, _plan, _positions
 
 
@@ -183,7 +184,7 @@ class NamedRef:
         raise axis_not_found(op, [view_axis.name], self.axes)
 
     # ----- reading and writing -----
-    def __getitem__(self, idx: Any = Ellipsis) -> Any:
+    def __getitem__(self, idx: Any = Ellipsis) -> NamedArray:
         sel = self._combined("NamedRef[...]", idx)
         whole = self._whole()
         return _index("NamedRef[...]", whole, sel) if sel else whole
@@ -244,7 +245,13 @@ class NamedRef:
         """Number of axes of the view."""
         return len(self.axes)
 
-    def resolve_axis(self, axes: AxisSelection) -> Any:
+    @overload
+    def resolve_axis(self, axes: AxisSelector) -> Axis: ...
+    @overload
+    def resolve_axis(self, axes: Mapping[str, int | None]) -> dict[str, int]: ...
+    @overload
+    def resolve_axis(self, axes: Sequence[AxisSelector]) -> tuple[Axis, ...]: ...
+    def resolve_axis(self, axes: AxisSelection) -> Axis | dict[str, int] | tuple[Axis, ...]:
         """The sized `Axis` (or tuple of them) for names in this ref's view."""
         holder = NamedArray._new(None, self.axes)
         return holder.resolve_axis(axes)
@@ -309,12 +316,12 @@ def new_ref(value: NamedArray) -> NamedRef:
     return NamedRef(jax.new_ref(value.array), value.axes)  # type: ignore[attr-defined]  # present where refs_supported()
 
 
-def get(ref: NamedRef, idx: Any = Ellipsis) -> Any:
+def get(ref: NamedRef, idx: Any = Ellipsis) -> NamedArray:
     """Read ``ref[idx]`` (the whole view by default)."""
     return ref[idx]
 
 
-def swap(ref: NamedRef, idx: Any, value: Any) -> Any:
+def swap(ref: NamedRef, idx: Any, value: NamedOrNumeric) -> NamedArray:
     """Write ``value`` at ``idx`` and return what was there before."""
     old = ref[idx]
     ref[idx] = value

@@ -2,20 +2,64 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from ..base.axis import Axis, AxisSelector, selector_name
 from ..base.errors import AxisSizeError, BroadcastError, NamedTypeError, format_shape
 from ..base.named_array import NamedArray, require_named
+from ..base.types import NamedOrNumeric
 from .broadcast import broadcast_raw, broadcast_to
 from .lift import NAME_IT, axis_positions, binary, check_unnamed, named_raw, raw, sized_axis
 
+_Tree = TypeVar("_Tree")
+
 
 # ----- selection and clipping -----
+@overload
+def where(
+    condition: NamedOrNumeric,
+    x: NamedArray,
+    y: NamedOrNumeric,
+    fill_value: int | None = None,
+    new_axis: Axis | None = None,
+) -> NamedArray: ...
+@overload
+def where(
+    condition: NamedOrNumeric,
+    x: NamedOrNumeric,
+    y: NamedArray,
+    fill_value: int | None = None,
+    new_axis: Axis | None = None,
+) -> NamedArray: ...
+@overload
+def where(
+    condition: ArrayLike,
+    x: ArrayLike,
+    y: ArrayLike,
+    fill_value: int | None = None,
+    new_axis: Axis | None = None,
+) -> jax.Array: ...
+@overload
+def where(
+    condition: NamedArray,
+    x: ArrayLike,
+    y: ArrayLike,
+    fill_value: int | None = None,
+    new_axis: Axis | None = None,
+) -> NamedArray | jax.Array: ...
+@overload
+def where(
+    condition: NamedArray, x: None = None, y: None = None, *, fill_value: int, new_axis: Axis
+) -> tuple[NamedArray, ...]: ...
+@overload
+def where(
+    condition: NamedOrNumeric, x: _Tree, y: _Tree, fill_value: int | None = None, new_axis: Axis | None = None
+) -> _Tree: ...
 def where(
     condition: Any,
     x: Any = None,
@@ -57,6 +101,16 @@ def where(
     return NamedArray._new(out, axes)
 
 
+@overload
+def clip(
+    array: NamedArray, a_min: NamedOrNumeric | None = None, a_max: NamedOrNumeric | None = None
+) -> NamedArray: ...
+@overload
+def clip(array: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None) -> jax.Array: ...
+@overload
+def clip(
+    array: NamedOrNumeric, a_min: NamedOrNumeric | None = None, a_max: NamedOrNumeric | None = None
+) -> NamedArray | jax.Array: ...
 def clip(array: Any, a_min: Any = None, a_max: Any = None) -> Any:
     """Clip ``array`` to ``[a_min, a_max]``; bounds may be NamedArrays, broadcast by name.
 
@@ -117,6 +171,22 @@ def nonzero(array: NamedArray, size: Axis, fill_value: int = 0) -> tuple[NamedAr
     return tuple(NamedArray._new(i, (size,)) for i in out)
 
 
+@overload
+def searchsorted(
+    a: NamedArray,
+    v: NamedArray,
+    side: str = "left",
+    sorter: NamedOrNumeric | None = None,
+    method: str = "scan",
+) -> NamedArray: ...
+@overload
+def searchsorted(
+    a: NamedArray,
+    v: ArrayLike,
+    side: str = "left",
+    sorter: NamedOrNumeric | None = None,
+    method: str = "scan",
+) -> jax.Array: ...
 def searchsorted(a: NamedArray, v: Any, side: str = "left", sorter: Any = None, method: str = "scan") -> Any:
     """Indices at which to insert ``v`` into the sorted one-axis ``a``; the result has ``v``'s axes.
 

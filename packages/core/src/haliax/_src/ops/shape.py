@@ -7,7 +7,7 @@ the raw array; merged axes are made contiguous with at most one transpose.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import jax
 import jax.numpy as jnp
@@ -118,6 +118,16 @@ def _merged_axis(op: str, new_axis: AxisSelector, size: int) -> Axis:
     return Axis(new_axis, size)
 
 
+@overload
+def flatten_axes(array: NamedArray, old_axes: AxisSelection, new_axis: AxisSelector) -> NamedArray: ...
+@overload
+def flatten_axes(
+    array: Mapping[str, int], old_axes: AxisSelection, new_axis: AxisSelector
+) -> dict[str, int]: ...
+@overload
+def flatten_axes(
+    array: Axis | Sequence[Axis], old_axes: AxisSelection, new_axis: AxisSelector
+) -> tuple[Axis, ...]: ...
 def flatten_axes(array: Any, old_axes: AxisSelection, new_axis: AxisSelector) -> Any:
     """Merge several axes into one new axis, placed where the first of them was.
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily at run time (see above)
+    from jax.sharding import Mesh
 
 
 def device_count() -> int:
@@ -19,7 +22,7 @@ def device_count() -> int:
     return jax.device_count()
 
 
-def make_test_mesh(shape: Mapping[str, int]) -> Any:
+def make_test_mesh(shape: Mapping[str, int]) -> Mesh:
     """A `jax.sharding.Mesh` with the given ``{axis name: size}`` over the first devices.
 
     The mesh uses ``prod(shape.values())`` devices, which must not exceed `device_count`; its axes
