@@ -50,7 +50,11 @@ def types(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the documentation site; warnings fail the build."""
+    """Build the documentation site; warnings fail the build.
+
+    Every page's code runs (docs/hooks.py), its output shown under each block; outputs that the
+    tests recorded for the same page and sources (build/docs-exec/) are reused.
+    """
     _uv(session, "mkdocs", "build", "--strict", *session.posargs)
 
 

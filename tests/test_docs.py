@@ -1,34 +1,52 @@
 """Every guide and tutorial in docs/ is executed, so its code cannot rot.
 
-Each page's ```python blocks run top to bottom as one script in a fresh namespace.
+Each page's ```python blocks (plain, or with options such as ``html="1"``) run top to bottom in
+one namespace, with ``docs/execute.py``, the runner the docs build uses to show each block's
+output; what a page printed is recorded there, so the docs build that follows reuses it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import pathlib
 import re
+import sys
 
 import pytest
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
-BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+_spec = importlib.util.spec_from_file_location("docs_execute", DOCS / "execute.py")
+assert _spec is not None and _spec.loader is not None
+execute = importlib.util.module_from_spec(_spec)
+sys.modules["docs_execute"] = execute  # dataclasses look their module up there
+_spec.loader.exec_module(execute)
+
 PAGES = sorted(p for p in DOCS.rglob("*.md") if "api" not in p.relative_to(DOCS).parts)
 
 
-def python_blocks(page: pathlib.Path) -> str:
-    return "\n\n".join(BLOCK.findall(page.read_text()))
-
-
 @pytest.mark.parametrize(
-    "page", [p for p in PAGES if python_blocks(p)], ids=lambda p: str(p.relative_to(DOCS))
+    "page", [p for p in PAGES if execute.blocks(p.read_text())], ids=lambda p: str(p.relative_to(DOCS))
 )
 def test_page_code_runs(page: pathlib.Path) -> None:
-    code = python_blocks(page)
-    namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
-    exec(compile(code, str(page), "exec", dont_inherit=True), namespace)
+    execute.run_page(page)
+
+
+def test_blocks_with_options_are_found_and_html_blocks_are_embedded() -> None:
+    text = 'Intro\n\n```python\nprint("a")\n```\n\n```python html="1"\nprint("<b>x</b>")\n```\n\n```text\nno\n```\n'
+    found = execute.blocks(text)
+    assert [(b.code, b.html) for b in found] == [('print("a")\n', False), ('print("<b>x</b>")\n', True)]
+    outputs = execute.run(text, "page.md")
+    assert outputs == ["a\n", "<b>x</b>\n"]
+    page = execute.render(text, outputs)
+    assert '```python\nprint("<b>x</b>")\n```\n\n<div class="exec-html"><b>x</b></div>' in page
+    assert re.search(r'```text \{ \.exec-output title="Output" \}\na\n```', page)
 
 
 READMES = sorted([DOCS.parent / "README.md", *DOCS.parent.glob("packages/*/README.md")])
+
+
+def python_blocks(page: pathlib.Path) -> str:
+    return "\n\n".join(b.code for b in execute.blocks(page.read_text()))
 
 
 @pytest.mark.parametrize(
