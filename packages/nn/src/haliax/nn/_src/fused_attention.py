@@ -43,13 +43,7 @@ from haliax.extend import named_unchecked
 from haliax.registry import Registry, registry_for
 
 from .attention import causal_mask, combine_masks_and, dot_product_attention
-from .context_parallel import (
-    ContextParallel,
-    attention_across_shards,
-    check_strategy,
-    segment_mask,
-    sequence_split,
-)
+from .context_parallel import attention_across_shards, check_strategy, segment_mask, sequence_split
 
 
 class KernelUnavailable(HaliaxError, RuntimeError):
@@ -265,6 +259,7 @@ def fused_attention(
     check_strategy("fused_attention", context_parallel)
     split = sequence_split(QPos_) if context_parallel != "off" else None
     if split is not None:
+        attention_kernels.get(name)  # an unknown kernel name fails here, whichever strategy runs
         return attention_across_shards(
             split,
             QPos_,
