@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from typing import Any
 
 import equinox as eqx
@@ -101,25 +102,26 @@ def test_two_processes_save_and_one_process_restores_bit_exact_on_another_mesh(
     directory = tmp_path / "ckpt"
     coordinator = f"127.0.0.1:{_free_port()}"
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
-    procs: list[subprocess.Popen[str]] = []
+    logs = [tmp_path / f"process{pid}.log" for pid in range(2)]
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        for pid in range(2):
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, __file__, coordinator, str(pid), str(directory)],
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                )
-            )
-        outputs = [p.communicate(timeout=240)[0] for p in procs]
+        for pid, log in enumerate(logs):
+            with log.open("wb") as out:
+                command = [sys.executable, __file__, coordinator, str(pid), str(directory)]
+                procs.append(subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT))
+        # Wait for both, but stop as soon as one fails (the other would wait for it at a barrier).
+        deadline = time.monotonic() + 240
+        while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
+            if any(p.returncode for p in procs):
+                break
+            time.sleep(0.1)
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
-                p.communicate()
-    for p, out in zip(procs, outputs, strict=True):
+                p.wait()
+    for p, log in zip(procs, logs, strict=True):
+        out = log.read_text(errors="replace")
         assert p.returncode == 0 and "SAVED" in out, out[-3000:]
     # Each process wrote the shards it owned.
     assert {p.name for p in (directory / "5" / "arrays").glob("ocdbt.process_*")} == {
