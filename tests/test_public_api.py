@@ -50,3 +50,11 @@ def test_every_public_name_is_in_the_api_reference() -> None:
     text = reference_text()
     missing = [f"{m}.{n}" for m, n, _ in ROWS if f"{m}.{n}" not in text]
     assert not missing, f"{len(missing)} public names missing from docs/api/: {missing[:20]}"
+
+
+def test_the_reference_shows_objects_under_the_paths_users_import() -> None:
+    text = reference_text()
+    for path in ("haliax.NamedArray", "haliax.Axis", "haliax.nn.Linear", "haliax.partitioning.shard"):
+        assert f"::: {path}\n" in text, f"{path} is not rendered under its public path"
+    assert "::: haliax.nn.linear.Linear\n" not in text  # the module path is only an anchor
+    assert "[](){#haliax.nn.linear.Linear}" in text
