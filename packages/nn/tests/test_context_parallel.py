@@ -142,6 +142,22 @@ def test_without_a_mesh_or_with_position_unmapped_attention_is_unchanged():
         assert "shard_map" not in text
 
 
+def test_inside_a_shard_map_over_the_sequence_attention_stays_local():
+    mesh = _mesh(seq=4)
+    Local = hax.Axis("position", Pos.size // 4)
+
+    def block(raw):
+        x = hax.named(raw, (Local, Key))
+        k = x.rename({"position": "key_position"})
+        return hnn.attention.fused_attention(Local, "key_position", Key, x, k, k, implementation="xla").array
+
+    spec = jax.sharding.PartitionSpec("seq")
+    with hp.set_mesh(mesh), hp.axis_mapping({"position": "seq"}):  # the mapping is still active
+        f = jax.shard_map(block, mesh=mesh, in_specs=spec, out_specs=spec)
+        text = str(jax.make_jaxpr(f)(jnp.ones((Pos.size, Key.size))))
+    assert text.count("shard_map") == 1
+
+
 def test_segment_ids_equal_the_mask_they_stand_for():
     same = segments.array[:, :, None] == segments.array[:, None, :]
     explicit = hax.named(same, (Batch, Pos, KPos))

@@ -104,6 +104,8 @@ def sequence_split(QPos: Axis) -> SequenceSplit | None:
     ways = math.prod(shape[m] for m in mesh_axes)
     if ways == 1:
         return None
+    if set(mesh_axes) & set(jax.sharding.get_abstract_mesh().manual_axes):
+        return None  # already inside a shard_map over these axes: the caller holds one block
     return SequenceSplit(mesh, mesh_axes, ways, dict(mapping))
 
 
