@@ -23,8 +23,6 @@ HISTORY = "history.json"  # [[step, train loss], ...] up to the last checkpoint
 RUN_FILES = (
     RUN_CONFIG,
     HISTORY,
-    "checkpoint.safetensors",
-    "checkpoint.json",
     "checkpoints",
     "model.safetensors",
     "loss.png",
@@ -48,7 +46,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}")
         return 2
     processes.simulate_cpu_devices(mesh_shape, args.num_processes)
-    distributed = processes.initialize(args)
+    try:
+        distributed = processes.initialize(args)
+    except (RuntimeError, ValueError) as e:
+        if not args.distributed:
+            raise
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        parser.error(
+            f"--distributed: JAX found no cluster to join ({first}); "
+            "on other machines pass --coordinator, --num-processes and --process-id"
+        )
     try:
         return _train(parser, args, mesh_shape, run_dir, train_tokens, eval_tokens)
     finally:
@@ -127,8 +134,9 @@ def _train(
     import haliax as hax
     import haliax.nn as hnn
 
+    # Training state: orbax (sharded, multi-host, async); weights.py: the safetensors export.
+    from . import checkpoint as checkpoints
     from . import data, processes, sampling, weights
-    from . import weights as checkpoints  # -> `from . import checkpoint as checkpoints` (orbax) when it lands
     from .model import GPT, GPTConfig, loss_fn
 
     main_process = processes.is_main()
@@ -357,7 +365,8 @@ def _mesh(
 
     spec = args.mesh or ",".join(f"{k}={v}" for k, v in mesh_shape.items())
     n = math.prod(mesh_shape.values())
-    if n != jax.device_count():
+    # One process may use the first n of its devices; a job of several processes uses all of them.
+    if n > jax.device_count() or (n < jax.device_count() and jax.process_count() > 1):
         parser.error(
             f"--mesh {spec} needs {n} devices; this job has {jax.device_count()} {jax.default_backend()} "
             f"device(s); use a mesh of {jax.device_count()} devices"
@@ -370,7 +379,9 @@ def _mesh(
             f"--strategy: {str(e).split('. To add', 1)[0].removeprefix('haliax.sharding_strategies: ')}"
         )
     auto = (jax.sharding.AxisType.Auto,) * len(mesh_shape)  # sharding constraints need Auto axes
-    mesh = jax.make_mesh(tuple(mesh_shape.values()), tuple(mesh_shape.keys()), axis_types=auto)
+    mesh = jax.make_mesh(
+        tuple(mesh_shape.values()), tuple(mesh_shape.keys()), axis_types=auto, devices=jax.devices()[:n]
+    )
     from .model import GPT
 
     abstract = eqx.filter_eval_shape(GPT.init, config, key=jax.random.PRNGKey(0))
