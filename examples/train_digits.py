@@ -69,12 +69,10 @@ def max_pool_2x2(x: hax.NamedArray) -> hax.NamedArray:
     """The maximum of each 2x2 window along ``height`` and ``width``, stride 2: both sizes halve.
 
     The window names the pooled axes, its sizes are the window's; every other axis is a batch
-    axis. ``hnn.max_pool`` is this reduction too, but in this tree it is not yet differentiable
-    under ``jit`` (its ``-inf`` start value is staged as a traced constant, so JAX does not see a
-    max-pool); the generic ``hnn.pool.pool`` with a Python ``-inf`` is.
+    axis.
     """
     Window = (x.resolve_axis("height").resize(2), x.resolve_axis("width").resize(2))
-    return hnn.pool.pool(Window, x, -jnp.inf, jax.lax.max, stride=2)
+    return hnn.max_pool(Window, x, stride=2)
 
 
 class DigitClassifier(eqx.Module):

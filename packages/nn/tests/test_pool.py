@@ -63,3 +63,17 @@ def test_mean_pool_use_ceil_and_count_include_pad_are_keyword_only():
     D = hax.Axis("d", 6)
     with pytest.raises(TypeError):
         hnn.mean_pool(D.resize(2), hax.arange(D), 2, "VALID", True)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("pool_fn", [hnn.max_pool, hnn.min_pool, hnn.mean_pool])
+def test_a_pool_is_differentiable_under_jit(pool_fn):
+    X, Y = hax.Axis("x", 6), hax.Axis("y", 4)
+    x = hax.random.normal(jax.random.PRNGKey(0), (X, Y))
+
+    def loss(v):
+        return hax.sum(pool_fn((X.resize(2), Y.resize(2)), v, stride=2) ** 2).scalar()
+
+    grad = jax.jit(jax.grad(loss))(x)
+    assert grad.axes == x.axes
+    eager = jax.grad(loss)(x)
+    assert jnp.allclose(grad.array, eager.array)

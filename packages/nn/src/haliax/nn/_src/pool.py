@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeAlias
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from haliax import NamedArray
 from haliax.axis import Axis, AxisSpec
@@ -130,6 +131,8 @@ def _pool(
     return named_unchecked(raw, out_axes)
 
 
+# Initial values are numpy scalars, not jax arrays: jax.lax.reduce_window recognises max/min/add
+# pools (and so can differentiate them) only from a concrete init, which a jnp value is not under jit.
 def _lowest(dtype: Any) -> Any:
     return -jnp.inf if jnp.issubdtype(dtype, jnp.floating) else jnp.iinfo(dtype).min
 
@@ -154,7 +157,7 @@ def max_pool(
         [1, 3, 5]
     """
     _require_input("max_pool", inputs)
-    init = jnp.asarray(_lowest(inputs.dtype), inputs.dtype)
+    init = np.asarray(_lowest(inputs.dtype), inputs.dtype)
     return _pool("max_pool", Window, inputs, init, jax.lax.max, stride, padding, use_ceil)
 
 
@@ -167,7 +170,7 @@ def min_pool(
 ) -> NamedArray:
     """Minimum over each window (padding never wins)."""
     _require_input("min_pool", inputs)
-    init = jnp.asarray(_highest(inputs.dtype), inputs.dtype)
+    init = np.asarray(_highest(inputs.dtype), inputs.dtype)
     return _pool("min_pool", Window, inputs, init, jax.lax.min, stride, padding, use_ceil)
 
 
@@ -182,7 +185,7 @@ def mean_pool(
 ) -> NamedArray:
     """Mean over each window; padded positions count toward the divisor only with ``count_include_pad``."""
     _require_input("mean_pool", inputs)
-    zero = jnp.zeros((), inputs.dtype)
+    zero = np.zeros((), inputs.dtype)
     total = _pool("mean_pool", Window, inputs, zero, jax.lax.add, stride, padding, use_ceil)
     if count_include_pad:
         # an array divisor, not a constant: XLA turns division by a constant into multiplication
