@@ -55,3 +55,19 @@ def python_blocks(page: pathlib.Path) -> str:
 def test_readme_code_runs(readme: pathlib.Path) -> None:
     code = python_blocks(readme)
     exec(compile(code, str(readme), "exec", dont_inherit=True), {"__name__": "readme"})
+
+
+def test_reference_extension_drops_borrowed_docstrings_and_lists_fields() -> None:
+    import griffe
+
+    spec = importlib.util.spec_from_file_location("docs_griffe_haliax", DOCS / "griffe_haliax.py")
+    assert spec is not None and spec.loader is not None
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    extensions = griffe.load_extensions(extension.HaliaxReference())
+    dropout = griffe.inspect("haliax.nn._src.dropout", extensions=extensions)["Dropout"]
+    assert dropout.members["inference"].docstring is None  # not bool's "bool(x) -> bool ..."
+    assert {"pdrop", "broadcast_axes", "inference"} <= set(dropout.members)
+    named = griffe.inspect("haliax._src.base.named_array", extensions=extensions)["NamedArray"]
+    assert named.members["array"].value is None  # not "<member 'array' of 'NamedArray' objects>"
+    assert "instance-attribute" in named.members["array"].labels
