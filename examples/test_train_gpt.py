@@ -92,6 +92,7 @@ def test_bad_text_gets_a_clear_message(tmp_path, capsys, content, message) -> No
             ["--mesh", "data=2,model=4", "--strategy", "tp", "--heads", "2"],
             "--mesh data=2,model=4 --strategy tp:",
         ),
+        (["--mesh", "data=2,seq=4", "--seq-len", "18"], "--seq-len 18 does not split over seq=4"),
         (["--coordinator", "127.0.0.1:1234"], "also give --num-processes, --process-id"),
         (["--resume", "--overwrite"], "--resume and --overwrite contradict"),
         (["--steps", "0"], "argument --steps: expected a positive integer, got 0"),

@@ -74,7 +74,7 @@ def build_parser(*, suppress_defaults: bool = False) -> argparse.ArgumentParser:
     )
     g = p.add_argument_group("training")
     g.add_argument(
-        "--steps", type=_positive_int, default=default(600), help="total optimizer steps of the run"
+        "--steps", type=_positive_int, default=default(400), help="total optimizer steps of the run"
     )
     g.add_argument(
         "--batch-size", type=_positive_int, default=default(16), help="global batch size (sequences per step)"
