@@ -317,9 +317,45 @@ def dot(
             stacklevel=2,
         )
         axis, arrays = arrays[0], arrays[1:]
+    # A repeat call with the very same axis tuples (``is``: no Axis.__hash__ in Python per axis)
+    # and options reuses its plan and compiled program; anything unhashable takes the full path.
+    try:
+        ident: Any = (
+            tuple([id(a.axes) for a in arrays]),
+            axis,
+            out_axes,
+            precision,
+            preferred_element_type,
+            dot_general,
+        )
+        hit = _by_identity.get(ident)
+    except (AttributeError, TypeError):
+        ident = hit = None
+    if hit is not None and all([a.axes is ax for a, ax in zip(arrays, hit[0], strict=True)]):
+        plan, run = hit[1], hit[2]
+        raw = [a.array for a in arrays]
+        if run is None or any([isinstance(r, jax.core.Tracer) for r in raw]):
+            acc = _execute(plan, precision, preferred_element_type, dot_general, *raw)
+        else:
+            acc = run(*raw)
+        return sharding_hook.constrain(NamedArray._new(acc, plan.out_axes))
     all_axes = check_operands("dot", arrays)
     key = None if axis is None else axis_spec_to_tuple(axis)
     contract = _contracted_names(all_axes, key)
     out = _DEFAULT_ORDER if out_axes is None else tuple(out_axes)
     plan = contraction_plan("dot", all_axes, contract, out)
+    if ident is not None:
+        try:
+            run: Any = _jitted_execute(plan, precision, preferred_element_type, dot_general)
+        except TypeError:
+            run = None
+        if len(_by_identity) >= _BY_IDENTITY_MAX:
+            _by_identity.clear()
+        _by_identity[ident] = (all_axes, plan, run)
     return run_contraction(plan, arrays, precision, preferred_element_type, dot_general)
+
+
+# dot's plans by the identity of its operands' axis tuples; each entry holds those tuples, so their
+# ids cannot be reused while it lives, and a hit is also checked with ``is``.
+_BY_IDENTITY_MAX = 1024
+_by_identity: dict[Any, tuple[tuple[tuple[Axis, ...], ...], _Plan, Callable[..., Any] | None]] = {}
