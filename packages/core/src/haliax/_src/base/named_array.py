@@ -388,7 +388,7 @@ class NamedArray(metaclass=NamedArrayMeta):
         def __invert__(self) -> NamedArray: ...
 
     # ----- conversions that need no op -----
-    def astype(self, dtype: Any) -> NamedArray:
+    def astype(self, dtype: DTypeLike) -> NamedArray:
         """The array cast to ``dtype``."""
         try:
             return NamedArray._new(self.array.astype(dtype), self.axes)

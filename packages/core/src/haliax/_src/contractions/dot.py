@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, TypeAlias
 import jax
 import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 from ..base import sharding_hook
 from ..base.axis import (
@@ -181,7 +182,7 @@ def _promote(a: Any, b: Any) -> tuple[Any, Any]:
 def _execute(
     plan: _Plan,
     precision: PrecisionLike,
-    preferred_element_type: Any,
+    preferred_element_type: DTypeLike | None,
     dot_general: Callable[..., Any],
     *raw: Any,
 ) -> Any:
@@ -198,7 +199,10 @@ def _execute(
 
 @functools.lru_cache(maxsize=1024)
 def _jitted_execute(
-    plan: _Plan, precision: PrecisionLike, preferred_element_type: Any, dot_general: Callable[..., Any]
+    plan: _Plan,
+    precision: PrecisionLike,
+    preferred_element_type: DTypeLike | None,
+    dot_general: Callable[..., Any],
 ) -> Callable[..., Any]:
     return jax.jit(functools.partial(_execute, plan, precision, preferred_element_type, dot_general))
 
@@ -207,7 +211,7 @@ def run_contraction(
     plan: _Plan,
     arrays: Sequence[NamedArray],
     precision: PrecisionLike,
-    preferred_element_type: Any,
+    preferred_element_type: DTypeLike | None,
     dot_general: Callable[..., Any],
 ) -> NamedArray:
     """Execute a `contraction_plan` on the operands' raw arrays.
@@ -272,7 +276,7 @@ def dot(
     *arrays: NamedArray,
     axis: AxisSelection | None = _REQUIRED,
     precision: PrecisionLike = None,
-    preferred_element_type: Any = None,
+    preferred_element_type: DTypeLike | None = None,
     out_axes: Sequence[AxisSelector | EllipsisType] | None = None,
     dot_general: Callable[..., Any] = jax.lax.dot_general,
 ) -> NamedArray:

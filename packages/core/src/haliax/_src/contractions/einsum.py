@@ -25,6 +25,7 @@ from types import EllipsisType
 from typing import Any, cast
 
 import jax
+from jax.typing import DTypeLike
 
 from ..base.axis import Axis, AxisSelector, partial_order_for, selector_name
 from ..base.errors import (
@@ -246,7 +247,7 @@ def einsum(
     equation: str,
     *arrays: NamedArray,
     precision: PrecisionLike = None,
-    preferred_element_type: Any = None,
+    preferred_element_type: DTypeLike | None = None,
     _dot_general: Callable[..., Any] = jax.lax.dot_general,
     **axis_aliases: AxisSelector,
 ) -> NamedArray:

@@ -9,17 +9,19 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike, DTypeLike
 
 from ..base.axis import Axis, AxisSelector, AxisSpec, axis_spec_to_tuple, sized_axes
 from ..base.errors import DuplicateAxisError, NamedTypeError, format_shape
 from ..base.named_array import NamedArray, require_named
+from ..base.types import NamedOrNumeric
 
 
 def _axes(op: str, shape: AxisSpec) -> tuple[Axis, ...]:
     return sized_axes(op, shape)
 
 
-def full(shape: AxisSpec, fill_value: Any, dtype: Any = None) -> NamedArray:
+def full(shape: AxisSpec, fill_value: NamedOrNumeric, dtype: DTypeLike | None = None) -> NamedArray:
     """A NamedArray of the given axes filled with ``fill_value`` (dtype inferred unless given).
 
     Examples:
@@ -33,7 +35,7 @@ def full(shape: AxisSpec, fill_value: Any, dtype: Any = None) -> NamedArray:
     return NamedArray._new(jnp.full(tuple(ax.size for ax in axes), fill_value, dtype=dtype), axes)
 
 
-def zeros(shape: AxisSpec, dtype: Any = None) -> NamedArray:
+def zeros(shape: AxisSpec, dtype: DTypeLike | None = None) -> NamedArray:
     """A NamedArray of zeros (float32 unless ``dtype`` is given).
 
     Examples:
@@ -45,7 +47,7 @@ def zeros(shape: AxisSpec, dtype: Any = None) -> NamedArray:
     return NamedArray._new(jnp.zeros(tuple(ax.size for ax in axes), dtype=dtype or jnp.float32), axes)
 
 
-def ones(shape: AxisSpec, dtype: Any = None) -> NamedArray:
+def ones(shape: AxisSpec, dtype: DTypeLike | None = None) -> NamedArray:
     """A NamedArray of ones (float32 unless ``dtype`` is given).
 
     Examples:
@@ -57,7 +59,7 @@ def ones(shape: AxisSpec, dtype: Any = None) -> NamedArray:
     return NamedArray._new(jnp.ones(tuple(ax.size for ax in axes), dtype=dtype or jnp.float32), axes)
 
 
-def zeros_like(a: NamedArray, dtype: Any = None) -> NamedArray:
+def zeros_like(a: NamedArray, dtype: DTypeLike | None = None) -> NamedArray:
     """Zeros with the axes (and dtype, unless given) of ``a``.
 
     Examples:
@@ -69,7 +71,7 @@ def zeros_like(a: NamedArray, dtype: Any = None) -> NamedArray:
     return NamedArray._new(jnp.zeros_like(a.array, dtype=dtype), a.axes)
 
 
-def ones_like(a: NamedArray, dtype: Any = None) -> NamedArray:
+def ones_like(a: NamedArray, dtype: DTypeLike | None = None) -> NamedArray:
     """Ones with the axes (and dtype, unless given) of ``a``.
 
     Examples:
@@ -81,7 +83,7 @@ def ones_like(a: NamedArray, dtype: Any = None) -> NamedArray:
     return NamedArray._new(jnp.ones_like(a.array, dtype=dtype), a.axes)
 
 
-def full_like(a: NamedArray, fill_value: Any, dtype: Any = None) -> NamedArray:
+def full_like(a: NamedArray, fill_value: NamedOrNumeric, dtype: DTypeLike | None = None) -> NamedArray:
     """``fill_value`` everywhere, with the axes (and dtype, unless given) of ``a``.
 
     Examples:
@@ -95,7 +97,7 @@ def full_like(a: NamedArray, fill_value: Any, dtype: Any = None) -> NamedArray:
     return NamedArray._new(jnp.full_like(a.array, fill_value, dtype=dtype), a.axes)
 
 
-def empty_like(a: NamedArray, dtype: Any = None) -> NamedArray:
+def empty_like(a: NamedArray, dtype: DTypeLike | None = None) -> NamedArray:
     """An array with the axes (and dtype, unless given) of ``a``; its contents are unspecified.
 
     Examples:
@@ -107,7 +109,9 @@ def empty_like(a: NamedArray, dtype: Any = None) -> NamedArray:
     return NamedArray._new(jnp.empty_like(a.array, dtype=dtype), a.axes)
 
 
-def arange(axis: AxisSpec, *, start: Any = 0, step: Any = 1, dtype: Any = None) -> NamedArray:
+def arange(
+    axis: AxisSpec, *, start: ArrayLike = 0, step: ArrayLike = 1, dtype: DTypeLike | None = None
+) -> NamedArray:
     """``start + step * i`` along an axis; several axes give the range reshaped over them.
 
     ``start`` may be traced; the dtype follows ``start`` and ``step`` unless given.
@@ -144,7 +148,12 @@ def _one_axis(op: str, axis: AxisSelector) -> Axis:
 
 
 def linspace(
-    axis: AxisSelector, *, start: Any, stop: Any, endpoint: bool = True, dtype: Any = None
+    axis: AxisSelector,
+    *,
+    start: ArrayLike,
+    stop: ArrayLike,
+    endpoint: bool = True,
+    dtype: DTypeLike | None = None,
 ) -> NamedArray:
     """Evenly spaced values from ``start`` to ``stop`` along one axis (a bare name means 50 samples).
 
@@ -158,7 +167,13 @@ def linspace(
 
 
 def logspace(
-    axis: AxisSelector, *, start: Any, stop: Any, endpoint: bool = True, base: Any = 10.0, dtype: Any = None
+    axis: AxisSelector,
+    *,
+    start: ArrayLike,
+    stop: ArrayLike,
+    endpoint: bool = True,
+    base: ArrayLike = 10.0,
+    dtype: DTypeLike | None = None,
 ) -> NamedArray:
     """``base ** linspace(start, stop)`` along one axis (a bare name means 50 samples).
 
@@ -173,7 +188,12 @@ def logspace(
 
 
 def geomspace(
-    axis: AxisSelector, *, start: Any, stop: Any, endpoint: bool = True, dtype: Any = None
+    axis: AxisSelector,
+    *,
+    start: ArrayLike,
+    stop: ArrayLike,
+    endpoint: bool = True,
+    dtype: DTypeLike | None = None,
 ) -> NamedArray:
     """Geometrically spaced values from ``start`` to ``stop`` along one axis (a bare name means 50).
 

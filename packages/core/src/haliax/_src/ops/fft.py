@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 from ..base.axis import Axis, AxisSelection, AxisSelector
 from ..base.errors import NamedTypeError
@@ -156,7 +157,7 @@ def ihfft(a: NamedArray, axis: FFTAxes | None = None, norm: str | None = None) -
     return _transform("ihfft", jnp.fft.ihfft, None, a, axis, norm)
 
 
-def fftfreq(axis: Axis, d: float = 1.0, dtype: Any = None) -> NamedArray:
+def fftfreq(axis: Axis, d: float = 1.0, dtype: DTypeLike | None = None) -> NamedArray:
     """Sample frequencies of an FFT over ``axis`` (sample spacing ``d``), along ``axis``.
 
     Examples:
@@ -169,7 +170,7 @@ def fftfreq(axis: Axis, d: float = 1.0, dtype: Any = None) -> NamedArray:
     return NamedArray._new(jnp.fft.fftfreq(axis.size, d=d, dtype=dtype), (axis,))
 
 
-def rfftfreq(axis: Axis, d: float = 1.0, dtype: Any = None) -> NamedArray:
+def rfftfreq(axis: Axis, d: float = 1.0, dtype: DTypeLike | None = None) -> NamedArray:
     """Non-negative sample frequencies of an rfft over ``axis``: ``axis`` resized to ``n // 2 + 1``.
 
     Examples:

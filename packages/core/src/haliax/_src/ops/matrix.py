@@ -7,6 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import DTypeLike
 
 from ..base.axis import Axis, AxisSelector, selector_name
 from ..base.errors import BroadcastError, NamedTypeError, format_shape
@@ -26,7 +27,11 @@ def _two_axes(op: str, array: NamedArray, axis1: AxisSelector, axis2: AxisSelect
 
 
 def trace(
-    array: NamedArray, axis1: AxisSelector, axis2: AxisSelector, offset: int = 0, dtype: Any = None
+    array: NamedArray,
+    axis1: AxisSelector,
+    axis2: AxisSelector,
+    offset: int = 0,
+    dtype: DTypeLike | None = None,
 ) -> NamedArray:
     """Sum along the diagonal over ``axis1`` and ``axis2`` (shifted by ``offset``); both axes go.
 

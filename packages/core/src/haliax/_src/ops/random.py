@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import jax
+from jax.typing import ArrayLike, DTypeLike
 
 from ..base.axis import Axis, AxisSelector, AxisSpec, axis_spec_to_tuple, sized_axes
 from ..base.errors import BroadcastError, NamedTypeError, axis_not_found, format_shape
 from ..base.named_array import NamedArray, require_named
+from ..base.types import NamedOrNumeric
 from .broadcast import align_raw, broadcast_to
 from .lift import axis_positions, check_unnamed
 
@@ -45,7 +47,11 @@ def _shape(axes: tuple[Axis, ...]) -> tuple[int, ...]:
 
 
 def uniform(
-    key: Any, shape: AxisSpec, dtype: Any = float, minval: Any = 0.0, maxval: Any = 1.0
+    key: jax.Array,
+    shape: AxisSpec,
+    dtype: DTypeLike = float,
+    minval: NamedOrNumeric = 0.0,
+    maxval: NamedOrNumeric = 1.0,
 ) -> NamedArray:
     """Uniform samples in ``[minval, maxval)`` with the given axes.
 
@@ -60,7 +66,7 @@ def uniform(
     return NamedArray._new(jax.random.uniform(key, _shape(axes), dtype, lo, hi), axes)
 
 
-def normal(key: Any, shape: AxisSpec, dtype: Any = float) -> NamedArray:
+def normal(key: jax.Array, shape: AxisSpec, dtype: DTypeLike = float) -> NamedArray:
     """Standard normal samples with the given axes.
 
     Examples:
@@ -72,107 +78,113 @@ def normal(key: Any, shape: AxisSpec, dtype: Any = float) -> NamedArray:
     return NamedArray._new(jax.random.normal(key, _shape(axes), dtype), axes)
 
 
-def bernoulli(key: Any, shape: AxisSpec, p: Any) -> NamedArray:
+def bernoulli(key: jax.Array, shape: AxisSpec, p: Any) -> NamedArray:
     """Boolean samples that are True with probability ``p``."""
     axes = _axes("bernoulli", shape)
     return NamedArray._new(jax.random.bernoulli(key, _param("bernoulli", p, axes), _shape(axes)), axes)
 
 
-def randint(key: Any, shape: AxisSpec, minval: Any, maxval: Any, dtype: Any = int) -> NamedArray:
+def randint(
+    key: jax.Array, shape: AxisSpec, minval: NamedOrNumeric, maxval: NamedOrNumeric, dtype: DTypeLike = int
+) -> NamedArray:
     """Integer samples in ``[minval, maxval)``."""
     axes = _axes("randint", shape)
     lo, hi = _param("randint", minval, axes), _param("randint", maxval, axes)
     return NamedArray._new(jax.random.randint(key, _shape(axes), lo, hi, dtype), axes)
 
 
-def poisson(key: Any, shape: AxisSpec, lam: Any, dtype: Any = int) -> NamedArray:
+def poisson(key: jax.Array, shape: AxisSpec, lam: Any, dtype: DTypeLike = int) -> NamedArray:
     """Poisson samples with rate ``lam``."""
     axes = _axes("poisson", shape)
     return NamedArray._new(jax.random.poisson(key, _param("poisson", lam, axes), _shape(axes), dtype), axes)
 
 
-def exponential(key: Any, shape: AxisSpec, dtype: Any = float) -> NamedArray:
+def exponential(key: jax.Array, shape: AxisSpec, dtype: DTypeLike = float) -> NamedArray:
     """Exponential samples with rate 1."""
     axes = _axes("exponential", shape)
     return NamedArray._new(jax.random.exponential(key, _shape(axes), dtype), axes)
 
 
-def gamma(key: Any, shape: AxisSpec, a: Any, dtype: Any = float) -> NamedArray:
+def gamma(key: jax.Array, shape: AxisSpec, a: Any, dtype: DTypeLike = float) -> NamedArray:
     """Gamma samples with shape parameter ``a``."""
     axes = _axes("gamma", shape)
     return NamedArray._new(jax.random.gamma(key, _param("gamma", a, axes), _shape(axes), dtype), axes)
 
 
-def loggamma(key: Any, shape: AxisSpec, a: Any, dtype: Any = float) -> NamedArray:
+def loggamma(key: jax.Array, shape: AxisSpec, a: Any, dtype: DTypeLike = float) -> NamedArray:
     """Logarithms of gamma samples with shape parameter ``a`` (accurate for small ``a``)."""
     axes = _axes("loggamma", shape)
     return NamedArray._new(jax.random.loggamma(key, _param("loggamma", a, axes), _shape(axes), dtype), axes)
 
 
-def beta(key: Any, shape: AxisSpec, a: Any, b: Any, dtype: Any = float) -> NamedArray:
+def beta(key: jax.Array, shape: AxisSpec, a: Any, b: Any, dtype: DTypeLike = float) -> NamedArray:
     """Beta(``a``, ``b``) samples."""
     axes = _axes("beta", shape)
     pa, pb = _param("beta", a, axes), _param("beta", b, axes)
     return NamedArray._new(jax.random.beta(key, pa, pb, _shape(axes), dtype), axes)
 
 
-def laplace(key: Any, shape: AxisSpec, dtype: Any = float) -> NamedArray:
+def laplace(key: jax.Array, shape: AxisSpec, dtype: DTypeLike = float) -> NamedArray:
     """Laplace samples (location 0, scale 1)."""
     axes = _axes("laplace", shape)
     return NamedArray._new(jax.random.laplace(key, _shape(axes), dtype), axes)
 
 
-def cauchy(key: Any, shape: AxisSpec, dtype: Any = float) -> NamedArray:
+def cauchy(key: jax.Array, shape: AxisSpec, dtype: DTypeLike = float) -> NamedArray:
     """Standard Cauchy samples."""
     axes = _axes("cauchy", shape)
     return NamedArray._new(jax.random.cauchy(key, _shape(axes), dtype), axes)
 
 
-def logistic(key: Any, shape: AxisSpec, dtype: Any = float) -> NamedArray:
+def logistic(key: jax.Array, shape: AxisSpec, dtype: DTypeLike = float) -> NamedArray:
     """Standard logistic samples."""
     axes = _axes("logistic", shape)
     return NamedArray._new(jax.random.logistic(key, _shape(axes), dtype), axes)
 
 
-def gumbel(key: Any, shape: AxisSpec, dtype: Any = float) -> NamedArray:
+def gumbel(key: jax.Array, shape: AxisSpec, dtype: DTypeLike = float) -> NamedArray:
     """Standard Gumbel samples."""
     axes = _axes("gumbel", shape)
     return NamedArray._new(jax.random.gumbel(key, _shape(axes), dtype), axes)
 
 
-def rademacher(key: Any, shape: AxisSpec, dtype: Any = float) -> NamedArray:
+def rademacher(key: jax.Array, shape: AxisSpec, dtype: DTypeLike = float) -> NamedArray:
     """Random +1/-1 samples (floats by default, as in Haliax)."""
     axes = _axes("rademacher", shape)
     return NamedArray._new(jax.random.rademacher(key, _shape(axes), dtype), axes)
 
 
-def truncated_normal(key: Any, shape: AxisSpec, lower: Any, upper: Any, dtype: Any = float) -> NamedArray:
+def truncated_normal(
+    key: jax.Array, shape: AxisSpec, lower: Any, upper: Any, dtype: DTypeLike = float
+) -> NamedArray:
     """Standard normal samples truncated to ``[lower, upper]``."""
     axes = _axes("truncated_normal", shape)
     lo, hi = _param("truncated_normal", lower, axes), _param("truncated_normal", upper, axes)
     return NamedArray._new(jax.random.truncated_normal(key, lo, hi, _shape(axes), dtype), axes)
 
 
-def t(key: Any, shape: AxisSpec, df: Any, dtype: Any = float) -> NamedArray:
+def t(key: jax.Array, shape: AxisSpec, df: Any, dtype: DTypeLike = float) -> NamedArray:
     """Student-t samples with ``df`` degrees of freedom."""
     axes = _axes("t", shape)
     return NamedArray._new(jax.random.t(key, _param("t", df, axes), _shape(axes), dtype), axes)
 
 
-def pareto(key: Any, shape: AxisSpec, b: Any, dtype: Any = float) -> NamedArray:
+def pareto(key: jax.Array, shape: AxisSpec, b: Any, dtype: DTypeLike = float) -> NamedArray:
     """Pareto samples with shape parameter ``b``."""
     axes = _axes("pareto", shape)
     return NamedArray._new(jax.random.pareto(key, _param("pareto", b, axes), _shape(axes), dtype), axes)
 
 
-def weibull_min(key: Any, shape: AxisSpec, scale: Any, concentration: Any, dtype: Any = float) -> NamedArray:
+def weibull_min(
+    key: jax.Array, shape: AxisSpec, scale: Any, concentration: Any, dtype: DTypeLike = float
+) -> NamedArray:
     """Weibull samples with the given ``scale`` and ``concentration``."""
     axes = _axes("weibull_min", shape)
     sc, co = _param("weibull_min", scale, axes), _param("weibull_min", concentration, axes)
     return NamedArray._new(jax.random.weibull_min(key, sc, co, _shape(axes), dtype), axes)
 
 
-def ball(key: Any, shape: AxisSpec, D: Axis, p: float = 2.0, dtype: Any = float) -> NamedArray:
+def ball(key: jax.Array, shape: AxisSpec, D: Axis, p: float = 2.0, dtype: DTypeLike = float) -> NamedArray:
     """Points drawn uniformly from the unit ``p``-norm ball; ``D`` is the vector axis, added last.
 
     Examples:
@@ -185,7 +197,7 @@ def ball(key: Any, shape: AxisSpec, D: Axis, p: float = 2.0, dtype: Any = float)
 
 
 def choice(
-    key: Any, shape: AxisSpec, a: NamedArray, axis: AxisSelector, replace: bool = True, p: Any = None
+    key: jax.Array, shape: AxisSpec, a: NamedArray, axis: AxisSelector, replace: bool = True, p: Any = None
 ) -> NamedArray:
     """Pick elements of ``a`` along ``axis``; the axis is replaced by ``shape`` in the result.
 
@@ -213,7 +225,7 @@ def choice(
 
 
 def categorical(
-    key: Any, logits: NamedArray, axis: AxisSelector, shape: AxisSpec | None = None
+    key: jax.Array, logits: NamedArray, axis: AxisSelector, shape: AxisSpec | None = None
 ) -> NamedArray:
     """Sample indices along ``axis`` from unnormalized log-probabilities; other axes are batched.
 
@@ -257,7 +269,7 @@ def categorical(
     return NamedArray._new(jax.random.categorical(key, raw, axis=cat_pos, shape=_shape(axes)), axes)
 
 
-def permutation(key: Any, x: NamedArray, axis: AxisSelector, independent: bool = False) -> NamedArray:
+def permutation(key: jax.Array, x: NamedArray, axis: AxisSelector, independent: bool = False) -> NamedArray:
     """Shuffle ``x`` along ``axis``; ``independent`` shuffles each slice along it separately.
 
     Examples:
@@ -271,14 +283,14 @@ def permutation(key: Any, x: NamedArray, axis: AxisSelector, independent: bool =
     return NamedArray._new(jax.random.permutation(key, x.array, axis=pos, independent=independent), x.axes)
 
 
-def maybe_rng_split(key: Any, num: int = 2) -> Any:
+def maybe_rng_split(key: jax.Array | None, num: int = 2) -> Any:
     """Split ``key`` into ``num`` keys; a ``None`` key gives a list of ``num`` Nones."""
     if key is None:
         return [None] * num
     return jax.random.split(key, num)
 
 
-def shaped_rng_split(key: Any, split_shape: int | Sequence[int] = 2) -> Any:
+def shaped_rng_split(key: jax.Array, split_shape: int | Sequence[int] = 2) -> Any:
     """Split a PRNG key into an array of keys of shape ``split_shape`` (plus the key's own shape).
 
     Examples:

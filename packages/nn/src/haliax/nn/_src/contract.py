@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+from jax.typing import DTypeLike
 
 from haliax import NamedArray
 from haliax.axis import Axis
@@ -79,7 +80,7 @@ def contract(
     *,
     dot_general: DotGeneral = jax.lax.dot_general,
     precision: Any = None,
-    preferred_element_type: Any = None,
+    preferred_element_type: DTypeLike | None = None,
     order: tuple[str, ...] | None = None,
 ) -> NamedArray:
     """Contract ``axis`` of ``a`` and ``b`` with one ``dot_general`` (and a transpose only when needed).

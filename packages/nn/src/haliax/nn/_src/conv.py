@@ -75,7 +75,7 @@ class _ConvBase(eqx.Module):
         kernel_size: Any,
         groups: int,
         use_bias: bool,
-        key: Any,
+        key: jax.Array,
     ) -> tuple[tuple[str, ...], tuple[int, ...], NamedArray, NamedArray | None]:
         spatial = names_of(Spatial)
         for role, ax in (("In", In), ("Out", Out)):
@@ -210,7 +210,7 @@ class Conv(_ConvBase):
         dilation: int | Sequence[int] = 1,
         groups: int = 1,
         use_bias: bool = True,
-        key: Any,
+        key: jax.Array,
     ) -> Conv:
         """A convolution with uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights and bias (as PyTorch)."""
         spatial, ks, w, b = cls._make_params("Conv", Spatial, In, Out, kernel_size, groups, use_bias, key)
@@ -221,7 +221,7 @@ class Conv(_ConvBase):
             _tuple("Conv.init", "dilation", dilation, n), groups,
         )  # fmt: skip
 
-    def __call__(self, inputs: NamedArray, *, key: Any = None) -> NamedArray:
+    def __call__(self, inputs: NamedArray, *, key: jax.Array | None = None) -> NamedArray:
         """Convolve; axes other than ``In`` and the spatial ones are batch axes."""
         arr, dn, axes, lhs_spec, batch_axes = self._layout("Conv", inputs)
         raw = jax.lax.conv_general_dilated(
@@ -260,7 +260,7 @@ class ConvTranspose(_ConvBase):
         dilation: int | Sequence[int] = 1,
         groups: int = 1,
         use_bias: bool = True,
-        key: Any,
+        key: jax.Array,
     ) -> ConvTranspose:
         """A transposed convolution with uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights and bias."""
         spatial, ks, w, b = cls._make_params(
@@ -293,7 +293,7 @@ class ConvTranspose(_ConvBase):
         hi = d * (k - 1) - p1 + a
         return tuple((int(x), int(y)) for x, y in zip(lo, hi, strict=True))
 
-    def __call__(self, inputs: NamedArray, *, key: Any = None) -> NamedArray:
+    def __call__(self, inputs: NamedArray, *, key: jax.Array | None = None) -> NamedArray:
         """Transposed-convolve; axes other than ``In`` and the spatial ones are batch axes."""
         arr, dn, axes, lhs_spec, batch_axes = self._layout("ConvTranspose", inputs)
         raw = jax.lax.conv_general_dilated(

@@ -24,7 +24,7 @@ def dropout(
     broadcast_axes: AxisSelection | None = None,
     *,
     inference: bool,
-    key: Any = None,
+    key: jax.Array | None = None,
 ) -> NamedArray:
     """Zero each element with probability ``pdrop`` and scale the kept ones by ``1 / (1 - pdrop)``.
 
@@ -85,7 +85,9 @@ class Dropout(eqx.Module):
         """Whether a call drops anything (and so needs a key): not in inference mode and ``pdrop > 0``."""
         return not self.inference and self.pdrop > 0
 
-    def __call__(self, x: NamedArray, *, inference: bool | None = None, key: Any = None) -> NamedArray:
+    def __call__(
+        self, x: NamedArray, *, inference: bool | None = None, key: jax.Array | None = None
+    ) -> NamedArray:
         """Apply dropout unless in inference mode or ``pdrop == 0``."""
         inference = self.inference if inference is None else inference
         return dropout(x, self.pdrop, self.broadcast_axes, inference=inference, key=key)

@@ -44,7 +44,7 @@ class Embedding(eqx.Module, ReparamEnabled):
         Vocab: Axis,
         Embed: AxisSpec,
         *,
-        key: Any,
+        key: jax.Array,
         init_scale: float = 1.0,
         initializer_range: float | None = None,
         reparam_cls: type[AbstractEmbeddingReparam] = EmbeddingStandardParam,
@@ -76,7 +76,7 @@ class Embedding(eqx.Module, ReparamEnabled):
         """The parameterisation instance for this table's axes."""
         return self._reparam_cls(self.Embed, self.Vocab)
 
-    def __call__(self, input_ids: NamedArray, *, key: Any = None) -> NamedArray:
+    def __call__(self, input_ids: NamedArray, *, key: jax.Array | None = None) -> NamedArray:
         """Same as `embed`; ``key`` is accepted for a uniform module interface and unused."""
         return self.embed(input_ids)
 
@@ -116,7 +116,7 @@ class Embedding(eqx.Module, ReparamEnabled):
             out = named_unchecked(out.array * jnp.asarray(scale, out.dtype), out.axes)
         return out
 
-    def resize_embeddings(self, new_size: int, key: Any = None) -> Embedding:
+    def resize_embeddings(self, new_size: int, key: jax.Array | None = None) -> Embedding:
         """A table with ``new_size`` rows: truncated, or grown with rows drawn to match the old ones.
 
         New rows are normal samples with the existing rows' per-dimension mean and standard

@@ -6,6 +6,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 from haliax import NamedArray
 from haliax.axis import Axis
@@ -13,7 +14,7 @@ from haliax.errors import NamedIndexError, NamedTypeError
 from haliax.extend import named_unchecked
 
 
-def one_hot(x: NamedArray | int | Any, class_axis: Axis, *, dtype: Any = None) -> NamedArray:
+def one_hot(x: NamedArray | int | Any, class_axis: Axis, *, dtype: DTypeLike | None = None) -> NamedArray:
     """One-hot encode integers along ``class_axis``, appended as the last axis.
 
     ``x`` is an integer NamedArray, a Python int or a 0-d integer (or bool) array. Out-of-range

@@ -9,6 +9,7 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 from haliax import NamedArray
 from haliax.axis import Axis, AxisSpec
@@ -41,7 +42,7 @@ class DefaultDotGeneralOp(eqx.Module):
         rhs: Any,
         dimension_numbers: Any,
         precision: Any = None,
-        preferred_element_type: Any = None,
+        preferred_element_type: DTypeLike | None = None,
     ) -> Any:
         """``jax.lax.dot_general(lhs, rhs, dimension_numbers, precision, preferred_element_type)``."""
         return jax.lax.dot_general(lhs, rhs, dimension_numbers, precision, preferred_element_type)
@@ -100,7 +101,7 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
         In: AxisSpec,
         Out: AxisSpec,
         *,
-        key: Any,
+        key: jax.Array,
         use_bias: bool = True,
         out_first: bool = True,
         dot_general: Any = None,
@@ -170,7 +171,7 @@ class Linear(ModuleWithStateDictSerialization, ReparamEnabled):
             lambda m: m.weight, out, named_unchecked(w.array / jnp.asarray(scale, w.dtype), w.axes)
         )
 
-    def __call__(self, inputs: NamedArray, *, key: Any = None) -> NamedArray:
+    def __call__(self, inputs: NamedArray, *, key: jax.Array | None = None) -> NamedArray:
         """Apply the layer; ``key`` is accepted for a uniform module interface and unused."""
         if not isinstance(inputs, NamedArray):
             raise NamedTypeError(f"Linear: expected a NamedArray input, got {type(inputs).__name__}")
@@ -307,7 +308,7 @@ class MoELinear(eqx.Module):
         In: Axis,
         Out: Axis,
         *,
-        key: Any,
+        key: jax.Array,
         use_bias: bool = True,
         out_first: bool = False,
         init_scale: float = 1.0,
@@ -328,7 +329,7 @@ class MoELinear(eqx.Module):
         return not _ends_with(self.weight.axes, (self.Out.name,))
 
     def __call__(
-        self, inputs: NamedArray, group_sizes: NamedArray | jax.Array, *, key: Any = None
+        self, inputs: NamedArray, group_sizes: NamedArray | jax.Array, *, key: jax.Array | None = None
     ) -> NamedArray:
         """Map each token by its expert's weight; ``group_sizes`` (over ``Experts``) counts tokens per expert."""
         op = "MoELinear"

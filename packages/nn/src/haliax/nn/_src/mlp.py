@@ -49,7 +49,7 @@ class MLP(eqx.Module):
         out_first: bool = True,
         use_bias: bool = True,
         use_final_bias: bool = True,
-        key: Any,
+        key: jax.Array,
         dot_general: Any = None,
         init_scale: float = 1.0,
     ) -> MLP:
@@ -90,7 +90,7 @@ class MLP(eqx.Module):
         return self.layers[-1].Out
 
     @reports_as("MLP")
-    def __call__(self, x: NamedArray, *, key: Any = None) -> NamedArray:
+    def __call__(self, x: NamedArray, *, key: jax.Array | None = None) -> NamedArray:
         """Apply the layers with the activation after every layer but the last."""
         for layer in self.layers[:-1]:
             x = self.activation(layer(x))

@@ -9,6 +9,7 @@ from typing import Any, Self
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 from haliax import NamedArray, rsqrt
 from haliax.axis import Axis, AxisSelection, AxisSpec
@@ -96,7 +97,7 @@ class LayerNormBase(ModuleWithStateDictSerialization):
     weight: NamedArray | None
     bias: NamedArray | None
     eps: float = eqx.field(static=True, default=1e-5)
-    dtype: Any = eqx.field(static=True, default=None)
+    dtype: DTypeLike | None = eqx.field(static=True, default=None)
 
     @classmethod
     def init(
@@ -106,7 +107,7 @@ class LayerNormBase(ModuleWithStateDictSerialization):
         *,
         use_weight: bool = True,
         use_bias: bool = True,
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
     ) -> Any:
         """A layer normalising over ``axis``, with scale one and bias zero."""
         axes = as_axes(axis, f"{cls.__name__}.init")

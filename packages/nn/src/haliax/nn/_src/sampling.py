@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 from haliax import NamedArray
 from haliax import random as _random
@@ -15,7 +17,7 @@ from haliax.extend import named_unchecked, sized_axes
 
 
 def truncated_normal(
-    key: Any, axes: Any, scale: float, dtype: Any = jnp.float32, *, op: str = "layer init"
+    key: jax.Array, axes: Any, scale: float, dtype: DTypeLike = jnp.float32, *, op: str = "layer init"
 ) -> NamedArray:
     """Standard normal samples truncated to [-3, 3], times ``scale``, over ``axes``.
 

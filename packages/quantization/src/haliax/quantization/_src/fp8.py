@@ -22,6 +22,7 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 from haliax.axis import Axis
 from haliax.errors import NamedTypeError, QuantizationError
@@ -32,7 +33,7 @@ E4M3 = jnp.float8_e4m3fn
 E5M2 = jnp.float8_e5m2
 
 
-def get_fp8_max(fp8_dtype: Any, out_dtype: Any) -> jax.Array:
+def get_fp8_max(fp8_dtype: DTypeLike, out_dtype: DTypeLike) -> jax.Array:
     """The largest finite value of ``fp8_dtype`` (e4m3fn or e5m2), as a 0-d array of ``out_dtype``."""
     if jnp.dtype(fp8_dtype) not in (jnp.dtype(E4M3), jnp.dtype(E5M2)):
         raise NamedTypeError(
@@ -41,19 +42,21 @@ def get_fp8_max(fp8_dtype: Any, out_dtype: Any) -> jax.Array:
     return jnp.asarray(float(jnp.finfo(fp8_dtype).max), out_dtype)
 
 
-def quantize(x: jax.Array, q_dtype: Any, scale: jax.Array, compute_dtype: Any) -> jax.Array:
+def quantize(x: jax.Array, q_dtype: DTypeLike, scale: jax.Array, compute_dtype: DTypeLike) -> jax.Array:
     """``x / scale`` in ``compute_dtype``, clipped to ``q_dtype``'s range and cast to it."""
     top = get_fp8_max(q_dtype, compute_dtype)
     y = x.astype(compute_dtype) / jnp.broadcast_to(scale.astype(compute_dtype), x.shape)
     return jnp.clip(y, -top, top).astype(q_dtype)
 
 
-def dequantize(x: jax.Array, dq_dtype: Any, scale: jax.Array) -> jax.Array:
+def dequantize(x: jax.Array, dq_dtype: DTypeLike, scale: jax.Array) -> jax.Array:
     """``x * scale`` in ``dq_dtype`` (the inverse of `quantize` up to rounding)."""
     return x.astype(dq_dtype) * jnp.broadcast_to(scale.astype(dq_dtype), x.shape)
 
 
-def quantize_dequantize(x: jax.Array, q_dtype: Any, scale: jax.Array, compute_dtype: Any) -> jax.Array:
+def quantize_dequantize(
+    x: jax.Array, q_dtype: DTypeLike, scale: jax.Array, compute_dtype: DTypeLike
+) -> jax.Array:
     """``x`` rounded through ``q_dtype`` and back to its own dtype."""
     return dequantize(quantize(x, q_dtype, scale, compute_dtype), x.dtype, scale)
 
@@ -148,7 +151,7 @@ def fp8_dot_general(
     rhs_history: jax.Array,
     grad_history: jax.Array,
     dims: Any,
-    out_dtype: Any,
+    out_dtype: DTypeLike,
 ) -> jax.Array:
     """``dot_general`` on e4m3-quantized operands; under ``grad``, the new state comes back as gradients."""
     return _fwd(
@@ -207,12 +210,12 @@ class Fp8DotGeneralOp(OverwriteWithGradient):
     input_amax_history: jax.Array
     output_grad_amax_history: jax.Array
     kernel_amax_history: jax.Array
-    compute_dtype: Any = eqx.field(static=True, default=None)
+    compute_dtype: DTypeLike | None = eqx.field(static=True, default=None)
 
     @staticmethod
     def init(
         amax_history_length: int = 1024,
-        compute_dtype: Any = None,
+        compute_dtype: DTypeLike | None = None,
         *,
         leading_axes: tuple[Axis, ...] = (),
     ) -> Fp8DotGeneralOp:
@@ -244,7 +247,7 @@ class Fp8DotGeneralOp(OverwriteWithGradient):
         rhs: Any,
         dimension_numbers: Any,
         precision: Any = None,
-        preferred_element_type: Any = None,
+        preferred_element_type: DTypeLike | None = None,
     ) -> Any:
         """``jax.lax.dot_general`` on fp8-quantized operands (``precision`` does not apply to fp8)."""
         if jnp.shape(self.input_scale) != (1,):

@@ -13,6 +13,7 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 
 from .fp8 import _hashable_dims
 
@@ -97,10 +98,10 @@ class Int8DotGeneralOp(eqx.Module):
     """
 
     per_channel: bool = eqx.field(static=True, default=True)
-    compute_dtype: Any = eqx.field(static=True, default=None)
+    compute_dtype: DTypeLike | None = eqx.field(static=True, default=None)
 
     @staticmethod
-    def init(per_channel: bool = True, compute_dtype: Any = None) -> Int8DotGeneralOp:
+    def init(per_channel: bool = True, compute_dtype: DTypeLike | None = None) -> Int8DotGeneralOp:
         """A new op: per-channel (default) or per-tensor scales; output dtype ``compute_dtype``."""
         return Int8DotGeneralOp(per_channel, compute_dtype)
 
@@ -110,7 +111,7 @@ class Int8DotGeneralOp(eqx.Module):
         rhs: Any,
         dimension_numbers: Any,
         precision: Any = None,
-        preferred_element_type: Any = None,
+        preferred_element_type: DTypeLike | None = None,
     ) -> Any:
         """``jax.lax.dot_general`` through int8 (``precision`` does not apply to integer GEMMs)."""
         out_dtype = preferred_element_type or self.compute_dtype or jnp.result_type(lhs, rhs)

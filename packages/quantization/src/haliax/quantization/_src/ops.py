@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from jax.typing import DTypeLike
+
 from haliax.nn._src.linear import DefaultDotGeneralOp as DefaultDotGeneralOp
 
 
@@ -20,7 +22,7 @@ class DotGeneralOp(Protocol):
         rhs: Any,
         dimension_numbers: Any,
         precision: Any = None,
-        preferred_element_type: Any = None,
+        preferred_element_type: DTypeLike | None = None,
     ) -> Any:
         """Contract ``lhs`` with ``rhs`` as ``jax.lax.dot_general`` does."""
         ...

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import equinox as eqx
 import jax
+from jax.typing import DTypeLike
 
 from haliax import NamedArray
 from haliax.axis import Axis
@@ -42,7 +43,7 @@ class QuantizationConfig:
 
     targets: str | Sequence[str] | None = None
     amax_history_length: int = 1024
-    compute_dtype: Any = None
+    compute_dtype: DTypeLike | None = None
     fp8: bool = False
     int8: bool = False
 
