@@ -7,6 +7,7 @@ modules are tables: ``exp = elementwise(jnp.exp)``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar, overload
 
@@ -252,11 +253,21 @@ def reduction(
     pytree is reduced leaf by leaf.
     """
     op_name = name or fn.__name__
+    # One jitted ``fn(x, axis=pos)`` per position(s): eagerly a single C++ dispatch, skipping the jnp
+    # wrapper's argument checks; under tracing inlined (same equations) from a jaxpr traced once.
+    by_position: dict[Any, Callable[[Any], Any]] = {}
+
+    def plain(x: Any, pos: Any) -> Any:
+        run = by_position.get(pos)
+        if run is None:
+            run = by_position[pos] = jax.jit(functools.partial(fn, axis=pos), inline=True)
+        return run(x)
 
     def op(array: Any, /, axis: AxisSelection | None = None, *, where: Any = None, **kwargs: Any) -> Any:
         if where is not None and not supports_where:
             raise NamedTypeError(f"{op_name}: does not take a where= mask")
-        _no_keepdims(op_name, kwargs)
+        if kwargs:
+            _no_keepdims(op_name, kwargs)
         if not isinstance(array, NamedArray):
             if _is_unnamed_array(array):
                 if where is not None:
@@ -268,10 +279,13 @@ def reduction(
         if where is not None:
             kwargs["where"] = _where_array(op_name, array, where)
         if axis is None:
-            return NamedArray._new(fn(array.array, axis=None, **kwargs), ())
+            if kwargs:
+                return NamedArray._new(fn(array.array, axis=None, **kwargs), ())
+            return NamedArray._new(plain(array.array, None), ())
+        axes = array.axes
         if isinstance(axis, (str, Axis)):
-            pos: tuple[int, ...] | int = axis_position(op_name, array.axes, axis)
-            drop = {pos}
+            pos: tuple[int, ...] | int = axis_position(op_name, axes, axis)
+            out_axes = axes[:pos] + axes[pos + 1 :]
         else:
             if single_axis:
                 sel = axis_spec_to_tuple(axis)
@@ -279,10 +293,15 @@ def reduction(
                     raise NamedTypeError(f"{op_name}: takes one axis, got {list(sel)}")
             pos = axis_positions(op_name, array, axis)
             drop = set(pos)
+            out_axes = tuple(ax for i, ax in enumerate(axes) if i not in drop)
             if single_axis:
                 pos = pos[0]
-        out_axes = tuple(ax for i, ax in enumerate(array.axes) if i not in drop)
-        return NamedArray._new(fn(array.array, axis=pos, **kwargs), out_axes)
+        if kwargs:
+            return NamedArray._new(fn(array.array, axis=pos, **kwargs), out_axes)
+        run = by_position.get(pos)
+        if run is None:
+            run = by_position[pos] = jax.jit(functools.partial(fn, axis=pos), inline=True)
+        return NamedArray._new(run(array.array), out_axes)
 
     what = "one axis" if single_axis else "the given axes (all when `axis` is None)"
     return _finish(op, fn, name, summary or f"`{op_name}` over {what}; reduced axes are removed.")
