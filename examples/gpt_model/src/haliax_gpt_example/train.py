@@ -305,9 +305,11 @@ def _train(
         t0, seen = time.perf_counter(), 0
         try:
             while step < args.steps:
-                model, opt_state, loss = run(train_step, model, opt_state, train_batch(step))
-                loss_v = _scalar(loss)
+                batch = train_batch(step)
+                # The new state and its step number move together, so Ctrl-C saves a consistent pair.
+                model, opt_state, loss = run(train_step, model, opt_state, batch)
                 step += 1
+                loss_v = _scalar(loss)
                 history.append((step, loss_v))
                 seen += tokens_per_step
                 rate = seen / max(time.perf_counter() - t0, 1e-9)
@@ -322,9 +324,12 @@ def _train(
         except KeyboardInterrupt:
             _close(bar)
             say(f"\ninterrupted at step {step}: saving a checkpoint to {run_dir} ...")
-            save(step, wait=True)
-            checkpoints.wait_until_finished(run_dir)
-            say(f"saved; continue with --resume --out {run_dir}")
+            try:
+                save(step, wait=True)
+                checkpoints.wait_until_finished(run_dir)
+                say(f"saved; continue with --resume --out {run_dir}")
+            except Exception as e:  # interrupted inside a step whose inputs were already donated
+                say(f"could not save step {step} ({type(e).__name__}); the last saved checkpoint stands")
             return 130
         _close(bar)
 
