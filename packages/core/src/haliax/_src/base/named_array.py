@@ -81,14 +81,14 @@ class NamedArray(metaclass=NamedArrayMeta):
             # Keyword construction, NamedArray(array=..., axes=...), is how jax's C++ dataclass node
             # unflattens: leaves may be anything there (a scalar from tree.map(jnp.sum), None, a
             # PartitionSpec), so that path never validates. Positional construction does.
+            if len(fields) == 2 and "array" in fields and "axes" in fields:
+                self.array = fields["array"]
+                self.axes = fields["axes"]
+                return
             if set(fields) - {"array", "axes"}:
                 raise NamedTypeError(
                     f"NamedArray: unexpected fields {sorted(set(fields) - {'array', 'axes'})}"
                 )
-            if len(fields) == 2:
-                self.array = fields["array"]
-                self.axes = fields["axes"]
-                return
             array = fields.get("array", array)
             axes = fields.get("axes", axes)
         if type(axes) is not tuple:
