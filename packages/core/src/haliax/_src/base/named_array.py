@@ -252,7 +252,9 @@ class NamedArray(metaclass=NamedArrayMeta):
         flatten = ravel
 
         def unbind(self, axis: AxisSelector) -> list[NamedArray]: ...
-        def roll(self, shift: int | Sequence[int] | jax.Array, axis: AxisSelection) -> NamedArray: ...
+        def roll(
+            self, shift: int | Sequence[int] | jax.Array | NamedArray, axis: AxisSelection
+        ) -> NamedArray: ...
         def slice(
             self,
             axis: AxisSelector | None = None,

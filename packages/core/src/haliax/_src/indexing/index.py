@@ -475,7 +475,7 @@ def _index(op: str, array: NamedArray, idx: Any) -> NamedArray:
     return NamedArray._new(out, plan.out_axes)
 
 
-def take(array: NamedArray, axis: AxisSelector, index: Any) -> NamedArray:
+def take(array: NamedArray, axis: AxisSelector, index: int | jax.Array | NamedArray) -> NamedArray:
     """Select along one axis by an int (dropping it) or by indices (a NamedArray's axes replace it).
 
     When the index shares axes with the rest of the array, those are matched element by element

@@ -11,6 +11,7 @@ import numpy as np
 from ..base.axis import Axis, AxisSelector, selector_name
 from ..base.errors import BroadcastError, NamedTypeError, format_shape
 from ..base.named_array import NamedArray, require_named
+from ..base.types import NamedOrNumeric
 from .broadcast import broadcast_raw, broadcast_to
 from .lift import NAME_IT, axis_positions, binary, check_unnamed, named_raw, raw, sized_axis
 
@@ -22,7 +23,9 @@ isclose = binary(
 )
 
 
-def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+def allclose(
+    a: NamedOrNumeric, b: NamedOrNumeric, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
     """True if every element of ``a`` is close to ``b``'s, broadcasting by name (a Python bool).
 
     The answer is a Python bool, so the arrays must be concrete (not traced under ``jit``);
@@ -38,7 +41,7 @@ def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan
     return bool(jnp.allclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def array_equal(a: Any, b: Any) -> bool:
+def array_equal(a: NamedOrNumeric, b: NamedOrNumeric) -> bool:
     """True if both have the same axes (names and sizes, in any order) and equal values.
 
     Axis order does not matter: arrays are compared by name. Returns a Python bool, so the
@@ -57,15 +60,15 @@ def array_equal(a: Any, b: Any) -> bool:
         if a.axes != b.axes:
             b = broadcast_to(b, a.axes, ensure_order=True, enforce_no_extra_axes=True)
         return bool(jnp.array_equal(a.array, b.array))
-    if isinstance(a, NamedArray) or isinstance(b, NamedArray):
-        named = a if isinstance(a, NamedArray) else b
+    named = a if isinstance(a, NamedArray) else b if isinstance(b, NamedArray) else None
+    if named is not None:  # exactly one is named: equal only as 0-d arrays
         other = b if named is a else a
-        if named.axes or jnp.ndim(other) != 0:
+        if named.axes or jnp.ndim(raw(other)) != 0:
             return False
     return bool(jnp.array_equal(raw(a), raw(b)))
 
 
-def array_equiv(a: Any, b: Any) -> bool:
+def array_equiv(a: NamedOrNumeric, b: NamedOrNumeric) -> bool:
     """True if the arrays broadcast together by name and are equal everywhere (a Python bool).
 
     Examples:

@@ -217,7 +217,7 @@ def unique(
     return_inverse: bool = False,
     return_counts: bool = False,
     axis: AxisSelector | None = None,
-    fill_value: Any = None,
+    fill_value: ArrayLike | None = None,
 ) -> NamedArray | tuple[NamedArray, ...]:
     """Sorted unique values of ``array`` along the ``Unique`` axis, whose size is static.
 
@@ -262,7 +262,7 @@ def unique(
 
 
 def unique_values(
-    array: NamedArray, Unique: Axis, *, axis: AxisSelector | None = None, fill_value: Any = None
+    array: NamedArray, Unique: Axis, *, axis: AxisSelector | None = None, fill_value: ArrayLike | None = None
 ) -> NamedArray:
     """Sorted unique values along the ``Unique`` axis (see [haliax.unique][]).
 
@@ -276,7 +276,7 @@ def unique_values(
 
 
 def unique_counts(
-    array: NamedArray, Unique: Axis, *, axis: AxisSelector | None = None, fill_value: Any = None
+    array: NamedArray, Unique: Axis, *, axis: AxisSelector | None = None, fill_value: ArrayLike | None = None
 ) -> tuple[NamedArray, NamedArray]:
     """``(values, counts)``: unique values and how often each occurs, along ``Unique``.
 
@@ -291,7 +291,7 @@ def unique_counts(
 
 
 def unique_inverse(
-    array: NamedArray, Unique: Axis, *, axis: AxisSelector | None = None, fill_value: Any = None
+    array: NamedArray, Unique: Axis, *, axis: AxisSelector | None = None, fill_value: ArrayLike | None = None
 ) -> tuple[NamedArray, NamedArray]:
     """``(values, inverse)``: unique values, and for each element of ``array`` its index in them.
 
@@ -306,7 +306,7 @@ def unique_inverse(
 
 
 def unique_all(
-    array: NamedArray, Unique: Axis, *, axis: AxisSelector | None = None, fill_value: Any = None
+    array: NamedArray, Unique: Axis, *, axis: AxisSelector | None = None, fill_value: ArrayLike | None = None
 ) -> tuple[NamedArray, NamedArray, NamedArray, NamedArray]:
     """``(values, indices, inverse, counts)`` in one call (see [haliax.unique][]).
 

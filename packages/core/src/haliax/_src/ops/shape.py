@@ -322,7 +322,9 @@ def unbind(array: NamedArray, axis: AxisSelector) -> list[NamedArray]:
     ]
 
 
-def roll(array: NamedArray, shift: Any, axis: AxisSelection) -> NamedArray:
+def roll(
+    array: NamedArray, shift: int | Sequence[int] | jax.Array | NamedArray, axis: AxisSelection
+) -> NamedArray:
     """Roll elements along one or more axes (``shift`` an int, a tuple of ints, or a 0-d NamedArray).
 
     Examples:

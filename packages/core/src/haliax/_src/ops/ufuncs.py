@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from ..base.named_array import NamedArray
+from ..base.types import NamedOrNumeric
 from .lift import binary, elementwise
 
 # ----- unary: arithmetic and rounding -----
@@ -148,12 +149,12 @@ class NamedPair(tuple):
 jax.tree_util.register_pytree_node(NamedPair, lambda p: (tuple(p), None), lambda _, xs: NamedPair(xs))
 
 
-def divmod(a: Any, b: Any, /) -> NamedPair:
+def divmod(a: NamedOrNumeric, b: NamedOrNumeric, /) -> NamedPair:
     """Elementwise ``(a // b, a % b)``, broadcasting by name, as a `NamedPair`."""
     return NamedPair((floor_divide(a, b), mod(a, b)))
 
 
-def frexp(a: Any, /) -> NamedPair:
+def frexp(a: NamedOrNumeric, /) -> NamedPair:
     """Mantissa and exponent of each element (``a == mantissa * 2**exponent``), as a `NamedPair`."""
     if isinstance(a, NamedArray):
         m, e = jnp.frexp(a.array)
@@ -161,7 +162,7 @@ def frexp(a: Any, /) -> NamedPair:
     return NamedPair(jnp.frexp(a))
 
 
-def ndim(a: Any) -> int:
+def ndim(a: NamedOrNumeric) -> int:
     """Number of axes of a NamedArray (or dimensions of an array), as a Python int.
 
     Haliax 1.4 wrapped the int in a NamedArray; an int is what every caller wants.

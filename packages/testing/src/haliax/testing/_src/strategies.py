@@ -15,6 +15,7 @@ import hypothesis.extra.numpy as hnp
 import jax.numpy as jnp
 import numpy as np
 from hypothesis import strategies as st
+from jax.typing import DTypeLike
 
 from haliax import NamedArray
 from haliax.axis import Axis
@@ -144,7 +145,7 @@ def _elements(dtype: np.dtype) -> st.SearchStrategy[Any]:
 def named_arrays(
     draw: st.DrawFn,
     axes: Sequence[Axis] | st.SearchStrategy[tuple[Axis, ...]] | None = None,
-    dtype: Any | st.SearchStrategy[Any] = "float32",
+    dtype: DTypeLike | st.SearchStrategy[DTypeLike] = "float32",
     *,
     elements: st.SearchStrategy[Any] | None = None,
 ) -> NamedArray:
@@ -228,7 +229,7 @@ def broadcastable_axes(
 def broadcastable_pairs(
     draw: st.DrawFn,
     axes: Sequence[Axis] | st.SearchStrategy[tuple[Axis, ...]] | None = None,
-    dtype: Any | st.SearchStrategy[Any] = "float32",
+    dtype: DTypeLike | st.SearchStrategy[DTypeLike] = "float32",
     *,
     elements: st.SearchStrategy[Any] | None = None,
 ) -> tuple[NamedArray, NamedArray]:
