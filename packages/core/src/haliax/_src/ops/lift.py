@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar, overload
+from typing import Any, Protocol, TypeVar, cast, overload
 
 import jax
+import jax.core  # jax.core.Tracer; the submodule is not re-exported by `import jax` for type checkers
+import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
@@ -121,15 +123,44 @@ def elementwise(fn: Callable[..., Any], *, name: str | None = None, summary: str
     )
 
 
+# jnp functions that, for two traced operands of one real floating dtype, weak type and shape, emit
+# exactly this one lax primitive; binding it directly skips the jnp ufunc's promotion machinery,
+# which is most of an op's tracing cost (the equation is the same).
+_SAME_TYPE_LAX: dict[Any, Callable[[Any, Any], Any]] = {
+    jnp.add: jax.lax.add,
+    jnp.subtract: jax.lax.sub,
+    jnp.multiply: jax.lax.mul,
+    jnp.maximum: jax.lax.max,
+    jnp.minimum: jax.lax.min,
+}
+_REAL_FLOATS = frozenset(np.dtype(t) for t in (jnp.bfloat16, jnp.float16, jnp.float32, jnp.float64))
+
+
 def binary(fn: Callable[..., Any], *, name: str | None = None, summary: str | None = None) -> BinaryOp:
     """Lift an elementwise jnp function of two arrays: operands broadcast by axis name."""
     op_name = name or fn.__name__
+    lax_fn = _SAME_TYPE_LAX.get(fn)
 
     def op(a: Any, b: Any, /, *args: Any, **kwargs: Any) -> Any:
         if isinstance(a, NamedArray):
             if isinstance(b, NamedArray):
                 if a.axes == b.axes:
-                    return NamedArray._new(fn(a.array, b.array, *args, **kwargs), a.axes)
+                    x, y = a.array, b.array
+                    if (
+                        lax_fn is not None
+                        and isinstance(x, jax.core.Tracer)
+                        and isinstance(y, jax.core.Tracer)
+                    ):
+                        tx, ty = cast(Any, x.aval), cast(Any, y.aval)  # ShapedArrays
+                        if (
+                            tx.dtype == ty.dtype
+                            and tx.weak_type == ty.weak_type
+                            and tx.shape == ty.shape
+                            and tx.dtype in _REAL_FLOATS
+                            and not (args or kwargs)
+                        ):
+                            return NamedArray._new(lax_fn(x, y), a.axes)
+                    return NamedArray._new(fn(x, y, *args, **kwargs), a.axes)
                 if args or kwargs:
                     axes, x, y = align_pair(op_name, a, b)
                     return NamedArray._new(fn(x, y, *args, **kwargs), axes)
