@@ -323,26 +323,32 @@ def dot(
         axis, arrays = arrays[0], arrays[1:]
     # A repeat call with the very same axis tuples (``is``: no Axis.__hash__ in Python per axis)
     # and options reuses its plan and compiled program; anything unhashable takes the full path.
-    try:
-        ident: Any = (
-            tuple([id(a.axes) for a in arrays]),
-            axis,
-            out_axes,
-            precision,
-            preferred_element_type,
-            dot_general,
-        )
-        hit = _by_identity.get(ident)
-    except (AttributeError, TypeError):
-        ident = hit = None
-    if hit is not None and all([a.axes is ax for a, ax in zip(arrays, hit[0], strict=True)]):
-        plan, run = hit[1], hit[2]
-        raw = [a.array for a in arrays]
-        if run is None or any([isinstance(r, jax.core.Tracer) for r in raw]):
-            acc = _execute(plan, precision, preferred_element_type, dot_general, *raw)
-        else:
-            acc = run(*raw)
-        return sharding_hook.constrain(NamedArray._new(acc, plan.out_axes))
+    # Two operands, the common case, are spelled out: no comprehension frames on the hot path.
+    ident: Any = None
+    hit = None
+    if len(arrays) == 2 and type(arrays[0]) is NamedArray and type(arrays[1]) is NamedArray:
+        lhs, rhs = arrays
+        try:
+            ident = (
+                id(lhs.axes),
+                id(rhs.axes),
+                axis,
+                out_axes,
+                precision,
+                preferred_element_type,
+                dot_general,
+            )
+            hit = _by_identity.get(ident)
+        except TypeError:
+            ident = None
+        if hit is not None and hit[0][0] is lhs.axes and hit[0][1] is rhs.axes:
+            plan, run = hit[1], hit[2]
+            x, y = lhs.array, rhs.array
+            if run is None or isinstance(x, jax.core.Tracer) or isinstance(y, jax.core.Tracer):
+                acc = _execute(plan, precision, preferred_element_type, dot_general, x, y)
+            else:
+                acc = run(x, y)
+            return sharding_hook.constrain(NamedArray._new(acc, plan.out_axes))
     all_axes = check_operands("dot", arrays)
     key = None if axis is None else axis_spec_to_tuple(axis)
     contract = _contracted_names(all_axes, key)
