@@ -333,14 +333,13 @@ def roll(
         [3, 0, 1, 2]
     """
     require_named("roll", array)
-    if isinstance(shift, NamedArray):
-        if shift.axes:
-            raise NamedTypeError(f"roll: the shift must be 0-d, got a NamedArray {format_shape(shift.axes)}")
-        shift = shift.array
+    if isinstance(shift, NamedArray) and shift.axes:
+        raise NamedTypeError(f"roll: the shift must be 0-d, got a NamedArray {format_shape(shift.axes)}")
+    by = shift.array if isinstance(shift, NamedArray) else shift
     pos = axis_positions("roll", array, axis)
     if isinstance(axis, (str, Axis)):
-        return NamedArray._new(jnp.roll(array.array, shift, axis=pos[0]), array.axes)
-    return NamedArray._new(jnp.roll(array.array, shift, axis=pos), array.axes)
+        return NamedArray._new(jnp.roll(array.array, by, axis=pos[0]), array.axes)
+    return NamedArray._new(jnp.roll(array.array, by, axis=pos), array.axes)
 
 
 # ----- combining -----
