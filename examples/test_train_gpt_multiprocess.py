@@ -14,7 +14,7 @@ from haliax_gpt_example import train
 
 SCRIPT = pathlib.Path(__file__).parent / "train_gpt.py"
 TINY = ["--layers", "1", "--embed", "32", "--heads", "2", "--seq-len", "16", "--batch-size", "4"]
-TINY += ["--steps", "4", "--eval-every", "100", "--save-every", "0", "--sample-tokens", "0", "--no-progress"]
+TINY += ["--steps", "4", "--eval-every", "0", "--save-every", "0", "--sample-tokens", "0", "--no-progress"]
 MESH = ["--mesh", "data=2,model=2", "--strategy", "fsdp+tp"]
 
 

@@ -120,7 +120,10 @@ def build_parser(*, suppress_defaults: bool = False) -> argparse.ArgumentParser:
         help="save a checkpoint every N steps (0: only at the end and on Ctrl-C)",
     )
     g.add_argument(
-        "--eval-every", type=_positive_int, default=default(200), help="report the eval loss every N steps"
+        "--eval-every",
+        type=_non_negative_int,
+        default=default(200),
+        help="report the eval loss every N steps, at the start and at the end (0: never)",
     )
     g.add_argument(
         "--sample-tokens",

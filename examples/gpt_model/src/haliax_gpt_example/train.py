@@ -192,6 +192,15 @@ def _train(
         with hp.set_mesh(mesh):
             return hp.shard(tree, param_mapping)
 
+    n_params = sum(
+        x.size for x in jax.tree.leaves(eqx.filter_eval_shape(GPT.init, config, key=jax.random.PRNGKey(0)))
+    )
+    say(
+        f"{run_dir}: {n_params / 1e6:.2f}M parameters, {args.batch_size}x{args.seq_len} tokens a step, "
+        f"{args.steps} steps on {jax.device_count()} {jax.default_backend()} device(s)"
+        + (f" in {jax.process_count()} processes" if jax.process_count() > 1 else "")
+    )
+    say("initializing the model...")
     if mesh is None:
         model, opt_state = eqx.filter_jit(init_state)()
     else:
@@ -270,12 +279,6 @@ def _train(
         if main_process:
             (run_dir / HISTORY).write_text(json.dumps(history))
 
-    n_params = sum(x.size for x in jax.tree.leaves(eqx.filter(model, eqx.is_array)))
-    say(
-        f"{run_dir}: {n_params / 1e6:.2f}M parameters, {args.batch_size}x{args.seq_len} tokens a step, "
-        f"{args.steps} steps on {jax.device_count()} {jax.default_backend()} device(s)"
-        + (f" in {jax.process_count()} processes" if jax.process_count() > 1 else "")
-    )
     tokens_per_step = args.batch_size * args.seq_len
     step = start_step
     with warnings.catch_warnings():  # the filters set below end with the run
@@ -283,9 +286,9 @@ def _train(
         # the progress bar; later compiles (eval, sampling) stay quiet about it.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", hnn.attention.FusedAttentionFallbackWarning)
-            say("compiling the train and eval steps...")
+            say("compiling the train step" + (" and the eval step..." if args.eval_every else "..."))
             t = time.perf_counter()
-            ev0 = evaluate(model)
+            ev0 = evaluate(model) if args.eval_every else None
             model, opt_state, loss = run(train_step, model, opt_state, train_batch(step))
             first_loss = _scalar(loss)
         for w in caught:
@@ -297,8 +300,9 @@ def _train(
         step += 1
         history.append((step, first_loss))
         say(
-            f"step {step}: train loss {first_loss:.3f}, eval loss before it {ev0:.3f} "
-            f"(compiled in {time.perf_counter() - t:.1f}s)"
+            f"step {step}: train loss {first_loss:.3f}"
+            + (f", eval loss before it {ev0:.3f}" if ev0 is not None else "")
+            + f" (compiled in {time.perf_counter() - t:.1f}s)"
         )
 
         bar = _progress(args.steps, step, disable=args.no_progress or not main_process)
@@ -315,7 +319,7 @@ def _train(
                 rate = seen / max(time.perf_counter() - t0, 1e-9)
                 if main_process:
                     _report(bar, step, loss_v, rate)
-                if step % args.eval_every == 0 or step == args.steps:
+                if args.eval_every and (step % args.eval_every == 0 or step == args.steps):
                     ev = evaluate(model)
                     if main_process:
                         _write(bar, f"step {step}: train loss {loss_v:.3f}, eval loss {ev:.3f}")
