@@ -42,6 +42,20 @@ def test_blocks_with_options_are_found_and_html_blocks_are_embedded() -> None:
     assert re.search(r'```text \{ \.exec-output title="Output" \}\na\n```', page)
 
 
+def test_outputs_are_reused_while_the_page_and_the_sources_are_unchanged(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(execute, "DOCS", tmp_path)
+    monkeypatch.setattr(execute, "CACHE", tmp_path / "cache")
+    page = tmp_path / "page.md"
+    page.write_text("```python\nprint(1)\n```\n")
+    assert execute.run_page(page, "sources-1") == ["1\n"]
+    assert execute.cached(page, "sources-1") == ["1\n"]
+    assert execute.cached(page, "sources-2") is None  # a source file changed
+    page.write_text("```python\nprint(2)\n```\n")
+    assert execute.cached(page, "sources-1") is None  # the page changed
+
+
 READMES = sorted([DOCS.parent / "README.md", *DOCS.parent.glob("packages/*/README.md")])
 
 
