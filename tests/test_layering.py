@@ -144,7 +144,9 @@ def test_core_modules_import_only_their_own_layer_or_lower_ones() -> None:
         for line, target in _module_level_imports(path):
             theirs = _layer_of(target, order)
             if theirs is not None and theirs > own:
-                offenders.append(f"{name}:{line} imports {target} ({order[theirs]} comes after {order[own]} in the layer order)")
+                offenders.append(
+                    f"{name}:{line} imports {target} ({order[theirs]} comes after {order[own]} in the layer order)"
+                )
     assert not offenders, "\n".join(offenders)
 
 
