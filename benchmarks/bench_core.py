@@ -1,7 +1,9 @@
 """Eager per-op cost, trace time and jit dispatch: haliax vs the same program in plain jax.numpy.
 
-Run: ``python benchmarks/bench_core.py`` (or ``nox -s bench``). Targets (from the design): every
-eager op within 1.5x of jnp, tracing within 1.1x, jit dispatch of 150 NamedArray leaves within 1.5x.
+Run: ``python benchmarks/bench_core.py`` (or ``nox -s bench``). Targets (issue 15): every eager op
+within 1.2x of jnp, tracing within 1.05x, jit dispatch of 150 NamedArray leaves within 1.1x of raw
+arrays. The dispatch target is below what any pytree node can reach: wrapping each array in a bare
+1-tuple already costs about 1.2x (see benchmarks/README.md), so that row is expected to say NO.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def eager_cases() -> list[Result]:
         ex = jnp.exp(m)
         return ex / jnp.sum(ex, axis=2, keepdims=True)
 
-    t = 1.5
+    t = 1.2
     return [
         compare("add (same axes)", lambda: x + y, lambda: a + b, target=t),
         compare("add (broadcast {embed})", lambda: x + e, lambda: a + ev, target=t),
@@ -97,16 +99,22 @@ def trace_cases() -> list[Result]:
             # A fresh function each call: make_jaxpr would otherwise hit jax's tracing cache.
             lambda: jax.make_jaxpr(lambda h: named_prog(h))(x),
             lambda: jax.make_jaxpr(lambda h: pos_prog(h))(x.array),
-            target=1.1,
+            target=1.05,
             number=5,
-            rounds=9,
+            rounds=15,
         )
     ]
 
     leaves = [hax.named(jnp.ones((4,)), (hax.Axis("a", 4),)) for _ in range(150)]
     raw = [leaf.array for leaf in leaves]
     f = jax.jit(lambda tree: tree[0])
-    results.append(compare("jax.jit dispatch, 150 leaves", lambda: f(leaves), lambda: f(raw), target=1.5))
+    results.append(compare("jax.jit dispatch, 150 leaves", lambda: f(leaves), lambda: f(raw), target=1.1))
+    # Reference, not haliax: the same dispatch with each array in a bare 1-tuple, the cheapest
+    # pytree node jax has; what it costs over raw arrays is a floor for any named leaf.
+    tuples = [(r,) for r in raw]
+    results.append(
+        compare("(reference) jax.jit dispatch, 150 1-tuples", lambda: f(tuples), lambda: f(raw), target=1.1)
+    )
     return results
 
 
