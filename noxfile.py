@@ -43,7 +43,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def types(session: nox.Session) -> None:
-    """Static types with pyright (over the five source trees linked into one package)."""
+    """Static types with pyright, mode standard (the five source trees linked into one package, tests too).
+
+    tests/typecheck/test_assert_types.py pins what public functions return (``assert_type`` lines);
+    ``python tests/typecheck/measure_any.py`` counts the public parameters and returns still ``Any``.
+    """
     _uv(session, "python", "docs/hooks.py")
     _uv(session, "pyright", *session.posargs)
 
