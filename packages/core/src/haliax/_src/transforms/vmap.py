@@ -65,8 +65,8 @@ def _arguments_and_specs(
             bound = sig.bind(*a, **kw)
             spec_bound = sig.bind_partial(*args_spec, **kwargs_spec)
         except TypeError:
-            bound = None
-        if bound is not None:
+            bound = spec_bound = None
+        if bound is not None and spec_bound is not None:
             specs: dict[str, Any] = {}
             for name, value in bound.arguments.items():
                 kind = sig.parameters[name].kind
@@ -114,6 +114,7 @@ def _mapped_dims(
     in_axes: list[int | None] = []
     for i, axes, x in zip(layout.dynamic_indices, layout.dynamic_axes, arrays, strict=True):
         pos: Any  # a spec function may return anything; jax.vmap checks it
+        leaf_size: int | None = None
         if axes is not None:
             pos = next((j for j, ax in enumerate(axes) if ax.name == name), None)
             leaf_size = None if pos is None else axes[pos].size
