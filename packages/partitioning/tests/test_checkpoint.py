@@ -268,6 +268,9 @@ def test_template_keys_and_shapes_are_checked_against_the_checkpoint(tmp_path: p
         hp.restore_checkpoint(tmp_path, ints)
 
 
+# After a failed read, tensorstore's reader may still post callbacks to orbax's already-closed event
+# loop; they surface as unraisable-exception warnings at garbage collection, not as our error.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_damaged_files_and_foreign_orbax_checkpoints_are_reported(tmp_path: pathlib.Path) -> None:
     import orbax.checkpoint as ocp
 

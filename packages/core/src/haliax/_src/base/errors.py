@@ -174,7 +174,8 @@ class reported_as:
     """Context manager: HaliaxErrors raised inside start with ``op``, the op the user called.
 
     Examples:
-        >>> from haliax._src.errors import AxisNotFoundError, reported_as
+        >>> from haliax.errors import AxisNotFoundError
+        >>> from haliax.extend import reported_as
         >>> try:
         ...     with reported_as("cross_entropy_loss"):
         ...         raise AxisNotFoundError("multiply: axis 'vocab' not found in {batch: 4}")

@@ -37,7 +37,7 @@ def index_where(pred: Callable[[T], bool], xs: Sequence[T], start: int = 0) -> i
     Raises `NoMatchError` (a ValueError, as ``list.index`` raises) when none does.
 
     Examples:
-        >>> from haliax._src.pytypes import index_where
+        >>> from haliax._src.base.pytypes import index_where
         >>> index_where(lambda n: n > 2, [1, 3, 5]), index_where(lambda n: n > 2, [1, 3, 5], start=2)
         (1, 2)
     """

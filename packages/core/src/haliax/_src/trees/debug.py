@@ -39,6 +39,8 @@ def describe_array(arr: Any) -> str:
 class ModuleProblems(HaliaxError, ValueError):
     """The problems `diagnose_common_issues` found in a module; ``str()`` lists them with fixes."""
 
+    __module__ = "haliax.debug"  # its public home, as tracebacks show it
+
     def __init__(self, reused_arrays: list[tuple[ArrayLike, list[str]]], static_arrays: list[str]):
         """Record arrays reused across fields (each with its paths) and arrays held in static fields."""
         self.reused_arrays = reused_arrays
@@ -105,7 +107,7 @@ def diagnose_common_issues(module: Any) -> None:
         >>> diagnose_common_issues(Tied(w, w))  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        haliax._src.debug.ModuleProblems: diagnose_common_issues: found problems in the module:
+        haliax.debug.ModuleProblems: diagnose_common_issues: found problems in the module:
         - one array is reused by 2 fields (.a, .b); ...
     """
     seen: dict[int, tuple[ArrayLike, list[str]]] = {}
