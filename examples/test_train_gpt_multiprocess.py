@@ -5,23 +5,17 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import socket
-import subprocess
 import sys
 
 import numpy as np
 from haliax_gpt_example import train
 
+import haliax.testing as ht
+
 SCRIPT = pathlib.Path(__file__).parent / "train_gpt.py"
 TINY = ["--layers", "1", "--embed", "32", "--heads", "2", "--seq-len", "16", "--batch-size", "4"]
 TINY += ["--steps", "4", "--eval-every", "0", "--save-every", "0", "--sample-tokens", "0", "--no-progress"]
 MESH = ["--mesh", "data=2,model=2", "--strategy", "fsdp+tp"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env() -> dict[str, str]:
@@ -32,31 +26,14 @@ def _env() -> dict[str, str]:
 
 
 def test_two_processes_train_to_the_one_process_losses(tmp_path) -> None:
-    port = _free_port()
-    procs = []
-    try:
-        for i in range(2):
-            flags = [*TINY, *MESH, "--out", str(tmp_path / "two"), "--coordinator", f"127.0.0.1:{port}"]
-            flags += ["--num-processes", "2", "--process-id", str(i)]
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, str(SCRIPT), *flags],
-                    env=_env(),
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                )
-            )
+    def command(pid: int, coordinator: str) -> list[str]:
+        flags = [*TINY, *MESH, "--out", str(tmp_path / "two"), "--coordinator", coordinator]
+        return [sys.executable, str(SCRIPT), *flags, "--num-processes", "2", "--process-id", str(pid)]
+
+    with ht.local_processes(command, env=_env(), timeout=150) as run:
         # The reference: one process, a mesh of the same shape on 4 of this session's 8 devices.
         assert train.main([*TINY, *MESH, "--out", str(tmp_path / "one")]) == 0
-        outputs = [p.communicate(timeout=150)[0] for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
-    for p, out in zip(procs, outputs, strict=True):
-        assert p.returncode == 0, out[-3000:]
+    outputs = run.outputs
     one = json.loads((tmp_path / "one" / "history.json").read_text())
     two = json.loads((tmp_path / "two" / "history.json").read_text())
     assert [s for s, _ in two] == [1, 2, 3, 4]

@@ -9,10 +9,7 @@ from __future__ import annotations
 import os
 import pathlib
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from typing import Any
 
 import equinox as eqx
@@ -25,6 +22,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 import haliax as hax
 import haliax.nn as hnn
 import haliax.partitioning as hp
+import haliax.testing as ht
 from haliax.errors import MissingFileError, MissingKeyError, StateDictError
 from haliax.state_dict import ModuleWithStateDictSerialization, save_state_dict, to_state_dict
 
@@ -90,39 +88,16 @@ def _save_from_child(coordinator: str, process_id: int, directory: str) -> None:
     jax.distributed.shutdown()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_processes_save_and_one_process_restores_bit_exact_on_another_mesh(
     tmp_path: pathlib.Path,
 ) -> None:
     directory = tmp_path / "ckpt"
-    coordinator = f"127.0.0.1:{_free_port()}"
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
-    logs = [tmp_path / f"process{pid}.log" for pid in range(2)]
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        for pid, log in enumerate(logs):
-            with log.open("wb") as out:
-                command = [sys.executable, __file__, coordinator, str(pid), str(directory)]
-                procs.append(subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT))
-        # Wait for both, but stop as soon as one fails (the other would wait for it at a barrier).
-        deadline = time.monotonic() + 240
-        while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
-            if any(p.returncode for p in procs):
-                break
-            time.sleep(0.1)
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    for p, log in zip(procs, logs, strict=True):
-        out = log.read_text(errors="replace")
-        assert p.returncode == 0 and "SAVED" in out, out[-3000:]
+    with ht.local_processes(
+        lambda pid, coordinator: [sys.executable, __file__, coordinator, str(pid), str(directory)], env=env
+    ) as run:
+        pass
+    assert all("SAVED" in out for out in run.outputs), run.outputs[0][-3000:]
     # Each process wrote the shards it owned.
     assert {p.name for p in (directory / "5" / "arrays").glob("ocdbt.process_*")} == {
         "ocdbt.process_0",

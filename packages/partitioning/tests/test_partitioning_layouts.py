@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import socket
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from jax.sharding import PartitionSpec
 
 import haliax as hax
 import haliax.partitioning as hp
+import haliax.testing as ht
 from haliax.registry import get_sharding_strategy
 
 _MODEL_FILE = Path(__file__).with_name("_partitioning_model.py")
@@ -170,37 +169,16 @@ def test_tp_step_all_reduces_activations_and_never_gathers_sharded_weights() -> 
     )  # down: [mlp/4, embed]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_processes_train_the_fsdp_step_to_the_single_process_losses(
     reference_losses: list[float],
 ) -> None:
-    coordinator = f"127.0.0.1:{_free_port()}"
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
-    procs = []
-    try:
-        for pid in range(2):
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, str(_MODEL_FILE), coordinator, str(pid), str(STEPS)],
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                )
-            )
-        outputs = [p.communicate(timeout=240)[0] for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
-    for p, out in zip(procs, outputs, strict=True):
-        assert p.returncode == 0, out[-3000:]
+    with ht.local_processes(
+        lambda pid, coordinator: [sys.executable, str(_MODEL_FILE), coordinator, str(pid), str(STEPS)],
+        env=env,
+    ) as run:
+        pass
+    outputs = run.outputs
     line = next(line for line in outputs[0].splitlines() if line.startswith("LOSSES "))
     losses = [float(v) for v in line.removeprefix("LOSSES ").strip("[]").split(",")]
     np.testing.assert_allclose(losses, reference_losses, rtol=1e-5)

@@ -16,6 +16,11 @@ from ._src.devices import make_test_mesh as make_test_mesh
 from ._src.errors import ErrorCase as ErrorCase
 from ._src.errors import assert_clear_error as assert_clear_error
 
+# ----- several processes -----
+from ._src.processes import LocalProcesses as LocalProcesses
+from ._src.processes import free_port as free_port
+from ._src.processes import local_processes as local_processes
+
 # ----- hypothesis strategies -----
 from ._src.strategies import axes as axes
 from ._src.strategies import axis_names as axis_names
