@@ -329,10 +329,7 @@ def reduction(
                 pos = pos[0]
         if kwargs:
             return NamedArray._new(fn(array.array, axis=pos, **kwargs), out_axes)
-        run = by_position.get(pos)
-        if run is None:
-            run = by_position[pos] = jax.jit(functools.partial(fn, axis=pos), inline=True)
-        return NamedArray._new(run(array.array), out_axes)
+        return NamedArray._new(plain(array.array, pos), out_axes)
 
     what = "one axis" if single_axis else "the given axes (all when `axis` is None)"
     return _finish(op, fn, name, summary or f"`{op_name}` over {what}; reduced axes are removed.")
