@@ -207,6 +207,35 @@ def _jitted_execute(
     return jax.jit(functools.partial(_execute, plan, precision, preferred_element_type, dot_general))
 
 
+def _program(
+    plan: _Plan,
+    precision: PrecisionLike,
+    preferred_element_type: DTypeLike | None,
+    dot_general: Callable[..., Any],
+) -> Callable[..., Any] | None:
+    """The cached jitted program of ``plan``; None when an option is unhashable (e.g. a custom dot_general object)."""
+    try:
+        return _jitted_execute(plan, precision, preferred_element_type, dot_general)
+    except TypeError:
+        return None
+
+
+def _run(
+    plan: _Plan,
+    program: Callable[..., Any] | None,
+    raw: Sequence[Any],
+    precision: PrecisionLike,
+    preferred_element_type: DTypeLike | None,
+    dot_general: Callable[..., Any],
+) -> NamedArray:
+    """Execute ``plan`` on raw arrays: traced, the primitives directly; eagerly, ``program`` if there is one."""
+    if program is None or any(isinstance(r, jax.core.Tracer) for r in raw):
+        acc = _execute(plan, precision, preferred_element_type, dot_general, *raw)
+    else:
+        acc = program(*raw)
+    return sharding_hook.constrain(NamedArray._new(acc, plan.out_axes))
+
+
 def run_contraction(
     plan: _Plan,
     arrays: Sequence[NamedArray],
@@ -220,16 +249,9 @@ def run_contraction(
     be dispatched one primitive at a time through jax's slow path, so the whole contraction runs
     as one cached jitted program instead (the path ``jnp.matmul`` takes).
     """
+    program = _program(plan, precision, preferred_element_type, dot_general)
     raw = [a.array for a in arrays]
-    if any(isinstance(r, jax.core.Tracer) for r in raw):
-        acc = _execute(plan, precision, preferred_element_type, dot_general, *raw)
-    else:
-        try:
-            run = _jitted_execute(plan, precision, preferred_element_type, dot_general)
-        except TypeError:  # an unhashable option (e.g. a custom dot_general object): no caching
-            run = functools.partial(_execute, plan, precision, preferred_element_type, dot_general)
-        acc = run(*raw)
-    return sharding_hook.constrain(NamedArray._new(acc, plan.out_axes))
+    return _run(plan, program, raw, precision, preferred_element_type, dot_general)
 
 
 def check_operands(op: str, arrays: Sequence[Any]) -> tuple[tuple[Axis, ...], ...]:
@@ -342,27 +364,20 @@ def dot(
         except TypeError:
             ident = None
         if hit is not None and hit[0][0] is lhs.axes and hit[0][1] is rhs.axes:
-            plan, run = hit[1], hit[2]
-            x, y = lhs.array, rhs.array
-            if run is None or isinstance(x, jax.core.Tracer) or isinstance(y, jax.core.Tracer):
-                acc = _execute(plan, precision, preferred_element_type, dot_general, x, y)
-            else:
-                acc = run(x, y)
-            return sharding_hook.constrain(NamedArray._new(acc, plan.out_axes))
+            return _run(
+                hit[1], hit[2], (lhs.array, rhs.array), precision, preferred_element_type, dot_general
+            )
     all_axes = check_operands("dot", arrays)
     key = None if axis is None else axis_spec_to_tuple(axis)
     contract = _contracted_names(all_axes, key)
     out = _DEFAULT_ORDER if out_axes is None else tuple(out_axes)
     plan = contraction_plan("dot", all_axes, contract, out)
+    program = _program(plan, precision, preferred_element_type, dot_general)
     if ident is not None:
-        try:
-            run: Any = _jitted_execute(plan, precision, preferred_element_type, dot_general)
-        except TypeError:
-            run = None
         if len(_by_identity) >= _BY_IDENTITY_MAX:
             _by_identity.clear()
-        _by_identity[ident] = (all_axes, plan, run)
-    return run_contraction(plan, arrays, precision, preferred_element_type, dot_general)
+        _by_identity[ident] = (all_axes, plan, program)
+    return _run(plan, program, [a.array for a in arrays], precision, preferred_element_type, dot_general)
 
 
 # dot's plans by the identity of its operands' axis tuples; each entry holds those tuples, so their
