@@ -127,11 +127,9 @@ def broadcast_order(a: Any, b: Any, require_subset: bool = True) -> tuple[Axis, 
     if require_subset:
         return binary_plan("broadcast", a_axes, b_axes)[0]
     _check_sizes("broadcast", a_axes, b_axes)
-    names = {ax.name for ax in a_axes}
-    if len(b_axes) > len(a_axes):
-        names = {ax.name for ax in b_axes}
-        return b_axes + tuple(ax for ax in a_axes if ax.name not in names)
-    return a_axes + tuple(ax for ax in b_axes if ax.name not in names)
+    first, second = (b_axes, a_axes) if len(b_axes) > len(a_axes) else (a_axes, b_axes)
+    names = {ax.name for ax in first}
+    return first + tuple(ax for ax in second if ax.name not in names)
 
 
 def _raw_broadcast(op: str, a: NamedArray, axes: tuple[Axis, ...]) -> Any:
