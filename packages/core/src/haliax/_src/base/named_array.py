@@ -11,7 +11,6 @@ for its arrays; this module depends only on `axis`, `errors` and `validation`.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, overload
@@ -32,12 +31,9 @@ from .axis import (
 )
 from .errors import (
     AxisSizeError,
-    DuplicateAxisError,
     HaliaxError,
     NamedTypeError,
     ShapeMismatchError,
-    axis_not_found,
-    axis_size_mismatch,
     format_shape,
     reword,
 )

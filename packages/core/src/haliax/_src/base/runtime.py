@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jax.ad_checkpoint import checkpoint_name
 from jax.core import Tracer
 from jax.experimental import multihost_utils
 
-from .errors import AxisSizeError, NamedTypeError, format_shape
 from .named_array import NamedArray
 
 T = TypeVar("T")

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import jax
 import jax.numpy as jnp
-import numpy as np
 
-from ..base.axis import Axis, AxisSelector, selector_name
-from ..base.errors import BroadcastError, NamedTypeError, format_shape
-from ..base.named_array import NamedArray, require_named
+from ..base.errors import BroadcastError
+from ..base.named_array import NamedArray
 from ..base.types import NamedOrNumeric
-from .broadcast import broadcast_raw, broadcast_to
-from .lift import NAME_IT, axis_positions, binary, check_unnamed, named_raw, raw, sized_axis
+from .broadcast import broadcast_to
+from .lift import binary, named_raw, raw
 
 # ----- comparison -----
 isclose = binary(

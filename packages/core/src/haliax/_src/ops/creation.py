@@ -5,14 +5,12 @@ Every function takes an axis spec (an `Axis`, a sequence of them, or a ``{name: 
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike, DTypeLike
 
-from ..base.axis import Axis, AxisSelector, AxisSpec, axis_spec_to_tuple, sized_axes
-from ..base.errors import DuplicateAxisError, NamedTypeError, format_shape
+from ..base.axis import Axis, AxisSelector, AxisSpec, sized_axes
+from ..base.errors import NamedTypeError
 from ..base.named_array import NamedArray, require_named
 from ..base.types import NamedOrNumeric
 

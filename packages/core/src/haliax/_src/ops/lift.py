@@ -23,8 +23,6 @@ from ..base.errors import (
     DTypeError,
     HaliaxError,
     NamedTypeError,
-    axis_not_found,
-    axis_size_mismatch,
     format_shape,
     reported_as,
     reword,

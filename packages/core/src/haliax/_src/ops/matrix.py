@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.typing import DTypeLike
 
-from ..base.axis import Axis, AxisSelector, selector_name
-from ..base.errors import BroadcastError, NamedTypeError, format_shape
+from ..base.axis import Axis, AxisSelector
+from ..base.errors import NamedTypeError
 from ..base.named_array import NamedArray, require_named
-from .broadcast import broadcast_raw, broadcast_to
-from .lift import NAME_IT, axis_positions, binary, check_unnamed, named_raw, raw, sized_axis
+from .lift import NAME_IT, axis_positions
 
 
 # ----- diagonals and triangles over two named axes -----

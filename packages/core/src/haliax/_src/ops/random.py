@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import jax
-from jax.typing import ArrayLike, DTypeLike
+from jax.typing import DTypeLike
 
-from ..base.axis import Axis, AxisSelector, AxisSpec, axis_spec_to_tuple, sized_axes
+from ..base.axis import Axis, AxisSelector, AxisSpec, sized_axes
 from ..base.errors import BroadcastError, NamedTypeError, axis_not_found, format_shape
 from ..base.named_array import NamedArray, require_named
 from ..base.types import NamedOrNumeric

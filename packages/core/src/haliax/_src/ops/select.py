@@ -9,12 +9,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from ..base.axis import Axis, AxisSelector, selector_name
-from ..base.errors import AxisSizeError, BroadcastError, NamedTypeError, format_shape
+from ..base.axis import Axis, AxisSelector
+from ..base.errors import AxisSizeError, NamedTypeError, format_shape
 from ..base.named_array import NamedArray, require_named
 from ..base.types import NamedOrNumeric
-from .broadcast import broadcast_raw, broadcast_to
-from .lift import NAME_IT, axis_positions, binary, check_unnamed, named_raw, raw, sized_axis
+from .broadcast import broadcast_to
+from .lift import NAME_IT, axis_positions, check_unnamed, named_raw, raw, sized_axis
 
 _Tree = TypeVar("_Tree")
 

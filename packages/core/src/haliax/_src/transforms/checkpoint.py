@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 from jax.ad_checkpoint import checkpoint_name
-from jax.core import Tracer
-from jax.experimental import multihost_utils
 
-from ..base.errors import AxisSizeError, NamedTypeError, format_shape
-from ..base.named_array import NamedArray
+from ..base.errors import AxisSizeError
 from ..base.pytypes import is_jax_array_like
 
 T = TypeVar("T")

@@ -16,7 +16,7 @@ import jax
 import numpy as np
 
 from haliax import NamedArray
-from haliax.axis import Axis, AxisSelector
+from haliax.axis import Axis
 from haliax.errors import AxisSizeError, BroadcastError, DuplicateAxisError, NamedTypeError, ValueRangeError
 from haliax.extend import axis_not_found, axis_size_mismatch, format_shape, named_unchecked
 

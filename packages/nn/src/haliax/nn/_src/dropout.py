@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from haliax import NamedArray
 from haliax.axis import AxisSelection
-from haliax.errors import HaliaxError, NamedTypeError, ValueRangeError
+from haliax.errors import HaliaxError, ValueRangeError
 from haliax.extend import axis_positions, named_unchecked, require_named
 
 

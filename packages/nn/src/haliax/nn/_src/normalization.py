@@ -13,7 +13,7 @@ from jax.typing import DTypeLike
 
 from haliax import NamedArray, rsqrt
 from haliax.axis import Axis, AxisSelection, AxisSpec
-from haliax.errors import NamedTypeError, StateDictError
+from haliax.errors import StateDictError
 from haliax.extend import axis_positions, format_shape, named_unchecked, require_named
 from haliax.state_dict import ModuleWithStateDictSerialization
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -12,7 +11,6 @@ from jax.typing import DTypeLike
 from haliax import NamedArray
 from haliax import random as _random
 from haliax.axis import Axis
-from haliax.errors import NamedTypeError
 from haliax.extend import named_unchecked, sized_axes
 
 

@@ -7,6 +7,7 @@ model can be explained before it is materialised (pass ``jax.eval_shape(init)``)
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import math
 import sys
 from typing import Any, TextIO
@@ -157,8 +158,4 @@ def explain_sharding(
 
 
 def _rich_available() -> bool:
-    try:
-        import rich
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("rich") is not None
