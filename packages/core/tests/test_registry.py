@@ -264,3 +264,30 @@ def test_a_broken_plugin_claiming_a_built_in_name_warns_once_and_the_built_in_is
 def test_registry_for_returns_one_registry_per_group():
     assert hax.registry.registry_for("haliax.ops") is hax.registry.ops
     assert hax.registry.registry_for("haliax.sharding_strategies") is hax.registry.sharding_strategies
+
+
+def test_built_ins_resolve_from_a_source_checkout_without_installed_metadata(monkeypatch: pytest.MonkeyPatch):
+    # `PYTHONPATH=packages/*/src python ...` has no dist-info: the packages' pyproject.toml files
+    # declare the built-ins then. Simulate it by hiding every installed entry point.
+    import haliax._src.plugins.registry as registry_module
+
+    monkeypatch.setattr(registry_module, "entry_points", lambda group: [])
+    kernels: Registry[Any] = Registry("haliax.attention_kernels", what="attention kernel")
+    assert {"xla", "cudnn", "jax_xla"} <= set(kernels.names())
+    (source,) = kernels.providers("xla")
+    assert "source checkout 'haliax-nn'" in source
+    kernel = kernels.get("xla")
+    assert (kernel.__module__, kernel.__name__) == ("haliax.nn._src.fused_attention", "xla_attention")
+    strategies: Registry[Any] = Registry("haliax.sharding_strategies", what="sharding strategy")
+    assert {"dp", "fsdp", "tp", "fsdp+tp"} <= set(strategies.names())
+    assert callable(strategies.get("fsdp"))
+    ops: Registry[Any] = Registry("haliax.ops", what="op")
+    assert {"fp8_dot_general", "int8_dot_general"} <= set(ops.names())
+
+
+def test_an_installed_package_and_its_source_checkout_are_one_provider():
+    # In this environment the packages are installed (editable) from this very checkout: both the
+    # metadata and pyproject.toml declare each built-in, and it must not count as a conflict.
+    kernels: Registry[Any] = Registry("haliax.attention_kernels", what="attention kernel")
+    assert len(kernels.providers("xla")) == 1
+    assert callable(kernels.get("xla"))

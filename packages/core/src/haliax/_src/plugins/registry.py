@@ -13,6 +13,9 @@ or, in-process, by calling `Registry.register`. The rules:
 
 - Nothing is imported until a name is looked up: listing names reads installed metadata only,
   and `Registry.get` imports the entry points that claim the name it returns.
+- The haliax packages' own entry points are found from a source checkout too: when
+  ``packages/*/src`` is on ``PYTHONPATH`` without an install (no metadata), each package's
+  ``pyproject.toml`` is read instead, so the built-in kernels, strategies and ops still resolve.
 - A plugin that fails to import gives ONE `PluginLoadWarning` naming the entry point, its
   distribution and the error, and is then left out: a name it alone claims raises
   `RegistryError` with the same text, and a name it shares with a built-in (or any other working
@@ -34,10 +37,13 @@ to be sharded (it may be ``None`` when a strategy is asked for its mappings alon
 from __future__ import annotations
 
 import dataclasses
+import sys
 import threading
+import tomllib
 import warnings
 from collections.abc import Callable, Iterator
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 from ..base.errors import RegistryError, did_you_mean
@@ -76,6 +82,28 @@ def _describe_entry_point(ep: EntryPoint) -> str:
     dist = getattr(ep, "dist", None)
     dist_name = dist.name if dist is not None else "<unknown distribution>"
     return f"entry point {ep.name!r} ({ep.value}) from distribution {dist_name!r}"
+
+
+def _source_checkout_entry_points(group: str) -> list[tuple[EntryPoint, str]]:
+    """Entry points of ``group`` declared by haliax packages imported from a source checkout.
+
+    Each directory of the ``haliax`` namespace (``<package>/src/haliax``) whose package root holds a
+    ``pyproject.toml`` contributes that file's ``[project.entry-points.<group>]`` table; an installed
+    package's directory has no such file. Returned with a description naming the project.
+    """
+    haliax = sys.modules.get("haliax")
+    found: list[tuple[EntryPoint, str]] = []
+    for directory in getattr(haliax, "__path__", ()):
+        pyproject = Path(directory).parent.parent / "pyproject.toml"
+        try:
+            project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        name = project.get("name", "<unnamed project>")
+        for ep_name, value in project.get("entry-points", {}).get(group, {}).items():
+            source = f"entry point {ep_name!r} ({value}) from source checkout {name!r} ({pyproject.parent})"
+            found.append((EntryPoint(ep_name, value, group), source))
+    return found
 
 
 def _target_of(obj: Any) -> str | None:
@@ -126,14 +154,14 @@ class Registry(Generic[T]):
             if self._scanned:
                 return
             seen: set[tuple[str, str]] = set()
-            for ep in entry_points(group=self.group):
-                # An editable install can show one distribution twice; the same target is one provider.
+            installed = [(ep, _describe_entry_point(ep)) for ep in entry_points(group=self.group)]
+            for ep, source in [*installed, *_source_checkout_entry_points(self.group)]:
+                # An editable install can show one distribution twice, and an installed package its
+                # source checkout again; the same target is one provider.
                 if (ep.name, ep.value) in seen:
                     continue
                 seen.add((ep.name, ep.value))
-                self._providers.setdefault(ep.name, []).append(
-                    _Provider(_describe_entry_point(ep), entry_point=ep)
-                )
+                self._providers.setdefault(ep.name, []).append(_Provider(source, entry_point=ep))
             self._scanned = True
 
     def register(self, name: str, obj: T, *, provider: str | None = None) -> None:
