@@ -121,6 +121,24 @@ def test_fused_attention_falls_back_and_warns_once_per_reason():
     np.testing.assert_allclose(out.array, ref.array, rtol=1e-6)
 
 
+def test_the_cudnn_check_follows_the_devices_of_the_mesh_in_scope(monkeypatch: pytest.MonkeyPatch):
+    # Compiling ahead of time for GPU devices from a CPU host: the mesh's devices decide, not the
+    # host's default backend (a stand-in device, as jax's compile-only GPU devices need the CUDA plugin).
+    import haliax.partitioning as part
+
+    class Device:
+        platform = "gpu"
+
+    class GpuMesh:
+        devices = np.array([Device()], dtype=object)
+
+    assert fused_mod._target_platform() == jax.default_backend()
+    with part.set_mesh(jax.make_mesh((1,), ("data",))):
+        assert fused_mod._target_platform() == jax.devices()[0].platform
+    monkeypatch.setattr(part, "current_mesh", lambda: GpuMesh())
+    assert fused_mod._target_platform() == "gpu"
+
+
 def test_attention_kernel_registry():
     assert {"xla", "cudnn", "jax_xla"} <= set(attn.list_attention_kernels())
     with pytest.raises(LookupError, match=r"xl"):

@@ -17,7 +17,9 @@ Built in:
 
 - ``"xla"``: the named reference, `dot_product_attention` (plain XLA ops; runs anywhere).
 - ``"cudnn"``: ``jax.nn.dot_product_attention(implementation="cudnn")`` (GPU, fp16/bf16, head
-  dim a multiple of 8 up to 128).
+  dim a multiple of 8 up to 128). "GPU" means the devices of the mesh in scope when there is a
+  concrete one (so compiling ahead of time for GPU devices from a CPU host picks cuDNN), else
+  jax's default backend.
 - ``"jax_xla"``: the same ``jax.nn`` call with ``implementation="xla"``; it goes through the
   kernel layout code, so the layout is tested on any backend.
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 import warnings
 from typing import Any, Literal, Protocol
 
@@ -155,6 +158,16 @@ def _bias_layout(x: NamedArray, batch: tuple[Axis, ...], heads: Axis | None, QPo
     return raw.reshape(B, N, QPos.size, KPos.size)
 
 
+def _target_platform() -> str:
+    """The platform this trace is compiled for: the devices of the concrete mesh in scope, else jax's default."""
+    part = sys.modules.get("haliax.partitioning")
+    mesh = part.current_mesh() if part is not None else None
+    devices = getattr(mesh, "devices", None)  # an AbstractMesh (inside jit) has none
+    if devices is not None and devices.size:
+        return str(devices.flat[0].platform)
+    return jax.default_backend()
+
+
 def _jax_attention(implementation: Literal["xla", "cudnn"]) -> AttentionKernel:
     def kernel(
         QPos: Axis,
@@ -170,7 +183,7 @@ def _jax_attention(implementation: Literal["xla", "cudnn"]) -> AttentionKernel:
         is_causal: bool = False,
     ) -> NamedArray:
         if implementation == "cudnn":
-            backend = jax.default_backend()
+            backend = _target_platform()
             if backend != "gpu":
                 raise KernelUnavailable(f"cuDNN attention needs a GPU backend, this is {backend!r}")
             if query.dtype not in (jnp.float16, jnp.bfloat16):
