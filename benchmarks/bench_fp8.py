@@ -11,9 +11,15 @@ reference docs, byte-level) from the same initial parameters with the same batch
     HLO, counted by operand element type, plus the GEMM library calls (cuBLAS/cuBLASLt targets) it
     names. fp8 that "runs" but whose GEMMs take bf16 operands shows up here as zero f8 GEMMs.
 
+(d) with ``--aot h100`` / ``--aot h200``, no GPU needed: the GPU-config steps compiled ahead of time
+    for that device from this host (`haliax.testing.compile_only_gpu_mesh`, needs ``pip install "jax[cuda12]"``),
+    and (c) for what XLA's GPU pipeline produces, plus the kernels launched per layer (forward and
+    backward scan bodies) and temp memory. Nothing runs, so there are no times or losses.
+
 Run: ``python benchmarks/bench_fp8.py`` (CPU: a tiny model, checks the pipeline; CPU XLA has no fp8
 or int8 GEMMs, so only (b) and (c) mean anything there), ``python benchmarks/bench_fp8.py --gpu``
-(GPT ~1.3B, bf16 compute, 300 steps), or through ``benchmarks/run_gpu.sh``.
+(GPT ~1.3B, bf16 compute, 300 steps), or through ``benchmarks/run_gpu.sh``;
+``python benchmarks/bench_fp8.py --aot h100`` on a CPU-only host.
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
-import re
 import statistics
 import time
 from collections.abc import Callable
@@ -38,6 +43,7 @@ from haliax_gpt_example.steps import mp_policy
 
 import haliax as hax
 import haliax.quantization as hq
+from haliax.testing import GPU_TARGETS, abstract_like, compile_only_gpu_mesh, hlo_gemms, hlo_kernels
 
 CPU_CONFIG = (GPTConfig(vocab=256, seq_len=64, embed=64, heads=4, layers=2), 8)
 GPU_CONFIGS = {
@@ -46,42 +52,6 @@ GPU_CONFIGS = {
     "1.3B": (GPTConfig(vocab=50304, seq_len=2048, embed=2048, heads=16, layers=24), 4),
 }
 QUANTIZED = {"fp8": hq.QuantizationConfig(fp8=True), "int8": hq.QuantizationConfig(int8=True)}
-
-# One HLO instruction: `%name = type[dims]{layout} opcode(%operand, ...), attributes`. Optimized HLO
-# names operands without their types, so types are looked up by instruction name (unique per module).
-_INSTR = re.compile(r"^\s*(?:ROOT\s+)?%?([\w.\-]+)\s*=\s*\(?([a-z0-9]+)\[[^=]*?\s([a-z\-]+)\((.*)$")
-_OPERAND = re.compile(r"%([\w.\-]+)")
-_TARGET = re.compile(r'custom_call_target="([^"]+)"')
-
-
-def gemm_census(hlo_text: str) -> dict[str, Any]:
-    """GEMMs in an optimized HLO module: counts by the element types of their operands, and library calls.
-
-    A ``dot``, or a ``custom-call`` whose target names a matmul/GEMM (cuBLAS, cuBLASLt, oneDNN), is
-    keyed by the sorted set of its operands' element types, e.g. ``"f8e4m3fn+f8e5m2"`` or ``"bf16"``.
-    """
-    types: dict[str, str] = {}
-    gemms: list[tuple[str, str, str]] = []  # (opcode, operands text, whole line)
-    for line in hlo_text.splitlines():
-        m = _INSTR.match(line)
-        if not m:
-            continue
-        name, elem, opcode, rest = m.groups()
-        types[name] = elem
-        if opcode in ("dot", "custom-call"):
-            gemms.append((opcode, rest.split(")", 1)[0], line))
-    by_types: collections.Counter[str] = collections.Counter()
-    targets: collections.Counter[str] = collections.Counter()
-    for opcode, operands, line in gemms:
-        if opcode == "custom-call":
-            target = _TARGET.search(line)
-            call = target.group(1) if target else ""
-            if not any(word in call.lower() for word in ("matmul", "gemm")):
-                continue
-            targets[call] += 1
-        kinds = sorted({types.get(o, "?") for o in _OPERAND.findall(operands)})
-        by_types["+".join(kinds)] += 1
-    return {"by_operand_types": dict(by_types), "library_calls": dict(targets)}
 
 
 def _train_step(policy: Any, opt: optax.GradientTransformation) -> Callable[..., Any]:
@@ -120,6 +90,58 @@ def _build(mode: str, config: GPTConfig, batch: int, compute: str, window: hax.N
     return Run(mode, compiled, [model, opt_state], [])
 
 
+def _compile_for(mode: str, config: GPTConfig, batch: int, mesh: jax.sharding.Mesh) -> Any:
+    """The bf16-compute training step of ``mode``, compiled for ``mesh``'s devices from shapes alone."""
+
+    def build() -> tuple[Any, Any]:
+        model = GPT.init(config, key=jax.random.PRNGKey(0))
+        if mode != "bf16":
+            model = hq.quantize_linear_layers(model, QUANTIZED[mode])
+        _, params = hq.partition_for_grad_overwrite(model)
+        return model, opt.init(eqx.filter(params, eqx.is_inexact_array))
+
+    opt = optax.adamw(3e-4, weight_decay=0.1)
+    state = abstract_like(eqx.filter_eval_shape(build), mesh)
+    arrays, static = eqx.partition(state, lambda x: isinstance(x, jax.ShapeDtypeStruct))
+    window = hax.named(
+        abstract_like(jax.ShapeDtypeStruct((batch, config.seq_len + 1), jnp.int32), mesh), ("batch", "window")
+    )
+    step = _train_step(mp_policy("bfloat16"), opt)
+
+    def run(arrays: Any, window: hax.NamedArray) -> Any:
+        model, opt_state, loss = step(*eqx.combine(arrays, static), window)
+        return eqx.filter((model, opt_state), eqx.is_array), loss
+
+    with hax.partitioning.set_mesh(mesh):  # the attention kernel follows the mesh's (GPU) devices
+        return jax.jit(run, donate_argnums=0).lower(arrays, window).compile()
+
+
+def aot_census(target: str, model: str, batch: int | None, modes: list[str]) -> None:
+    """Print (c) and the kernels per layer for each mode, compiled for ``target`` without a device."""
+    mesh = compile_only_gpu_mesh(target)
+    config, default_batch = GPU_CONFIGS[model]
+    batch = batch or default_batch
+    print(
+        f"jax {jax.__version__}, compiled ahead of time for {mesh.devices.flat[0].device_kind} (no device, no autotuning)"
+    )
+    print(f"model {model} ({config.layers} layers, embed {config.embed}), batch {batch}, compute bfloat16\n")
+    print(
+        "| mode | GEMMs by operand types | GEMM library calls | kernels per layer, fwd / bwd | other kernels | temp memory (GiB) |"
+    )
+    print("| --- | --- | --- | ---: | ---: | ---: |")
+    for m in modes:
+        compiled = _compile_for(m, config, batch, mesh)
+        text = compiled.as_text()
+        census = hlo_gemms(text)
+        kinds = ", ".join(f"{k}: {v}" for k, v in sorted(census["by_operand_types"].items()))
+        calls = ", ".join(f"`{k}`: {v}" for k, v in sorted(census["library_calls"].items())) or "none"
+        kernels = hlo_kernels(text)
+        layers = [sum(c.values()) for name, c in kernels.items() if name != "entry"]
+        other = sum(kernels.get("entry", collections.Counter()).values())
+        temp = compiled.memory_analysis().temp_size_in_bytes / 2**30
+        print(f"| {m} | {kinds} | {calls} | {' / '.join(map(str, layers))} | {other} | {temp:.2f} |")
+
+
 def _advance(run: Run, window: hax.NamedArray) -> float:
     run.state[0], run.state[1], loss = run.compiled(run.state[0], run.state[1], window)
     return float(loss)
@@ -135,14 +157,23 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--modes", default="fp8,int8", help="quantized modes to compare with bf16")
     p.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds")
+    p.add_argument(
+        "--aot",
+        choices=sorted(GPU_TARGETS),
+        help="compile the GPU config for this GPU from this host, no device needed (needs jax[cuda12]); "
+        "prints the compiled programs' GEMMs and kernels only",
+    )
     args = p.parse_args(argv)
+    modes = ["bf16", *[m for m in args.modes.split(",") if m]]
+    if args.aot:
+        aot_census(args.aot, args.model, args.batch_size, modes)
+        return
 
     on_gpu = args.gpu or jax.default_backend() == "gpu"
     config, batch = GPU_CONFIGS[args.model] if on_gpu else CPU_CONFIG
     batch = args.batch_size or batch
     steps = args.steps or (300 if on_gpu else 30)
     compute = "bfloat16" if on_gpu else "float32"
-    modes = ["bf16", *[m for m in args.modes.split(",") if m]]
     label = args.model if on_gpu else "tiny CPU GPT"
     print(f"jax {jax.__version__}, backend {jax.default_backend()}, devices {jax.devices()[0].device_kind}")
     print(f"model {label} ({config.layers} layers, embed {config.embed}), batch {batch}, compute {compute}\n")
@@ -160,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     print("| mode | GEMMs by operand types | GEMM library calls |")
     print("| --- | --- | --- |")
     for m, run in runs.items():
-        census = gemm_census(run.compiled.compiled.as_text())  # equinox wraps jax's Compiled
+        census = hlo_gemms(run.compiled.compiled.as_text())  # equinox wraps jax's Compiled
         kinds = ", ".join(f"{k}: {v}" for k, v in sorted(census["by_operand_types"].items()))
         calls = ", ".join(f"`{k}`: {v}" for k, v in sorted(census["library_calls"].items())) or "none"
         print(f"| {m} | {kinds} | {calls} |")

@@ -88,6 +88,22 @@ def test_prng_key_fixture_is_a_typed_key_seeded_by_param(pytester):
     result.assert_outcomes(passed=2)
 
 
+def test_gpu_aot_mesh_fixture_gives_compile_only_gpus_or_skips_saying_why(pytester):
+    pytester.makepyfile(
+        """
+        def test_uses_it(gpu_aot_mesh):
+            (device,) = gpu_aot_mesh.devices.flat
+            assert device.platform == "gpu" and "H100" in device.device_kind
+        """
+    )
+    result = pytester.runpytest("-rs", "-p", "no:cacheprovider")
+    outcomes = result.parseoutcomes()
+    if outcomes.get("skipped"):  # no CUDA plugin here (CI): the reason names the fix
+        result.stdout.fnmatch_lines(["*cannot describe a h100 without the CUDA plugin*jax[[]cuda12[]]*"])
+    else:
+        result.assert_outcomes(passed=1)
+
+
 def test_plugin_loads_in_a_fresh_process_and_honours_jax_platforms_from_conftest(pytester, monkeypatch):
     # pytest imports the plugin (and jax) before conftest.py runs; the plugin re-applies JAX_PLATFORMS.
     monkeypatch.delenv("JAX_PLATFORMS", raising=False)
@@ -113,7 +129,7 @@ def test_plugin_module_is_thin():
     import haliax.testing.pytest_plugin as plugin
 
     public = {n for n in vars(plugin) if n.isidentifier() and not n.startswith("_")}
-    assert public == {"mesh", "prng_key", "pytest_configure", "pytest_runtest_setup"}
+    assert public == {"gpu_aot_mesh", "mesh", "prng_key", "pytest_configure", "pytest_runtest_setup"}
 
 
 @pytest.mark.needs_devices(2)

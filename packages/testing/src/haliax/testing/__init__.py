@@ -4,6 +4,14 @@ This module is a manifest: every public name is imported from ``haliax.testing._
 pytest plugin (`haliax.testing.pytest_plugin`) is loaded by pytest through an entry point.
 """
 
+# ----- compiling for a GPU without one -----
+from ._src.aot import GPU_TARGETS as GPU_TARGETS
+from ._src.aot import AotUnavailable as AotUnavailable
+from ._src.aot import abstract_like as abstract_like
+from ._src.aot import compile_only_gpu_mesh as compile_only_gpu_mesh
+from ._src.aot import hlo_gemms as hlo_gemms
+from ._src.aot import hlo_kernels as hlo_kernels
+
 # ----- assertions -----
 from ._src.assertions import assert_axes_equal as assert_axes_equal
 from ._src.assertions import assert_named_allclose as assert_named_allclose

@@ -1,4 +1,4 @@
-"""The pytest hooks and fixtures of haliax.testing: a test mesh, a PRNG key, ``needs_devices``.
+"""The pytest hooks and fixtures of haliax.testing: a test mesh, a PRNG key, a compile-only GPU mesh, ``needs_devices``.
 
 `haliax.testing.pytest_plugin` (the ``pytest11`` entry point) re-exports these names; pytest
 finds hooks and fixtures by name on that module.
@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from .aot import AotUnavailable, compile_only_gpu_mesh
 from .devices import device_count, make_test_mesh
 
 DEFAULT_MESH_SHAPE: dict[str, int] = {"data": 4, "model": 2}
@@ -96,3 +97,17 @@ def prng_key(request: pytest.FixtureRequest) -> Any:
 
     seed = getattr(request, "param", 0)
     return jax.random.key(seed)
+
+
+@pytest.fixture
+def gpu_aot_mesh(request: pytest.FixtureRequest) -> Any:
+    """A one-device mesh of compile-only GPUs (`compile_only_gpu_mesh`), ``"h100"`` unless parametrised.
+
+    Skips the test when deviceless GPU compilation is unavailable: no CUDA plugin, or JAX started
+    its backends before the plugin could be configured (run with ``JAX_PLATFORMS=cpu`` then).
+    """
+    target = getattr(request, "param", "h100")
+    try:
+        return compile_only_gpu_mesh(target)
+    except AotUnavailable as e:
+        pytest.skip(str(e))
