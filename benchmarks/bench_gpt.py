@@ -12,7 +12,13 @@ table (the tied token table is counted once: it is the LM head matmul), L layers
 length, d embed; MFU = FLOPs/token × tokens/s ÷ peak (``--peak-tflops``, default 989 dense bf16
 for H100 SXM; the H200 has the same peak).
 
-Run: ``python benchmarks/bench_gpt.py`` (CPU tables), ``python benchmarks/bench_gpt.py --gpu``.
+(c) ``--aot h100`` / ``--aot h200``, no GPU needed: the GPU configs' steps compiled ahead of time
+    for that device from this host (`haliax.testing.compile_only_gpu_mesh`, needs
+    ``pip install "jax[cuda12]"``): HLO instructions, temp memory and kernels per layer, named vs
+    positional, on the program the GPU would run (cuDNN attention on both sides). No times.
+
+Run: ``python benchmarks/bench_gpt.py`` (CPU tables), ``python benchmarks/bench_gpt.py --gpu``,
+``python benchmarks/bench_gpt.py --aot h100`` on a CPU-only host.
 """
 
 from __future__ import annotations
@@ -40,6 +46,9 @@ from haliax_gpt_example.steps import (
     temp_bytes,
 )
 from haliax_gpt_example.train import checkpoint_policy_arg
+
+import haliax.partitioning as hp
+from haliax.testing import GPU_TARGETS, abstract_like, compile_only_gpu_mesh, hlo_kernels
 
 GPT2_SMALL = GPTConfig(vocab=50304, seq_len=1024, embed=768, heads=12, layers=12)
 CPU_SMALL = GPTConfig(vocab=256, seq_len=128, embed=128, heads=4, layers=4)
@@ -82,6 +91,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--models", default=",".join(GPU_CONFIGS), help="GPU configs to run, comma-separated")
     p.add_argument("--compile-rounds", type=int, default=3)
     p.add_argument("--skip-compile", action="store_true", help="skip part (a)")
+    p.add_argument(
+        "--aot",
+        choices=sorted(GPU_TARGETS),
+        help="compile the GPU configs for this GPU from this host, no device needed (needs jax[cuda12]); "
+        "prints program size, memory and kernels per layer, named vs positional",
+    )
     return p.parse_args(argv)
 
 
@@ -207,8 +222,54 @@ def step_table(
     return t_named, "\n".join(lines)
 
 
+def aot_table(
+    target: str, models: list[str], batch_size: int | None, ckpt: bool | str | None, unroll: str
+) -> str:
+    """(c): named vs positional steps of the GPU configs, compiled for ``target`` without a device."""
+    mesh = compile_only_gpu_mesh(target)
+    lines = [
+        f"### Compiled for {mesh.devices.flat[0].device_kind} without a device (jax {jax.__version__}, no autotuning)",
+        "",
+        "| model | measure | named | positional | ratio |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for name in models:
+        cfg, batch = GPU_CONFIGS[name]
+        cfg = dataclasses.replace(
+            cfg,
+            gradient_checkpointing=ckpt if ckpt is not None else name == "1.3B",
+            scan_unroll=_unroll_arg(unroll),
+        )
+        model, n_opt, window, params, p_opt, raw = abstract_like(
+            abstract_state(cfg, batch_size or batch), mesh
+        )
+        policy = mp_policy("bfloat16")
+        kind = "cudnn" if cfg.embed // cfg.heads <= 128 else "xla"  # what the named dispatcher picks on a GPU
+        with hp.set_mesh(mesh):
+            named = jax.jit(named_step(optimizer(), policy), donate_argnums=(0, 1))
+            positional = jax.jit(positional_step(optimizer(), policy, kind), donate_argnums=(0, 1))
+            n_comp = named.lower(model, n_opt, window).compile()
+            p_comp = positional.lower(params, p_opt, raw).compile()
+
+        def per_layer(compiled: object) -> str:
+            kernels = hlo_kernels(compiled.as_text())  # type: ignore[attr-defined]  # a jax Compiled
+            return " / ".join(str(sum(c.values())) for k, c in kernels.items() if k != "entry")
+
+        label = f"{name} (batch {batch_size or batch}, remat {cfg.gradient_checkpointing})"
+        hn, hp_ = hlo_op_count(n_comp), hlo_op_count(p_comp)
+        tn, tp = temp_bytes(n_comp), temp_bytes(p_comp)
+        lines.append(f"| {label} | compiled HLO instructions | {hn} | {hp_} | {hn / hp_:.3f} |")
+        lines.append(f"| | temp memory (MiB) | {tn / 2**20:.1f} | {tp / 2**20:.1f} | {tn / max(tp, 1):.3f} |")
+        lines.append(f"| | kernels per layer (fwd / bwd) | {per_layer(n_comp)} | {per_layer(p_comp)} | |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.aot:
+        ckpt = checkpoint_policy_arg(args.checkpointing) if args.checkpointing is not None else None
+        print(aot_table(args.aot, args.models.split(","), args.batch_size, ckpt, args.unroll))
+        return
     on_gpu = args.gpu or jax.default_backend() == "gpu"
     compute = args.compute_dtype or ("bfloat16" if on_gpu else "float32")
     ckpt = checkpoint_policy_arg(args.checkpointing) if args.checkpointing is not None else None
