@@ -164,12 +164,18 @@ def _fwd(lhs, rhs, lhs_scale, rhs_scale, grad_scale, lhs_history, rhs_history, g
     rq, rs, rh = _step(rhs, rhs_scale, rhs_history, E4M3)
     raw = jax.lax.dot_general(lq, rq, dims, preferred_element_type=out_dtype)
     out = raw * _scalar(ls * rs).astype(out_dtype)
+    # The small state travels to the backward pass as two packed arrays, not six: under a scan over
+    # layers each residual is stacked by its own kernel, so this saves four launches per GEMM.
+    scales = jnp.concatenate([ls, rs, grad_scale.astype(ls.dtype)])
+    histories = jnp.stack([lh, rh, grad_history.astype(lh.dtype)])
     tags = (jnp.zeros((), lhs.dtype), jnp.zeros((), rhs.dtype))
-    return out, (lq, rq, ls, rs, lh, rh, grad_scale, grad_history, tags)
+    return out, (lq, rq, scales, histories, tags)
 
 
 def _bwd(dims, out_dtype, res, g):  # type: ignore[no-untyped-def]  # custom_vjp rule
-    lq, rq, ls, rs, lh, rh, grad_scale, grad_history, tags = res
+    lq, rq, scales, histories, tags = res
+    ls, rs, grad_scale = scales[0:1], scales[1:2], scales[2:3]
+    lh, rh, grad_history = histories[0], histories[1], histories[2]
     gq, gs, gh = _step(g, grad_scale, grad_history, E5M2)
     dl_dims, perm_l, dr_dims, perm_r = _transpose_plan(_hashable_dims(dims), lq.ndim, rq.ndim)
     acc = jnp.float32
