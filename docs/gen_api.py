@@ -168,6 +168,9 @@ GROUP_PROSE = {
     "assertions": "Compare NamedArrays by axis name, with failure messages in named shapes.",
     "errors": "Check that bad calls fail the way haliax promises: typed, in the caller's words, no values.",
     "devices and meshes": "Simulated CPU devices and meshes for sharding tests.",
+    "compiling for a GPU without one": (
+        "Compile for an H100/H200 on a CPU-only host (CUDA plugin, no device) and read the optimized program."
+    ),
     "hypothesis strategies": "Random axes, arrays and meshes for property tests.",
 }
 
