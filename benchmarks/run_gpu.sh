@@ -8,6 +8,21 @@ cd "$(dirname "$0")/.."
 PYTHONPATH="$(ls -d packages/*/src | tr '\n' ':')examples/gpt_model/src${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONPATH
 PY="${PYTHON:-python}"
+
+# The benchmarks run from this source tree; what they import beyond it must be installed. A GPU
+# machine without network can take pure-Python wheels from a folder (default .wheels, made
+# elsewhere with: pip download jmp hypothesis -d .wheels).
+WHEELS="${WHEELS:-.wheels}"
+missing="$("$PY" -c 'import importlib.util as u; print(" ".join(m for m in ("jax", "equinox", "optax", "jmp", "hypothesis", "numpy") if u.find_spec(m) is None))')"
+if [ -n "$missing" ]; then
+  if [ -d "$WHEELS" ]; then
+    "$PY" -m pip install -q --no-index --find-links "$WHEELS" $missing
+  else
+    echo "run_gpu.sh: missing Python packages: $missing. Install them, or on a machine with network run" >&2
+    echo "  pip download $missing -d $WHEELS   and bring $WHEELS here (WHEELS= names another folder)" >&2
+    exit 2
+  fi
+fi
 "$PY" benchmarks/bench_gpt.py --gpu "$@"
 "$PY" benchmarks/bench_attention.py --gpu
 "$PY" benchmarks/bench_fp8.py --gpu
