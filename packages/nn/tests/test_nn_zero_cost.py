@@ -104,7 +104,8 @@ def raw_loss(p, ids, targets):
         a = jnp.einsum("bhqk,bkhd->bhqd", w, v)
         x = x + jnp.einsum("bhqd,ehd->bqe", a, lp["out_w"]) + lp["out_b"]
         h = _ln(x, lp["ln2_w"], lp["ln2_b"])
-        h = jax.nn.gelu(jnp.einsum("bse,me->bsm", h, lp["up_w"]) + lp["up_b"])
+        # the library's gelu on a raw array (jax.nn.gelu's values, a derivative keeping one tensor)
+        h = hnn.gelu(jnp.einsum("bse,me->bsm", h, lp["up_w"]) + lp["up_b"])
         return x + jnp.einsum("bsm,em->bse", h, lp["down_w"]) + lp["down_b"], None
 
     x, _ = jax.lax.scan(block, x, p["layers"])

@@ -18,7 +18,9 @@ Activations are ``(batch, position, embed)``. The layers run under one `jax.lax.
 stacked weights, checkpointed like the named `Stacked`. Attention mirrors the named model's
 kernel choice: ``"xla"`` is the hand-written reference (scale, scores, -1e9 causal mask,
 softmax, weighted sum: what `fused_attention` falls back to off GPU), ``"cudnn"`` calls
-``jax.nn.dot_product_attention(implementation="cudnn")`` with the same boolean mask.
+``jax.nn.dot_product_attention(implementation="cudnn")`` with the same boolean mask. The MLP's
+GELU is the library's (`haliax.nn.gelu` on a raw array: ``jax.nn.gelu``'s values with a derivative
+that keeps one tensor for the backward pass), so both variants save the same residuals.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import jax
 import jax.numpy as jnp
 
 import haliax as hax
+import haliax.nn as hnn
 from haliax.nn._src.loss import sparse_cross_entropy
 
 CARRY_NAME = "carry"
@@ -99,7 +102,7 @@ def _block(x: jax.Array, p: Any, kind: str) -> jax.Array:
     x = x + (jax.lax.dot_general(a, p.attn.out.weight, (dims, ((), ()))) + _lead(p.attn.out.bias, 3))
     h = _layer_norm(x, p.ln_2.weight, p.ln_2.bias)
     h = jax.lax.dot_general(h, p.mlp_in.weight, (((2,), (1,)), ((), ()))) + _lead(p.mlp_in.bias, 3)
-    h = jax.nn.gelu(h)
+    h = hnn.gelu(h)
     return x + (jax.lax.dot_general(h, p.mlp_out.weight, (((2,), (1,)), ((), ()))) + _lead(p.mlp_out.bias, 3))
 
 
