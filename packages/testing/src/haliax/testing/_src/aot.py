@@ -209,16 +209,15 @@ def hlo_kernels(hlo_text: str) -> dict[str, collections.Counter[str]]:
     entry = entry_match.group(1) if entry_match else ""
     wanted = {entry, *_BODY.findall(hlo_text)}
     out: dict[str, collections.Counter[str]] = {}
-    current: str | None = None
+    counter: collections.Counter[str] | None = None  # that of the computation being read
     for line in hlo_text.splitlines():
-        if current is None:
+        if counter is None:
             m = _COMPUTATION.match(line)
             if m and m.group(1) in wanted:
-                current = m.group(1)
-                out[current] = collections.Counter()
+                counter = out.setdefault(m.group(1), collections.Counter())
             continue
         if line.startswith("}"):
-            current = None
+            counter = None
             continue
         m = _INSTRUCTION.match(line)
         if not m or m.group(3) in _NOT_KERNELS:
@@ -231,5 +230,5 @@ def hlo_kernels(hlo_text: str) -> dict[str, collections.Counter[str]]:
             kind = target.group(1) if target else "custom-call"
         else:
             kind = opcode
-        out[current][kind] += 1
+        counter[kind] += 1
     return {("entry" if k == entry else k): v for k, v in out.items()}
