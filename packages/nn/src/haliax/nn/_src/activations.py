@@ -72,13 +72,14 @@ def _lean_derivative(fn: Callable[..., Any]) -> Callable[..., Any]:
         return y, slope * t
 
     static = (bool, int, float, str, type(None))
+    compiled = jax.jit(lean, static_argnums=(1,))  # one dispatch when called eagerly, as jax.nn's are
 
     def call(x: Any, *args: Any, **kwargs: Any) -> Any:
         if not all(isinstance(a, static) for a in (*args, *kwargs.values())):
             return fn(x, *args, **kwargs)
         if not jnp.issubdtype(jnp.result_type(x), jnp.inexact):
             return fn(x, *args, **kwargs)  # integers: no derivative to make lean
-        return lean(x, (args, tuple(sorted(kwargs.items()))))
+        return compiled(x, (args, tuple(sorted(kwargs.items()))))
 
     return call
 
