@@ -77,7 +77,8 @@ def _lean_derivative(fn: Callable[..., Any]) -> Callable[..., Any]:
     def call(x: Any, *args: Any, **kwargs: Any) -> Any:
         if not all(isinstance(a, static) for a in (*args, *kwargs.values())):
             return fn(x, *args, **kwargs)
-        if not jnp.issubdtype(jnp.result_type(x), jnp.floating):
+        dtype = x.dtype if hasattr(x, "dtype") else jnp.result_type(x)  # result_type only for scalars
+        if not jnp.issubdtype(dtype, jnp.floating):
             return fn(x, *args, **kwargs)  # integers, complex numbers: jax.nn's own derivative
         return compiled(x, (args, tuple(sorted(kwargs.items()))))
 

@@ -45,6 +45,7 @@ from haliax.errors import ConflictingOptionsError, NamedTypeError, PartitioningE
 from haliax.extend import axis_not_found, did_you_mean, named_unchecked, reported_as
 
 from .attention import _MASKED, causal_mask
+from .kernel_layout import KernelLayout
 
 ContextParallel = Literal["auto", "ring", "all_gather", "off"]
 """How `fused_attention` splits attention over a sharded sequence (see the module docstring)."""
@@ -414,29 +415,21 @@ def _ring_block(
     is_causal: bool,
 ) -> NamedArray:
     q, k, v = x["q"], x["k"], x["v"]
-    others = tuple(ax for ax in q.axes if ax.name not in (QPos.name, Key.name))
-    heads = others[-1:] if others else ()
-    batch = others[:-1]
-    B = math.prod(ax.size for ax in batch)
-    N = heads[0].size if heads else 1
+    layout = KernelLayout.of_query(q, QPos, Key)
 
-    def lay(a: NamedArray, Seq: Axis) -> Any:
-        raw = a.rearrange(tuple(ax.name for ax in (*batch, Seq, *heads, Key))).array
-        return raw.reshape(B, Seq.size, N, Key.size).transpose(0, 2, 1, 3)
+    def lay(a: NamedArray, Seq: Axis) -> Any:  # the ring's blocks are [B, N, T, H]
+        return layout.to_kernel(a, Seq).transpose(0, 2, 1, 3)
 
     def lay_seg(name: str, Seq: Axis) -> Any:
         if name not in x:
             return None
-        return x[name].broadcast_to((*batch, Seq)).array.reshape(B, Seq.size)
+        return x[name].broadcast_to((*layout.batch, Seq)).array.reshape(-1, Seq.size)
 
     qs = lay(q, QPos) * jnp.asarray(scaling_factor, q.dtype)
     out = _make_ring(seq, n, is_causal)(
         qs, lay(k, KPos), lay(v, KPos), lay_seg("q_seg", QPos), lay_seg("k_seg", KPos)
     )
-    out = out.transpose(0, 2, 1, 3).reshape(
-        *(ax.size for ax in batch), QPos.size, *(ax.size for ax in heads), Key.size
-    )
-    return named_unchecked(out, (*batch, QPos, *heads, Key))
+    return layout.from_kernel(out.transpose(0, 2, 1, 3), QPos)
 
 
 def _gathered_block(

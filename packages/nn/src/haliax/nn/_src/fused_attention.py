@@ -42,11 +42,11 @@ import jax.numpy as jnp
 from haliax import NamedArray
 from haliax.axis import Axis, AxisSelector
 from haliax.errors import HaliaxError
-from haliax.extend import named_unchecked
 from haliax.registry import Registry, registry_for
 
 from .attention import causal_mask, combine_masks_and, dot_product_attention
 from .context_parallel import attention_across_shards, check_strategy, segment_mask, sequence_split
+from .kernel_layout import KernelLayout
 
 
 class KernelUnavailable(HaliaxError, RuntimeError):
@@ -119,32 +119,21 @@ def xla_attention(
 
 def _kernel_layout(
     QPos: Axis, KPos: Axis, Key: Axis, query: NamedArray, key: NamedArray, value: NamedArray
-) -> tuple[Any, Any, Any, tuple[Axis, ...], Axis | None]:
-    """Query, key, value as ``[B, T, N, H]`` arrays, plus the batch axes and the heads axis."""
+) -> tuple[Any, Any, Any, KernelLayout]:
+    """Query, key, value as ``[B, T, N, H]`` arrays, and their layout."""
     q_names = {ax.name for ax in query.axes}
     for n in (QPos.name, Key.name):
         if n not in q_names:
             raise KernelUnavailable(f"the query lacks axis {n!r}")
-    others = tuple(ax for ax in query.axes if ax.name not in (QPos.name, Key.name))
+    layout = KernelLayout.of_query(query, QPos, Key)
     for what, x in (("key", key), ("value", value)):
-        want = {ax.name: ax.size for ax in (*others, KPos, Key)}
+        want = {ax.name: ax.size for ax in (*layout.batch, *layout.tail, KPos, Key)}
         have = {ax.name: ax.size for ax in x.axes}
         if want != have:
             raise KernelUnavailable(
                 f"the {what} must have exactly the query's batch/head axes plus {KPos.name!r} and {Key.name!r}"
             )
-    heads = others[-1] if others else None
-    batch = others[:-1] if others else ()
-    B = math.prod(ax.size for ax in batch)
-    N = heads.size if heads is not None else 1
-    tail = (heads,) if heads is not None else ()
-
-    def lay(x: NamedArray, Seq: Axis) -> Any:
-        target = (*batch, Seq, *tail, Key)
-        raw = x.broadcast_to(target).array
-        return raw.reshape(B, Seq.size, N, Key.size)
-
-    return lay(query, QPos), lay(key, KPos), lay(value, KPos), batch, heads
+    return layout.to_kernel(query, QPos), layout.to_kernel(key, KPos), layout.to_kernel(value, KPos), layout
 
 
 def _bias_layout(x: NamedArray, batch: tuple[Axis, ...], heads: Axis | None, QPos: Axis, KPos: Axis) -> Any:
@@ -194,15 +183,17 @@ def _jax_attention(implementation: Literal["xla", "cudnn"]) -> AttentionKernel:
                 raise KernelUnavailable(
                     f"cuDNN attention needs a head dim that is a multiple of 8 up to 128, got {Key.size}"
                 )
-        q, k, v, batch, heads = _kernel_layout(QPos, KPos, Key, query, key, value)
-        m = None if mask is None else _bias_layout(mask, batch, heads, QPos, KPos)
-        b = None if bias is None else _bias_layout(bias, batch, heads, QPos, KPos).astype(q.dtype)
+        q, k, v, layout = _kernel_layout(QPos, KPos, Key, query, key, value)
+        m = None if mask is None else _bias_layout(mask, layout.batch, layout.heads, QPos, KPos)
+        b = (
+            None
+            if bias is None
+            else _bias_layout(bias, layout.batch, layout.heads, QPos, KPos).astype(q.dtype)
+        )
         out = jax.nn.dot_product_attention(
             q, k, v, bias=b, mask=m, scale=scaling_factor, is_causal=is_causal, implementation=implementation
         )
-        tail = (heads,) if heads is not None else ()
-        out = out.reshape(*(ax.size for ax in batch), QPos.size, *(ax.size for ax in tail), Key.size)
-        return named_unchecked(out, (*batch, QPos, *tail, Key))
+        return layout.from_kernel(out, QPos)
 
     kernel.__name__ = kernel.__qualname__ = f"{implementation}_attention"
     kernel.__doc__ = (
