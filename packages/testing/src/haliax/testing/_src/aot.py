@@ -160,10 +160,10 @@ _NOT_KERNELS = frozenset(
 )
 
 
-def _is_gemm_call(line: str) -> str | None:
+def _call_target(line: str) -> str:
+    """The target of a custom-call instruction line ("" when it names none)."""
     target = _TARGET.search(line)
-    call = target.group(1) if target else ""
-    return call if any(word in call.lower() for word in ("matmul", "gemm")) else None
+    return target.group(1) if target else ""
 
 
 def hlo_gemms(hlo_text: str) -> dict[str, dict[str, int]]:
@@ -189,8 +189,8 @@ def hlo_gemms(hlo_text: str) -> dict[str, dict[str, int]]:
     calls: collections.Counter[str] = collections.Counter()
     for opcode, operands, line in gemms:
         if opcode == "custom-call":
-            call = _is_gemm_call(line)
-            if call is None:
+            call = _call_target(line)
+            if not any(word in call.lower() for word in ("matmul", "gemm")):
                 continue
             calls[call] += 1
         by_types["+".join(sorted({types.get(o, "?") for o in _OPERAND.findall(operands)}))] += 1
@@ -226,8 +226,7 @@ def hlo_kernels(hlo_text: str) -> dict[str, collections.Counter[str]]:
         if opcode == "fusion":
             kind = re.sub(r"[._]\d+$", "", name)
         elif opcode == "custom-call":
-            target = _TARGET.search(line)
-            kind = target.group(1) if target else "custom-call"
+            kind = _call_target(line) or "custom-call"
         else:
             kind = opcode
         counter[kind] += 1
