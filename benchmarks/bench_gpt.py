@@ -222,10 +222,19 @@ def step_table(
     return t_named, "\n".join(lines)
 
 
+def _gpu_config(name: str, ckpt: bool | str | None, unroll: str) -> tuple[GPTConfig, int]:
+    """GPU config ``name`` with its default batch; remat on for 1.3B unless ``ckpt`` says otherwise."""
+    cfg, batch = GPU_CONFIGS[name]
+    remat = ckpt if ckpt is not None else name == "1.3B"
+    return dataclasses.replace(cfg, gradient_checkpointing=remat, scan_unroll=_unroll_arg(unroll)), batch
+
+
 def aot_table(
     target: str, models: list[str], batch_size: int | None, ckpt: bool | str | None, unroll: str
 ) -> str:
     """(c): named vs positional steps of the GPU configs, compiled for ``target`` without a device."""
+    import jax.numpy as jnp
+
     mesh = compile_only_gpu_mesh(target)
     lines = [
         f"### Compiled for {mesh.devices.flat[0].device_kind} without a device (jax {jax.__version__}, no autotuning)",
@@ -234,17 +243,11 @@ def aot_table(
         "| --- | --- | ---: | ---: | ---: |",
     ]
     for name in models:
-        cfg, batch = GPU_CONFIGS[name]
-        cfg = dataclasses.replace(
-            cfg,
-            gradient_checkpointing=ckpt if ckpt is not None else name == "1.3B",
-            scan_unroll=_unroll_arg(unroll),
-        )
-        model, n_opt, window, params, p_opt, raw = abstract_like(
-            abstract_state(cfg, batch_size or batch), mesh
-        )
+        cfg, batch = _gpu_config(name, ckpt, unroll)
+        batch = batch_size or batch
+        model, n_opt, window, params, p_opt, raw = abstract_like(abstract_state(cfg, batch), mesh)
         policy = mp_policy("bfloat16")
-        kind = "cudnn" if cfg.embed // cfg.heads <= 128 else "xla"  # what the named dispatcher picks on a GPU
+        kind = gpt_positional.attention_kind(jnp.bfloat16, cfg.embed // cfg.heads, platform="gpu")
         with hp.set_mesh(mesh):
             named = jax.jit(named_step(optimizer(), policy), donate_argnums=(0, 1))
             positional = jax.jit(positional_step(optimizer(), policy, kind), donate_argnums=(0, 1))
@@ -255,7 +258,7 @@ def aot_table(
             kernels = hlo_kernels(compiled.as_text())  # type: ignore[attr-defined]  # a jax Compiled
             return " / ".join(str(sum(c.values())) for k, c in kernels.items() if k != "entry")
 
-        label = f"{name} (batch {batch_size or batch}, remat {cfg.gradient_checkpointing})"
+        label = f"{name} (batch {batch}, remat {cfg.gradient_checkpointing})"
         hn, hp_ = hlo_op_count(n_comp), hlo_op_count(p_comp)
         tn, tp = temp_bytes(n_comp), temp_bytes(p_comp)
         lines.append(f"| {label} | compiled HLO instructions | {hn} | {hp_} | {hn / hp_:.3f} |")
@@ -266,13 +269,12 @@ def aot_table(
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    ckpt = checkpoint_policy_arg(args.checkpointing) if args.checkpointing is not None else None
     if args.aot:
-        ckpt = checkpoint_policy_arg(args.checkpointing) if args.checkpointing is not None else None
         print(aot_table(args.aot, args.models.split(","), args.batch_size, ckpt, args.unroll))
         return
     on_gpu = args.gpu or jax.default_backend() == "gpu"
     compute = args.compute_dtype or ("bfloat16" if on_gpu else "float32")
-    ckpt = checkpoint_policy_arg(args.checkpointing) if args.checkpointing is not None else None
     print(f"jax {jax.__version__}, backend {jax.default_backend()}, devices {jax.devices()[0].device_kind}\n")
 
     def kind_for(config: GPTConfig) -> str:
@@ -291,13 +293,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if on_gpu:
         for name in args.models.split(","):
-            cfg, batch = GPU_CONFIGS[name]
-            default_ckpt = name == "1.3B"
-            cfg = dataclasses.replace(
-                cfg,
-                gradient_checkpointing=ckpt if ckpt is not None else default_ckpt,
-                scan_unroll=_unroll_arg(args.unroll),
-            )
+            cfg, batch = _gpu_config(name, ckpt, args.unroll)
             bs = args.batch_size or batch
             t, extra = step_table(
                 f"GPT-2 {name} (remat {cfg.gradient_checkpointing}, unroll {cfg.scan_unroll})",

@@ -49,14 +49,16 @@ def strip_names(tree: Any) -> Any:
     )
 
 
-def attention_kind(dtype: Any = jnp.float32, head_size: int = 64) -> str:
+def attention_kind(dtype: Any = jnp.float32, head_size: int = 64, platform: str | None = None) -> str:
     """The kernel the named GPT's ``fused_attention`` call ends up running for these inputs.
 
     cuDNN on a GPU with float16/bfloat16 and a head dim that is a multiple of 8 up to 128; the
-    XLA reference otherwise (the named dispatcher's fallback).
+    XLA reference otherwise (the named dispatcher's fallback). ``platform`` is the one compiled
+    for (default: jax's default backend).
     """
     ok = jnp.dtype(dtype) in (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16)) and head_size % 8 == 0
-    return "cudnn" if jax.default_backend() == "gpu" and ok and head_size <= 128 else "xla"
+    on_gpu = (platform or jax.default_backend()) == "gpu"
+    return "cudnn" if on_gpu and ok and head_size <= 128 else "xla"
 
 
 def _lead(a: jax.Array, ndim: int) -> jax.Array:
