@@ -78,14 +78,22 @@ class Run:
     losses: list[float]
 
 
-def _build(mode: str, config: GPTConfig, batch: int, compute: str, window: hax.NamedArray) -> Run:
+def _optimizer() -> optax.GradientTransformation:
+    return optax.adamw(3e-4, weight_decay=0.1)
+
+
+def _init(mode: str, config: GPTConfig) -> tuple[Any, Any]:
+    """The model of ``mode`` (its Linear layers quantized unless bf16) and its optimizer state."""
     model = GPT.init(config, key=jax.random.PRNGKey(0))
     if mode != "bf16":
         model = hq.quantize_linear_layers(model, QUANTIZED[mode])
-    opt = optax.adamw(3e-4, weight_decay=0.1)
     _, params = hq.partition_for_grad_overwrite(model)
-    opt_state = opt.init(eqx.filter(params, eqx.is_inexact_array))
-    step = eqx.filter_jit(_train_step(mp_policy(compute), opt), donate="all-except-first")
+    return model, _optimizer().init(eqx.filter(params, eqx.is_inexact_array))
+
+
+def _build(mode: str, config: GPTConfig, batch: int, compute: str, window: hax.NamedArray) -> Run:
+    model, opt_state = _init(mode, config)
+    step = eqx.filter_jit(_train_step(mp_policy(compute), _optimizer()), donate="all-except-first")
     compiled = step.lower(model, opt_state, window).compile()
     return Run(mode, compiled, [model, opt_state], [])
 
@@ -93,20 +101,12 @@ def _build(mode: str, config: GPTConfig, batch: int, compute: str, window: hax.N
 def _compile_for(mode: str, config: GPTConfig, batch: int, mesh: jax.sharding.Mesh) -> Any:
     """The bf16-compute training step of ``mode``, compiled for ``mesh``'s devices from shapes alone."""
 
-    def build() -> tuple[Any, Any]:
-        model = GPT.init(config, key=jax.random.PRNGKey(0))
-        if mode != "bf16":
-            model = hq.quantize_linear_layers(model, QUANTIZED[mode])
-        _, params = hq.partition_for_grad_overwrite(model)
-        return model, opt.init(eqx.filter(params, eqx.is_inexact_array))
-
-    opt = optax.adamw(3e-4, weight_decay=0.1)
-    state = abstract_like(eqx.filter_eval_shape(build), mesh)
+    state = abstract_like(eqx.filter_eval_shape(_init, mode, config), mesh)
     arrays, static = eqx.partition(state, lambda x: isinstance(x, jax.ShapeDtypeStruct))
     window = hax.named(
         abstract_like(jax.ShapeDtypeStruct((batch, config.seq_len + 1), jnp.int32), mesh), ("batch", "window")
     )
-    step = _train_step(mp_policy("bfloat16"), opt)
+    step = _train_step(mp_policy("bfloat16"), _optimizer())
 
     def run(arrays: Any, window: hax.NamedArray) -> Any:
         model, opt_state, loss = step(*eqx.combine(arrays, static), window)
